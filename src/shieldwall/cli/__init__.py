@@ -1,0 +1,12 @@
+"""The ``shieldwall`` command line: thin commands over the library.
+
+Each command module registers itself on :data:`shieldwall.cli._app.app`; importing it here is
+what makes the command exist.
+"""
+
+from __future__ import annotations
+
+# command modules are imported here as they land
+from shieldwall.cli._app import app, main, run
+
+__all__ = ["app", "main", "run"]

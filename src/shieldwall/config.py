@@ -1,0 +1,127 @@
+"""The one settings object.
+
+Settings are read once, from (highest priority first) keyword arguments, the environment
+(``SHIELDWALL_<NAME>``; for any setting, ``SHIELDWALL_<NAME>_FILE`` names a file whose content is
+the value, for secrets), and an optional TOML file named by ``SHIELDWALL_CONFIG``. A bad value
+fails at start with :class:`~shieldwall.errors.ConfigError`. No other module reads ``os.environ``.
+
+The table of settings, with their defaults and meaning, is ``docs/configuration.md``; a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from shieldwall.errors import ConfigError
+
+__all__ = ["Settings", "get_settings"]
+
+ENV_PREFIX = "SHIELDWALL_"
+
+
+class _FileSecretsSource(PydanticBaseSettingsSource):
+    """``SHIELDWALL_<NAME>_FILE=/path`` sets ``<name>`` to that file's content."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        path = os.environ.get(f"{ENV_PREFIX}{field_name.upper()}_FILE")
+        if path is None:
+            return None, field_name, False
+        try:
+            return Path(path).read_text(encoding="utf-8").rstrip("\n"), field_name, False
+        except OSError as exc:
+            raise ConfigError(
+                f"{ENV_PREFIX}{field_name.upper()}_FILE={path}: cannot read: {exc.strerror}"
+            ) from exc
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
+
+
+class Settings(BaseSettings):
+    """Every setting of Shieldwall, typed and validated."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("shieldwall")),
+        description="Where Shieldwall keeps its database and index snapshots.",
+    )
+    max_media_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="Largest image file accepted, in bytes."
+    )
+    max_image_pixels: int = Field(
+        default=80_000_000,
+        gt=0,
+        description="Largest image accepted, in pixels (width x height); guards against "
+        "decompression bombs.",
+    )
+    max_image_dimension: int = Field(
+        default=30_000, gt=0, description="Largest image side accepted, in pixels."
+    )
+    workers: int = Field(
+        default=0, ge=0, description="Processes for batch hashing; 0 means one per core."
+    )
+    pdq_quality_floor: int = Field(
+        default=50,
+        ge=0,
+        le=100,
+        description="PDQ hashes of lower quality are reported but never banked or matched.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            _FileSecretsSource(settings_cls),
+        ]
+        toml_path = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        if toml_path:
+            if not Path(toml_path).is_file():
+                raise ConfigError(f"{ENV_PREFIX}CONFIG={toml_path}: no such file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Read and validate the settings; any invalid value raises :class:`ConfigError`."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ConfigError(f"invalid settings: {problems}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return Settings.load()

@@ -1,0 +1,152 @@
+"""The one exception tree of Shieldwall.
+
+Every error raised by Shieldwall's own code is a :class:`ShieldwallError`. Each class carries
+the HTTP status and the CLI exit code it maps to, and a stable machine-readable ``code``; the
+HTTP layer and the CLI translate them to an answer in exactly one place each. Errors of lower
+libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
+``raise ... from exc``.
+
+    ShieldwallError
+    ├── ConfigError              invalid settings                       exit 2
+    ├── UsageError               invalid arguments             400      exit 2
+    ├── MediaError               content that cannot be hashed 422      exit 1
+    │   ├── EmptyMedia           zero bytes
+    │   ├── UnsupportedMedia     not a format we decode        415
+    │   ├── CorruptMedia         truncated or damaged
+    │   └── MediaTooLarge        over a byte/pixel/dimension limit  413
+    ├── SignalError              a hash that cannot be used    422      exit 1
+    │   ├── UnknownSignalType    no such signal type
+    │   ├── MalformedSignal      wrong length, not hex, ...
+    │   └── LowQualitySignal     below the quality floor
+    ├── NotFound                 no such thing                 404      exit 1
+    └── Conflict                 state forbids it              409      exit 1
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "ConfigError",
+    "Conflict",
+    "CorruptMedia",
+    "EmptyMedia",
+    "LowQualitySignal",
+    "MalformedSignal",
+    "MediaError",
+    "MediaTooLarge",
+    "NotFound",
+    "ShieldwallError",
+    "SignalError",
+    "UnknownSignalType",
+    "UnsupportedMedia",
+    "UsageError",
+]
+
+
+class ShieldwallError(Exception):
+    """Base of every error Shieldwall raises on purpose.
+
+    ``message`` is written for the person who reads it: it says what is wrong with what.
+    """
+
+    http_status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 2
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        """The one JSON error shape: ``{"error": code, "message": text}``."""
+        return {"error": self.code, "message": self.message}
+
+
+class ConfigError(ShieldwallError):
+    """A setting is missing or invalid; raised at start, before any work is done."""
+
+    code = "config_error"
+
+
+class UsageError(ShieldwallError):
+    """The caller asked for something that makes no sense (bad option, bad combination)."""
+
+    http_status = 400
+    code = "usage_error"
+
+
+class MediaError(ShieldwallError):
+    """Content could not be decoded into pixels or frames."""
+
+    http_status = 422
+    exit_code = 1
+    code = "media_error"
+
+
+class EmptyMedia(MediaError):
+    """The content has zero bytes."""
+
+    code = "empty_media"
+
+
+class UnsupportedMedia(MediaError):
+    """The bytes are not in a format Shieldwall decodes."""
+
+    http_status = 415
+    code = "unsupported_media"
+
+
+class CorruptMedia(MediaError):
+    """The format was recognised but the data is truncated or damaged."""
+
+    code = "corrupt_media"
+
+
+class MediaTooLarge(MediaError):
+    """Over a configured limit on bytes, pixels (decompression bombs) or dimensions."""
+
+    http_status = 413
+    code = "media_too_large"
+
+
+class SignalError(ShieldwallError):
+    """A signal (hash) value that cannot be used."""
+
+    http_status = 422
+    exit_code = 1
+    code = "signal_error"
+
+
+class UnknownSignalType(SignalError):
+    """No signal type is registered under that name."""
+
+    code = "unknown_signal_type"
+
+
+class MalformedSignal(SignalError):
+    """The string form of a signal is invalid (length, alphabet, range)."""
+
+    code = "malformed_signal"
+
+
+class LowQualitySignal(SignalError):
+    """The signal is valid but below the quality floor, so it must not be banked or matched."""
+
+    code = "low_quality_signal"
+
+
+class NotFound(ShieldwallError):
+    """The thing asked for does not exist (or the caller may not know that it does)."""
+
+    http_status = 404
+    exit_code = 1
+    code = "not_found"
+
+
+class Conflict(ShieldwallError):
+    """The current state forbids the operation."""
+
+    http_status = 409
+    exit_code = 1
+    code = "conflict"

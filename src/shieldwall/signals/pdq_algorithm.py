@@ -1,0 +1,213 @@
+"""PDQ, step by step, in NumPy: conformant with Meta's C++ reference.
+
+Each step is a small pure function so that another implementation (the browser hasher, a GPU
+backend) can reproduce the sequence and be checked against our test vectors:
+
+1. :func:`luma` -- ``Y = 0.299 R + 0.587 G + 0.114 B``, computed in float64 and stored as float32,
+   as the reference binding does.
+2. :func:`jarosz_filter` -- two passes of box filters along rows then columns (a tent filter),
+   window ``ceil(side / 128)``, edges averaged over the samples that exist.
+3. :func:`decimate` -- pick the 64 x 64 samples at ``floor((i + 0.5) * side / 64)``.
+4. :func:`quality` -- gradient energy of the 64 x 64 buffer, ``0..100``.
+5. :func:`dct16` -- ``D @ A @ D.T`` keeping frequencies 1..16 on each axis.
+6. :func:`bits_from_dct` -- bit ``16 i + j`` is set when ``B[i, j]`` exceeds the median (the 128th
+   smallest of the 256 values, as Torben's median returns).
+
+The hash is 256 bits; bit 255 is the most significant in the 64-digit hex form. A 64 x 64 input
+skips step 2 and is hashed bit-for-bit as the reference does. Images under 5 pixels on a side
+hash to zero with quality 0.
+
+The fast path (:mod:`shieldwall.signals.pdq`) feeds this with an image already reduced by the
+JPEG decoder (draft mode) and a box reduction, to no less than :data:`WORKING_SIDE` pixels, which
+keeps the hash within a few bits of the full-resolution reference at a fraction of its cost.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DIHEDRAL_NAMES",
+    "MIN_HASHABLE_SIDE",
+    "WORKING_SIDE",
+    "bits_from_dct",
+    "bits_to_hex",
+    "dct16",
+    "decimate",
+    "dihedral_dcts",
+    "hash_luma",
+    "hex_to_bits",
+    "jarosz_filter",
+    "jarosz_window",
+    "luma",
+    "quality",
+]
+
+F32 = npt.NDArray[np.float32]
+U8 = npt.NDArray[np.uint8]
+Bits = npt.NDArray[np.bool_]
+
+#: Side of the buffer the DCT is taken from.
+DOWNSAMPLED_SIDE: Final = 64
+#: Images with a side under this hash to zero with quality 0, as in the reference.
+MIN_HASHABLE_SIDE: Final = 5
+#: The fast path reduces images to no less than this many pixels on the short side before
+#: filtering. Chosen by measurement (docs/pdq.md): 256 keeps 99 %+ of photos within 10 bits of
+#: the reference.
+WORKING_SIDE: Final = 256
+
+#: Names of the 8 dihedral variants, in the order of the reference's ``compute_dihedral``.
+DIHEDRAL_NAMES: Final = (
+    "original",
+    "rotate90",
+    "rotate180",
+    "rotate270",
+    "flipx",
+    "flipy",
+    "flipplus1",
+    "flipminus1",
+)
+
+
+def _dct_matrix() -> F32:
+    i = np.arange(1, 17, dtype=np.float64)[:, None]
+    j = np.arange(DOWNSAMPLED_SIDE, dtype=np.float64)[None, :]
+    d = np.sqrt(2.0 / DOWNSAMPLED_SIDE) * np.cos(np.pi / (2 * DOWNSAMPLED_SIDE) * i * (2 * j + 1))
+    return d.astype(np.float32)
+
+
+_DCT: Final = _dct_matrix()
+_DCT64: Final = _DCT.astype(np.float64)
+
+
+def luma(rgb: U8) -> F32:
+    """Luma of an ``(h, w, 3)`` uint8 RGB array, float32, as the reference binding computes it."""
+    r = rgb[..., 0].astype(np.float64)
+    g = rgb[..., 1].astype(np.float64)
+    b = rgb[..., 2].astype(np.float64)
+    return np.asarray(r * 0.299 + g * 0.587 + b * 0.114, dtype=np.float32)
+
+
+def jarosz_window(old_side: int, new_side: int = DOWNSAMPLED_SIDE) -> int:
+    """Box window for reducing ``old_side`` to ``new_side``: ``ceil(old_side / (2 new_side))``."""
+    return (old_side + 2 * new_side - 1) // (2 * new_side)
+
+
+def _box_along(a: npt.NDArray[np.float64], window: int, axis: int) -> npt.NDArray[np.float64]:
+    """Mean over ``[k - (window - half), k + half - 1]`` where ``half = (window + 2) // 2``.
+
+    The reference's running window, truncated at the edges (the mean of what is there).
+    """
+    if window <= 1:
+        return a
+    n = a.shape[axis]
+    half = (window + 2) // 2
+    lo = np.clip(np.arange(n) - (window - half), 0, n)
+    hi = np.clip(np.arange(n) + half, 0, n)
+    zero_shape = list(a.shape)
+    zero_shape[axis] = 1
+    csum = np.concatenate([np.zeros(zero_shape), np.cumsum(a, axis=axis)], axis=axis)
+    total = np.take(csum, hi, axis=axis) - np.take(csum, lo, axis=axis)
+    count_shape = [1] * a.ndim
+    count_shape[axis] = n
+    return np.asarray(total / (hi - lo).reshape(count_shape), dtype=np.float64)
+
+
+def jarosz_filter(y: F32, passes: int = 2) -> npt.NDArray[np.float64]:
+    """Blur a luma image before decimation: ``passes`` x (box along rows, box along columns)."""
+    rows, cols = y.shape
+    along_rows = jarosz_window(cols)
+    along_cols = jarosz_window(rows)
+    out = y.astype(np.float64)
+    for _ in range(passes):
+        out = _box_along(out, along_rows, axis=1)
+        out = _box_along(out, along_cols, axis=0)
+    return out
+
+
+def decimate(a: npt.NDArray[np.floating], side: int = DOWNSAMPLED_SIDE) -> F32:
+    """Sample ``side x side`` points at ``floor((i + 0.5) * n / side)`` on each axis."""
+    rows, cols = a.shape
+    ri = ((np.arange(side) + 0.5) * rows / side).astype(np.intp)
+    ci = ((np.arange(side) + 0.5) * cols / side).astype(np.intp)
+    return a[np.ix_(ri, ci)].astype(np.float32)
+
+
+def quality(buf64: F32) -> int:
+    """Gradient energy of the 64 x 64 buffer, 0..100; below 50 the hash is unreliable."""
+    scale = np.float32(100)
+    denom = np.float32(255)
+    dv = np.trunc((buf64[:-1, :] - buf64[1:, :]) * scale / denom).astype(np.int64)
+    dh = np.trunc((buf64[:, :-1] - buf64[:, 1:]) * scale / denom).astype(np.int64)
+    total = int(np.abs(dv).sum() + np.abs(dh).sum())
+    return min(total // 90, 100)
+
+
+def dct16(buf64: F32) -> npt.NDArray[np.float64]:
+    """The 16 x 16 low-frequency DCT coefficients (frequencies 1..16, no DC)."""
+    a = buf64.astype(np.float64)
+    return np.asarray(_DCT64 @ a @ _DCT64.T)
+
+
+def bits_from_dct(coefficients: npt.NDArray[np.floating]) -> Bits:
+    """256 bits: coefficient ``(i, j)`` at bit ``16 i + j`` is set when above the median.
+
+    The median is the 128th smallest value, which is what Torben's median in the reference
+    returns for 256 values.
+    """
+    flat = coefficients.reshape(256)
+    median = np.partition(flat, 127)[127]
+    return np.asarray(flat > median)
+
+
+def bits_to_hex(bits: Bits) -> str:
+    """64 lower-case hex digits, bit 255 first (python-threatexchange's form)."""
+    packed = np.packbits(bits[::-1].astype(np.uint8))
+    return packed.tobytes().hex()
+
+
+def hex_to_bits(value: str) -> Bits:
+    """Inverse of :func:`bits_to_hex`; ``value`` must already be validated."""
+    raw = np.frombuffer(bytes.fromhex(value), dtype=np.uint8)
+    return np.unpackbits(raw)[::-1].astype(np.bool_)
+
+
+def dihedral_dcts(b: npt.NDArray[np.float64]) -> list[npt.NDArray[np.float64]]:
+    """The DCT matrices of the 8 rotations and flips of the image, from the original's.
+
+    Reflecting an image negates the coefficients of odd frequency along the reflected axis
+    (index ``i`` holds frequency ``i + 1``, so even indices flip); rotating by 90 degrees is a
+    transpose plus a reflection. No second pass over the pixels is needed.
+    """
+    sign = np.where(np.arange(16) % 2 == 0, -1.0, 1.0)
+    row_sign = sign[:, None]  # negates even row indices: reflection top-bottom
+    col_sign = sign[None, :]  # negates even column indices: reflection left-right
+    return [
+        b,
+        (b * col_sign).T,
+        b * row_sign * col_sign,
+        (b * row_sign).T,
+        b * row_sign,
+        b * col_sign,
+        b.T,
+        (b * row_sign * col_sign).T,
+    ]
+
+
+def hash_luma(y: F32) -> tuple[Bits, int, npt.NDArray[np.float64]]:
+    """Hash a float32 luma image: ``(bits, quality, dct16)``.
+
+    A 64 x 64 input is used as the downsampled buffer directly, as in the reference.
+    """
+    rows, cols = y.shape
+    if rows < MIN_HASHABLE_SIDE or cols < MIN_HASHABLE_SIDE:
+        return np.zeros(256, dtype=np.bool_), 0, np.zeros((16, 16))
+    if rows == DOWNSAMPLED_SIDE and cols == DOWNSAMPLED_SIDE:
+        buf = y.astype(np.float32, copy=False)
+    else:
+        buf = decimate(jarosz_filter(y))
+    coefficients = dct16(buf)
+    return bits_from_dct(coefficients), quality(buf), coefficients
