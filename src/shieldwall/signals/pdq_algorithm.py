@@ -76,7 +76,7 @@ def _dct_matrix() -> F32:
     i = np.arange(1, 17, dtype=np.float64)[:, None]
     j = np.arange(DOWNSAMPLED_SIDE, dtype=np.float64)[None, :]
     d = np.sqrt(2.0 / DOWNSAMPLED_SIDE) * np.cos(np.pi / (2 * DOWNSAMPLED_SIDE) * i * (2 * j + 1))
-    return d.astype(np.float32)
+    return np.asarray(d, dtype=np.float32)
 
 
 _DCT: Final = _dct_matrix()

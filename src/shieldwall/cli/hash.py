@@ -1,0 +1,174 @@
+"""``shieldwall hash``: files, directories (recursively) and stdin to signals."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, fail
+from shieldwall.config import get_settings
+from shieldwall.errors import ShieldwallError
+from shieldwall.hashing import DEFAULT_SIGNALS, BatchItem, HashResult, hash_many
+from shieldwall.media import IMAGE_EXTENSIONS
+from shieldwall.signals.registry import get_signal_type
+
+__all__ = ["OutputFormat", "expand_inputs", "result_to_json"]
+
+#: Show a progress bar (on a terminal) from this many inputs on.
+PROGRESS_FROM = 20
+
+
+class OutputFormat(StrEnum):
+    """How results are written."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+    table = "table"
+
+
+def expand_inputs(paths: list[str]) -> Iterator[BatchItem]:
+    """Files as given, directories walked recursively (image extensions only), ``-`` = stdin."""
+    for raw in paths:
+        if raw == "-":
+            limit = get_settings().max_media_bytes
+            data = sys.stdin.buffer.read(limit + 1)
+            yield ("-", data)  # over-limit stdin is refused by the decoder, with the size
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in IMAGE_EXTENSIONS:
+                    yield str(child)
+        else:
+            yield raw
+
+
+def result_to_json(result: HashResult) -> dict[str, object]:
+    """The JSON object of one result: ``{"path", "<signal>": {"hash", "quality"?}}`` or error."""
+    if result.error is not None:
+        return {"path": result.source, "error": result.error}
+    obj: dict[str, object] = {"path": result.source}
+    for name, signal in result.signals.items():
+        entry: dict[str, object] = {"hash": signal.value}
+        if signal.quality is not None:
+            entry["quality"] = signal.quality
+        obj[name] = entry
+    return obj
+
+
+class _Writer:
+    def __init__(self, fmt: OutputFormat, signals: tuple[str, ...], out: TextIO) -> None:
+        self.fmt = fmt
+        self.signals = signals
+        self.out = out
+        self.table: Table | None = None
+        self.csv: csv.DictWriter[str] | None = None
+        if fmt is OutputFormat.csv:
+            fields = ["path"]
+            for name in signals:
+                fields.append(name)
+                if get_signal_type(name).quality_floor is not None:
+                    fields.append(f"{name}_quality")
+            fields.append("error")
+            self.csv = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+            self.csv.writeheader()
+        elif fmt is OutputFormat.table:
+            self.table = Table("path", *signals, "error", show_lines=False)
+
+    def write(self, result: HashResult) -> None:
+        if self.csv is not None:
+            row: dict[str, object] = {"path": result.source, "error": result.error or ""}
+            for name, signal in result.signals.items():
+                row[name] = signal.value
+                if signal.quality is not None:
+                    row[f"{name}_quality"] = signal.quality
+            self.csv.writerow(row)
+        elif self.table is not None:
+            cells = []
+            for name in self.signals:
+                found = result.signals.get(name)
+                if found is None:
+                    cells.append("")
+                elif found.quality is not None:
+                    cells.append(f"{found.value} (q{found.quality})")
+                else:
+                    cells.append(found.value)
+            self.table.add_row(result.source, *cells, result.error or "")
+        else:
+            self.out.write(json.dumps(result_to_json(result)) + "\n")
+            self.out.flush()
+
+    def close(self) -> None:
+        if self.table is not None:
+            Console(file=self.out, width=400).print(self.table)
+
+
+@app.command("hash")
+def hash_command(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Files, directories (walked recursively) or - for stdin."),
+    ],
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", min=0, help="Processes to use (default: all cores)."),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.jsonl,
+    signal: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--signal", "-s", help="Signal type to compute (repeat; default pdq, md5, sha256)."
+        ),
+    ] = None,
+) -> None:
+    """Hash images: one result per input, in input order.
+
+    Output is JSON lines by default, one object per input:
+    {"path": "a.jpg", "pdq": {"hash": "<64 hex>", "quality": 93}, "md5": {"hash": "<32 hex>"},
+    "sha256": {"hash": "<64 hex>"}}, or {"path": "b.jpg", "error": "<reason>"} for an input that
+    cannot be hashed; the batch goes on.
+
+    Exit codes: 0 every input hashed, 1 some inputs failed, 2 usage error.
+    """
+    names = tuple(signal) if signal else DEFAULT_SIGNALS
+    try:
+        for name in names:
+            get_signal_type(name)
+    except ShieldwallError as exc:
+        fail(exc.message)
+    if paths.count("-") > 1:
+        fail("stdin (-) can be given only once")
+    items = list(expand_inputs(paths))
+    if not items:
+        fail("no image files found in the given paths")
+    writer = _Writer(fmt, names, sys.stdout)
+    failed = 0
+    show_progress = sys.stderr.isatty() and len(items) >= PROGRESS_FROM
+    with Progress(
+        TextColumn("hashing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not show_progress,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("hash", total=len(items))
+        for result in hash_many(items, names, workers=workers):
+            failed += not result.ok
+            writer.write(result)
+            progress.advance(task)
+    writer.close()
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)

@@ -1,0 +1,163 @@
+"""Hashing content into signals: one item, or many on every core.
+
+    >>> from shieldwall import hash_file
+    >>> result = hash_file("photo.jpg")                     # doctest: +SKIP
+    >>> result.signals["pdq"].value, result.signals["pdq"].quality   # doctest: +SKIP
+    ('f8f8f0cee0f4a84f...', 100)
+
+A failure never stops a batch: the item's :attr:`HashResult.error` says what is wrong and the
+others go on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from shieldwall.config import Settings, get_settings
+from shieldwall.errors import ShieldwallError
+from shieldwall.media import ImageLimits, Media
+from shieldwall.signals.base import ContentType, Signal
+from shieldwall.signals.registry import all_signal_types, get_signal_type
+
+__all__ = [
+    "DEFAULT_SIGNALS",
+    "BatchItem",
+    "HashResult",
+    "hash_bytes",
+    "hash_file",
+    "hash_many",
+    "hash_media",
+]
+
+#: What ``shieldwall hash`` computes unless told otherwise.
+DEFAULT_SIGNALS = ("pdq", "md5", "sha256")
+
+
+@dataclass(frozen=True, slots=True)
+class HashResult:
+    """The signals of one item, or why it could not be hashed."""
+
+    source: str
+    signals: dict[str, Signal] = field(default_factory=dict)
+    error: str | None = None
+    error_code: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every requested signal was computed."""
+        return self.error is None
+
+
+def limits_from(settings: Settings) -> ImageLimits:
+    """The media limits configured in ``settings``."""
+    return ImageLimits(
+        max_bytes=settings.max_media_bytes,
+        max_pixels=settings.max_image_pixels,
+        max_dimension=settings.max_image_dimension,
+    )
+
+
+def _signal_names(names: Sequence[str] | None) -> tuple[str, ...]:
+    if names is None:
+        return DEFAULT_SIGNALS
+    for name in names:
+        get_signal_type(name)  # raises UnknownSignalType with the list of known ones
+    return tuple(names)
+
+
+def hash_media(media: Media, signals: Sequence[str] | None = None) -> HashResult:
+    """Compute ``signals`` (default :data:`DEFAULT_SIGNALS`) of one piece of media.
+
+    Content that cannot be decoded gives a result with ``error`` set, not an exception, so
+    the caller's batch goes on.
+    """
+    names = _signal_names(signals)
+    out: dict[str, Signal] = {}
+    try:
+        for name in names:
+            out[name] = get_signal_type(name).compute(media)
+    except ShieldwallError as exc:
+        return HashResult(media.source, {}, exc.message, exc.code)
+    return HashResult(media.source, out)
+
+
+def hash_bytes(
+    data: bytes,
+    source: str = "<bytes>",
+    signals: Sequence[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    apply_orientation: bool = True,
+) -> HashResult:
+    """Hash content given as bytes; ``source`` names it in error messages."""
+    settings = settings or get_settings()
+    media = Media(data, source, limits=limits_from(settings), apply_orientation=apply_orientation)
+    return hash_media(media, signals)
+
+
+def hash_file(
+    path: str | os.PathLike[str],
+    signals: Sequence[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    apply_orientation: bool = True,
+) -> HashResult:
+    """Hash one file. Unreadable or undecodable files give a result with ``error`` set."""
+    settings = settings or get_settings()
+    names = _signal_names(signals)
+    try:
+        media = Media.from_path(
+            Path(path), limits=limits_from(settings), apply_orientation=apply_orientation
+        )
+    except ShieldwallError as exc:
+        return HashResult(str(path), {}, exc.message, exc.code)
+    return hash_media(media, names)
+
+
+#: An item of a batch: a path, or ``(source, data)`` for content already in memory (stdin).
+BatchItem = str | os.PathLike[str] | tuple[str, bytes]
+
+_WINDOW = 256  # items in flight at once: bounds memory on huge batches
+
+
+def _hash_task(args: tuple[BatchItem, tuple[str, ...], Settings]) -> HashResult:
+    item, names, settings = args
+    if isinstance(item, tuple):
+        return hash_bytes(item[1], item[0], names, settings=settings)
+    return hash_file(item, names, settings=settings)
+
+
+def hash_many(
+    items: Iterable[BatchItem],
+    signals: Sequence[str] | None = None,
+    *,
+    workers: int | None = None,
+    settings: Settings | None = None,
+) -> Iterator[HashResult]:
+    """Hash many files (or in-memory items) on ``workers`` processes.
+
+    ``workers`` defaults to the ``workers`` setting, where 0 means one per core. Results come
+    back in input order, one per item, as soon as each is ready.
+    """
+    settings = settings or get_settings()
+    names = _signal_names(signals)
+    count = workers if workers is not None else settings.workers
+    if count <= 0:
+        count = os.cpu_count() or 1
+    tasks = ((item, names, settings) for item in items)
+    if count == 1:
+        yield from map(_hash_task, tasks)
+        return
+    with ProcessPoolExecutor(max_workers=count) as pool:
+        while window := list(islice(tasks, _WINDOW)):
+            yield from pool.map(_hash_task, window, chunksize=max(1, len(window) // (4 * count)))
+
+
+def photo_signal_names() -> list[str]:
+    """Names of every registered signal type that hashes photos."""
+    return [t.name for t in all_signal_types(ContentType.PHOTO)]

@@ -1,0 +1,231 @@
+"""Image decoding with limits, EXIF orientation and correct mode conversion.
+
+Formats: JPEG, PNG, WebP (animated: first frame), GIF (animated: first frame), BMP, TIFF,
+HEIC/HEIF (through pillow-heif). The decoder never hands back more pixels than the caller asked
+for when it can avoid it: JPEG is decoded at 1/2, 1/4 or 1/8 scale in the DCT domain ("draft"
+mode), other formats are box-reduced right after decoding. The caller learns the exact block
+factor of the reduction so it can account for it (see :mod:`shieldwall.signals.pdq`).
+
+Mode conversion follows what hash banks expect, so that our hashes agree with theirs: alpha is
+dropped (as Pillow's ``convert("RGB")``, the reference tools and HMA do), CMYK and palette images
+are converted by Pillow, and 16- and 32-bit greyscale is scaled to 8 bits instead of being
+clipped (Pillow's own conversion clips, which turns most 16-bit photos white).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, UnidentifiedImageError
+
+from shieldwall.errors import CorruptMedia, EmptyMedia, MediaTooLarge, UnsupportedMedia
+
+try:  # HEIC/HEIF support is a plug-in of Pillow's registry.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
+    pass
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageLimits",
+    "ReducedImage",
+    "decode_image",
+    "probe_image",
+]
+
+#: Formats we accept; anything else Pillow happens to open is refused as unsupported.
+SUPPORTED_FORMATS: Final = frozenset(
+    {"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "HEIC", "AVIF"}
+)
+#: File name extensions looked at when walking a directory.
+IMAGE_EXTENSIONS: Final = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".webp",
+        ".gif",
+        ".bmp",
+        ".tif",
+        ".tiff",
+        ".heic",
+        ".heif",
+        ".avif",
+    }
+)
+_JPEG_SCALES: Final = (8, 4, 2, 1)
+_TRANSPOSING_ORIENTATIONS: Final = frozenset({5, 6, 7, 8})
+# EXIF orientation tag -> the transposition that makes the image upright (as ImageOps does).
+_ORIENTATION_TRANSPOSE: Final = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageLimits:
+    """Refuse images over these sizes before decoding a single pixel."""
+
+    max_bytes: int = 64 * 1024 * 1024
+    max_pixels: int = 80_000_000
+    max_dimension: int = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class ReducedImage:
+    """An upright RGB image, possibly reduced from the original by whole-pixel blocks.
+
+    ``rgb`` is ``(height, width, 3)`` uint8. ``full_width`` x ``full_height`` is the size of the
+    upright original; each pixel of ``rgb`` is (approximately) the mean of a
+    ``factor_x`` x ``factor_y`` block of it, blocks anchored at the top-left corner (the last block
+    on each axis may be partial).
+    """
+
+    rgb: npt.NDArray[np.uint8]
+    full_width: int
+    full_height: int
+    factor_x: int
+    factor_y: int
+    format: str
+    frames: int
+
+
+def _open(data: bytes, source: str, limits: ImageLimits) -> Image.Image:
+    if not data:
+        raise EmptyMedia(f"{source}: empty file (0 bytes)")
+    if len(data) > limits.max_bytes:
+        raise MediaTooLarge(
+            f"{source}: {len(data):,} bytes is over the limit of {limits.max_bytes:,} bytes"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MediaTooLarge(f"{source}: image dimensions are too large ({exc})") from exc
+    except UnidentifiedImageError as exc:
+        raise UnsupportedMedia(f"{source}: not an image in a supported format") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CorruptMedia(f"{source}: cannot read image header: {exc}") from exc
+    if img.format not in SUPPORTED_FORMATS:
+        raise UnsupportedMedia(f"{source}: image format {img.format} is not supported")
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise CorruptMedia(f"{source}: image header gives an empty size {width}x{height}")
+    if max(width, height) > limits.max_dimension:
+        raise MediaTooLarge(
+            f"{source}: {width}x{height} has a side over the limit of {limits.max_dimension:,} px"
+        )
+    if width * height > limits.max_pixels:
+        raise MediaTooLarge(
+            f"{source}: {width}x{height} = {width * height:,} pixels is over the limit of "
+            f"{limits.max_pixels:,} (decompression bomb?)"
+        )
+    return img
+
+
+def probe_image(
+    data: bytes, source: str, limits: ImageLimits | None = None
+) -> tuple[str, int, int]:
+    """Check the header and limits without decoding pixels: ``(format, width, height)``."""
+    img = _open(data, source, limits or ImageLimits())
+    return str(img.format), img.size[0], img.size[1]
+
+
+def _orientation(img: Image.Image) -> int:
+    try:
+        value = img.getexif().get(0x0112, 1)
+    except Exception:
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any mode to 8-bit RGB the way hash banks do, scaling wide greyscale."""
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode in {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}:
+        arr = np.asarray(img, dtype=np.float64)
+        if mode.startswith("I;16") or (mode == "I" and arr.max(initial=0) > 255):
+            arr = arr / 257.0
+        elif mode == "F" and arr.max(initial=0) <= 1.0:
+            arr = arr * 255.0
+        grey = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    return img.convert("RGB")
+
+
+def _jpeg_scale(width: int, height: int, min_side: int) -> int:
+    for scale in _JPEG_SCALES:
+        if -(-width // scale) >= min_side and -(-height // scale) >= min_side:
+            return scale
+    return 1
+
+
+def decode_image(
+    data: bytes,
+    source: str,
+    *,
+    limits: ImageLimits | None = None,
+    min_side: int | None = None,
+    apply_orientation: bool = True,
+) -> ReducedImage:
+    """Decode ``data`` into an upright RGB image.
+
+    ``source`` names the content in error messages (a path, ``stdin``, an upload id). With
+    ``min_side``, the image may be reduced by whole blocks as long as both sides stay at least
+    ``min_side`` pixels (or at the original size when smaller). Raises a
+    :class:`~shieldwall.errors.MediaError` subclass that says what is wrong with ``source``.
+    """
+    limits = limits or ImageLimits()
+    img = _open(data, source, limits)
+    full_w, full_h = img.size
+    frames = int(getattr(img, "n_frames", 1) or 1)
+    fmt = str(img.format)
+    orientation = _orientation(img) if apply_orientation else 1
+    try:
+        if frames > 1:
+            img.seek(0)
+        factor = 1
+        if min_side is not None and fmt in {"JPEG", "MPO"}:
+            factor = _jpeg_scale(full_w, full_h, min_side)
+            if factor > 1:
+                img.draft("RGB", (-(-full_w // factor), -(-full_h // factor)))
+        img.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise CorruptMedia(f"{source}: image data is damaged or truncated ({exc})") from exc
+    except Image.DecompressionBombError as exc:  # pragma: no cover - caught at open
+        raise MediaTooLarge(f"{source}: {exc}") from exc
+    factor_x = max(1, round(full_w / img.size[0]))
+    factor_y = max(1, round(full_h / img.size[1]))
+    rgb_img = _to_rgb(img)
+    if min_side is not None:
+        extra = min(rgb_img.size[0] // min_side, rgb_img.size[1] // min_side)
+        if extra >= 2:
+            rgb_img = rgb_img.reduce(extra)
+            factor_x *= extra
+            factor_y *= extra
+    if orientation != 1:
+        rgb_img = rgb_img.transpose(_ORIENTATION_TRANSPOSE[orientation])
+        if orientation in _TRANSPOSING_ORIENTATIONS:
+            full_w, full_h = full_h, full_w
+            factor_x, factor_y = factor_y, factor_x
+    rgb = np.asarray(rgb_img, dtype=np.uint8)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:  # pragma: no cover - _to_rgb guarantees RGB
+        raise CorruptMedia(f"{source}: decoded to an unexpected shape {rgb.shape}")
+    return ReducedImage(rgb, full_w, full_h, factor_x, factor_y, fmt, frames)

@@ -1,0 +1,39 @@
+"""The signal-type registry: built-ins, plug-ins, and errors naming what is known."""
+
+from __future__ import annotations
+
+import pytest
+
+from shieldwall.errors import UnknownSignalType
+from shieldwall.media import Media
+from shieldwall.signals.base import ContentType, Signal, SignalType
+from shieldwall.signals.registry import all_signal_types, get_signal_type, register
+
+
+def test_built_ins_are_registered() -> None:
+    assert [t.name for t in all_signal_types()][:3] == ["pdq", "md5", "sha256"]
+    assert [t.name for t in all_signal_types(ContentType.VIDEO)] == ["md5", "sha256"]
+
+
+def test_unknown_type_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownSignalType, match=r"unknown signal type 'phash' \(known: md5, pdq"):
+        get_signal_type("phash")
+
+
+def test_a_name_cannot_be_taken_twice() -> None:
+    class Impostor(SignalType):
+        name = "pdq"
+        content_types = frozenset({ContentType.PHOTO})
+        default_threshold = 0
+
+        def compute(self, media: Media) -> Signal:
+            raise NotImplementedError
+
+        def validate(self, value: str) -> str:
+            return value
+
+        def distance(self, a: str, b: str) -> int:
+            return 0
+
+    with pytest.raises(ValueError, match="already registered"):
+        register(Impostor)

@@ -1,0 +1,61 @@
+"""Settings: environment, *_FILE secrets, TOML file, validation, and documentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shieldwall.config import Settings
+from shieldwall.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIELDWALL_MAX_IMAGE_PIXELS", "1234")
+    assert Settings.load().max_image_pixels == 1234
+
+
+def test_file_variant_reads_the_value(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret = tmp_path / "workers"
+    secret.write_text("3\n")
+    monkeypatch.setenv("SHIELDWALL_WORKERS_FILE", str(secret))
+    assert Settings.load().workers == 3
+
+
+def test_unreadable_file_variant_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHIELDWALL_WORKERS_FILE", str(tmp_path / "absent"))
+    with pytest.raises(ConfigError, match="SHIELDWALL_WORKERS_FILE"):
+        Settings.load()
+
+
+def test_toml_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "shieldwall.toml"
+    config.write_text("max_media_bytes = 4096\n")
+    monkeypatch.setenv("SHIELDWALL_CONFIG", str(config))
+    assert Settings.load().max_media_bytes == 4096
+
+
+def test_bad_value_fails_fast_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIELDWALL_PDQ_QUALITY_FLOOR", "150")
+    with pytest.raises(ConfigError, match="SHIELDWALL_PDQ_QUALITY_FLOOR"):
+        Settings.load()
+
+
+def test_unknown_setting_in_toml_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "shieldwall.toml"
+    config.write_text("max_media_byte = 4096\n")
+    monkeypatch.setenv("SHIELDWALL_CONFIG", str(config))
+    with pytest.raises(ConfigError, match="MAX_MEDIA_BYTE"):
+        Settings.load()
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`SHIELDWALL_{name.upper()}`" in doc, name
