@@ -86,6 +86,38 @@ class Settings(BaseSettings):
         le=100,
         description="PDQ hashes of lower quality are reported but never banked or matched.",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database (sqlite:///... or "
+        "postgresql+psycopg://...); default: a SQLite file shieldwall.db in the data directory. "
+        "Migrated automatically on first use.",
+    )
+    database_busy_timeout_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="SQLite: how long a connection waits for the writer's lock before failing.",
+    )
+    flood_max_contents: int = Field(
+        default=100,
+        ge=1,
+        description="A bank signal that matches more distinct contents than this within "
+        "the flood window is quarantined pending review.",
+    )
+    flood_window_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description="The window, in seconds, over which flood protection counts matches.",
+    )
+    match_dihedral: bool = Field(
+        default=False,
+        description="Also match the 8 rotations and flips of each PDQ hash of uploaded content.",
+    )
+
+    def resolved_database_url(self) -> str:
+        """``database_url``, or the default SQLite file in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'shieldwall.db'}"
 
     @classmethod
     def settings_customise_sources(

@@ -19,7 +19,9 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     │   ├── MalformedSignal      wrong length, not hex, ...
     │   └── LowQualitySignal     below the quality floor
     ├── NotFound                 no such thing                 404      exit 1
-    └── Conflict                 state forbids it              409      exit 1
+    ├── Conflict                 state forbids it              409      exit 1
+    ├── StoreError               the database failed           503      exit 2
+    └── ImportFormatError        a line of an import file      422      exit 1
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "Conflict",
     "CorruptMedia",
     "EmptyMedia",
+    "ImportFormatError",
     "LowQualitySignal",
     "MalformedSignal",
     "MediaError",
@@ -38,6 +41,7 @@ __all__ = [
     "NotFound",
     "ShieldwallError",
     "SignalError",
+    "StoreError",
     "UnknownSignalType",
     "UnsupportedMedia",
     "UsageError",
@@ -150,3 +154,18 @@ class Conflict(ShieldwallError):
     http_status = 409
     exit_code = 1
     code = "conflict"
+
+
+class StoreError(ShieldwallError):
+    """The database cannot be opened, migrated or written (unreachable, locked too long, ...)."""
+
+    http_status = 503
+    code = "store_error"
+
+
+class ImportFormatError(ShieldwallError):
+    """A record of a bank import file cannot be read (bad JSON, missing column, unknown form)."""
+
+    http_status = 422
+    exit_code = 1
+    code = "import_format_error"

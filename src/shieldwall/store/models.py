@@ -1,0 +1,241 @@
+"""SQLAlchemy models: banks, their entries and signals, the signal log, matches and the ledger.
+
+The tables (see ``docs/banks.md`` for what each column means)::
+
+    bank ─< bank_entry ─< entry_external_id        a case number or other id, with its status
+              │
+              └─< bank_signal                       one hash of the entry; live or tombstoned
+    signal_log                                      append-only: seq, add | remove, type, value
+    match                                           query content x bank signal, every match kept
+    ledger_item ─< ledger_signal                    what the platform hosts (content id + hashes)
+    sweep_state                                     how far the retroactive sweep has read the log
+
+``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
+the existing row. Rows are never deleted except with their bank; removal is a tombstone in
+``signal_log`` (and ``live = false``), which is what every in-memory index follows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Bank",
+    "BankEntry",
+    "BankSignal",
+    "Base",
+    "EntryExternalId",
+    "LedgerItem",
+    "LedgerSignal",
+    "MatchRecord",
+    "SignalLogRecord",
+    "SweepState",
+    "UTCDateTime",
+    "utcnow",
+]
+
+#: An integer primary key that is BIGINT on PostgreSQL and the rowid alias on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Base of every model; timestamps are :class:`UTCDateTime`."""
+
+    type_annotation_map = {datetime: UTCDateTime}  # noqa: RUF012 - SQLAlchemy's declared API
+
+
+class Bank(Base):
+    """A named set of hashes: ``block``, ``allow`` (known false positives) or ``review``."""
+
+    __tablename__ = "bank"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    #: Per signal type, the largest distance that matches; absent types use the type's default.
+    thresholds: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: The exchange the bank is fed from (``stopncii``, ...), if any.
+    source: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BankEntry(Base):
+    """One item of a bank (one image, one video) with its hashes, cases and status.
+
+    The reporter's identity is never stored here: only external ids (case numbers) and the kind
+    of provenance.
+    """
+
+    __tablename__ = "bank_entry"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("bank.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    provenance: Mapped[str] = mapped_column(String(16))
+    #: ``active``, ``withdrawn`` or ``disabled`` (until ``disabled_until``, if set).
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    disabled_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EntryExternalId(Base):
+    """An external id (a StopNCII case number, a ticket) holding an entry, and its status."""
+
+    __tablename__ = "entry_external_id"
+    __table_args__ = (UniqueConstraint("entry_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entry.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200), index=True)
+    #: ``active`` or ``withdrawn``.
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+
+
+class BankSignal(Base):
+    """One hash of a bank entry. ``live`` is false once a tombstone was logged for it."""
+
+    __tablename__ = "bank_signal"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "type", "value"),
+        Index("ix_bank_signal_type_value", "type", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("bank.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("bank_entry.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(128))
+    quality: Mapped[int | None]
+    live: Mapped[bool] = mapped_column(default=True)
+    #: Set when flood protection stopped this signal from matching, pending review.
+    quarantined_at: Mapped[datetime | None]
+    #: When a reviewer last released it from quarantine (flood counting restarts there).
+    released_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignalLogRecord(Base):
+    """One change of the bank signals, append-only: ``add`` or ``remove`` (a tombstone).
+
+    ``seq`` grows with commit order (SQLite has one writer; on PostgreSQL appends take an
+    advisory lock), so a follower that has read up to ``seq`` misses nothing by reading on.
+    """
+
+    __tablename__ = "signal_log"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    op: Mapped[str] = mapped_column(String(8))
+    #: No foreign key: the log outlives a deleted bank's rows.
+    signal_id: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MatchRecord(Base):
+    """A stored match: which content matched which bank entry, by which signal, how far, when."""
+
+    __tablename__ = "match"
+    __table_args__ = (
+        UniqueConstraint("content_id", "signal_id"),
+        Index("ix_match_signal_at", "signal_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    content_id: Mapped[str] = mapped_column(String(512), index=True)
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("bank.id", ondelete="SET NULL"))
+    bank_name: Mapped[str] = mapped_column(String(200))
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_entry.id", ondelete="SET NULL"), index=True
+    )
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("bank_signal.id", ondelete="SET NULL"))
+    signal_type: Mapped[str] = mapped_column(String(32))
+    distance: Mapped[int]
+    #: ``upload`` (matched when checked) or ``sweep`` (found in the ledger afterwards).
+    source: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerItem(Base):
+    """A piece of content the platform hosts, by its platform id (never the media)."""
+
+    __tablename__ = "ledger_item"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    content_id: Mapped[str] = mapped_column(String(512), unique=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerSignal(Base):
+    """One hash of a ledger item."""
+
+    __tablename__ = "ledger_signal"
+    __table_args__ = (
+        UniqueConstraint("item_id", "type"),
+        Index("ix_ledger_signal_type_value", "type", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("ledger_item.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(128))
+
+
+class SweepState(Base):
+    """How far a sweep has read the signal log."""
+
+    __tablename__ = "sweep_state"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
