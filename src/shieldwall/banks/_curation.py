@@ -518,7 +518,7 @@ def withdraw(db: Database, external_id: str, *, bank: str | None = None) -> With
         )
         if bank is not None:
             query = query.where(BankEntry.bank_id == _bank(session, bank).id)
-        rows = list(session.execute(query).tuples())
+        rows = list(session.execute(query))
         if not rows:
             where = f" in bank {bank!r}" if bank is not None else ""
             raise NotFound(f"no bank entry is held by external id {external_id!r}{where}")

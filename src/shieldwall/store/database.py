@@ -100,12 +100,10 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session for reading; whatever it did is rolled back at the end."""
+        """A session for reading; closed (its transaction rolled back) at the end, leaving the
+        objects it loaded readable."""
         with self._guard(), self._reader() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

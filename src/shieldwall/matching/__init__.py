@@ -1,0 +1,36 @@
+"""Matching: content and signals against the banks, the ledger of hosted content, sweeps.
+
+>>> from shieldwall.matching import Matcher                 # doctest: +SKIP
+>>> Matcher(open_database()).match_file("upload.jpg").matched   # doctest: +SKIP
+True
+"""
+
+from shieldwall.matching._matcher import BankMatch, Matcher, MatchOutcome
+from shieldwall.matching.index import (
+    BruteForceIndex,
+    IndexHit,
+    SignalIndexLike,
+    build_index,
+    default_index,
+    follow,
+)
+from shieldwall.matching.ledger import SweepOutcome, add_to_ledger, sweep
+from shieldwall.matching.quarantine import QuarantinedSignal, list_quarantined, release_signal
+
+__all__ = [
+    "BankMatch",
+    "BruteForceIndex",
+    "IndexHit",
+    "MatchOutcome",
+    "Matcher",
+    "QuarantinedSignal",
+    "SignalIndexLike",
+    "SweepOutcome",
+    "add_to_ledger",
+    "build_index",
+    "default_index",
+    "follow",
+    "list_quarantined",
+    "release_signal",
+    "sweep",
+]

@@ -1,0 +1,288 @@
+"""Matching: content -> signals -> candidates in enabled banks -> allow-bank suppression ->
+stored matches, with flood protection.
+
+    >>> matcher = Matcher(db)                                       # doctest: +SKIP
+    >>> outcome = matcher.match_file("upload-123.jpg")              # doctest: +SKIP
+    >>> [(m.bank, m.entry_id, m.signal_type) for m in outcome.matches]  # doctest: +SKIP
+    [('ncii', 7, 'pdq')]
+
+The index only proposes candidates; every candidate is checked against the database (signal
+live and not quarantined, bank enabled, entry active or its disable time passed, distance within
+the bank's own threshold) before it counts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shieldwall.banks import BankKind, EntryStatus
+from shieldwall.config import Settings, get_settings
+from shieldwall.errors import MediaError
+from shieldwall.hashing import DEFAULT_SIGNALS, hash_file, limits_from
+from shieldwall.matching.index import (
+    IndexFactory,
+    IndexHit,
+    SignalIndexLike,
+    build_index,
+    default_index,
+    follow,
+)
+from shieldwall.media import Media
+from shieldwall.signals.base import Signal
+from shieldwall.signals.pdq import PdqSignal
+from shieldwall.signals.registry import get_signal_type
+from shieldwall.store import Bank, BankEntry, BankSignal, Database, MatchRecord, utcnow
+
+__all__ = ["BankMatch", "MatchOutcome", "Matcher"]
+
+
+@dataclass(frozen=True, slots=True)
+class BankMatch:
+    """One bank signal that a content matched."""
+
+    bank: str
+    bank_kind: BankKind
+    entry_id: int
+    signal_id: int
+    signal_type: str
+    distance: int
+    #: The query-side variant that matched (``"original"``, or a dihedral name such as
+    #: ``"flipx"``).
+    variant: str = "original"
+
+
+@dataclass(slots=True)
+class MatchOutcome:
+    """The result of matching one content.
+
+    ``matches`` are the block and review matches that count (and were stored, when recording);
+    ``allowed_by`` the allow-bank matches, which suppress everything else (then in
+    ``suppressed``); ``quarantined`` the bank signals flood protection just quarantined.
+    """
+
+    content_id: str
+    matches: list[BankMatch] = field(default_factory=list)
+    allowed_by: list[BankMatch] = field(default_factory=list)
+    suppressed: list[BankMatch] = field(default_factory=list)
+    quarantined: list[int] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def matched(self) -> bool:
+        """Whether anything counts as a match."""
+        return bool(self.matches)
+
+
+@dataclass(frozen=True, slots=True)
+class _BankRule:
+    name: str
+    kind: BankKind
+    thresholds: dict[str, int]
+
+
+class Matcher:
+    """Matches content against every enabled bank, following the signal log.
+
+    One matcher per process: it builds its index once, then :meth:`refresh` (called by every
+    match) applies only the log entries written since. ``index`` lets a caller bring its own
+    (a loaded snapshot, another implementation).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        settings: Settings | None = None,
+        index: SignalIndexLike | None = None,
+        index_factory: IndexFactory = default_index,
+    ) -> None:
+        self.db = db
+        self.settings = settings or get_settings()
+        self.index = index if index is not None else build_index(db, index_factory)
+        self._rules: dict[int, _BankRule] = {}
+        self._radius: dict[str, int] = {}
+        self.refresh()
+
+    def refresh(self) -> int:
+        """Apply the log entries written since the last call and re-read the bank settings;
+        returns how many entries were applied."""
+        applied = follow(self.db, self.index)
+        with self.db.session() as session:
+            banks = session.scalars(select(Bank).where(Bank.enabled))
+            self._rules = {
+                b.id: _BankRule(b.name, BankKind(b.kind), dict(b.thresholds)) for b in banks
+            }
+        radius: dict[str, int] = {}
+        for rule in self._rules.values():
+            for name in DEFAULT_SIGNALS:
+                limit = rule.thresholds.get(name, get_signal_type(name).default_threshold)
+                radius[name] = max(radius.get(name, 0), limit)
+        self._radius = radius
+        return applied
+
+    # -- finding -------------------------------------------------------------------------
+
+    def _candidates(
+        self, signals: Iterable[Signal], variants: Mapping[str, Signal]
+    ) -> dict[int, tuple[int, str, str]]:
+        """signal id -> (distance, signal type, variant), best distance per id."""
+        best: dict[int, tuple[int, str, str]] = {}
+        queries = [("original", s) for s in signals] + list(variants.items())
+        for variant, signal in queries:
+            kind = get_signal_type(signal.type)
+            if not kind.is_usable(signal):
+                continue  # below the quality floor: never matched
+            radius = self._radius.get(kind.name, kind.default_threshold)
+            hit: IndexHit
+            for hit in self.index.search(kind.name, signal.value, radius):
+                if hit.id not in best or hit.distance < best[hit.id][0]:
+                    best[hit.id] = (hit.distance, kind.name, variant)
+        return best
+
+    def _verify(
+        self, session: Session, found: dict[int, tuple[int, str, str]], now: datetime
+    ) -> list[BankMatch]:
+        if not found:
+            return []
+        rows = session.execute(
+            select(BankSignal, BankEntry)
+            .join(BankEntry, BankEntry.id == BankSignal.entry_id)
+            .where(BankSignal.id.in_(list(found)))
+        )
+        out: list[BankMatch] = []
+        for signal, entry in rows:
+            rule = self._rules.get(signal.bank_id)
+            if rule is None or not signal.live or signal.quarantined_at is not None:
+                continue
+            if entry.status == EntryStatus.WITHDRAWN:
+                continue
+            if entry.status == EntryStatus.DISABLED and (
+                entry.disabled_until is None or entry.disabled_until > now
+            ):
+                continue
+            distance, signal_type, variant = found[signal.id]
+            limit = rule.thresholds.get(signal_type, get_signal_type(signal_type).default_threshold)
+            if distance > limit:
+                continue
+            out.append(
+                BankMatch(rule.name, rule.kind, entry.id, signal.id, signal_type, distance, variant)
+            )
+        out.sort(key=lambda m: (m.bank, m.entry_id, m.signal_type))
+        return out
+
+    def find(
+        self, signals: Iterable[Signal], *, variants: Mapping[str, Signal] | None = None
+    ) -> list[BankMatch]:
+        """Every bank signal the given signals match now (allow banks included), storing
+        nothing. ``variants`` are extra query signals by name (dihedral PDQ variants)."""
+        found = self._candidates(signals, variants or {})
+        with self.db.session() as session:
+            return self._verify(session, found, utcnow())
+
+    # -- matching ------------------------------------------------------------------------
+
+    def match(
+        self,
+        content_id: str,
+        signals: Iterable[Signal],
+        *,
+        variants: Mapping[str, Signal] | None = None,
+        record: bool = True,
+    ) -> MatchOutcome:
+        """Match one content's signals: find, apply allow-bank suppression and flood
+        protection, and (with ``record``) store each match."""
+        self.refresh()
+        hits = self.find(signals, variants=variants)
+        outcome = MatchOutcome(content_id)
+        allowed = [h for h in hits if h.bank_kind is BankKind.ALLOW]
+        counted = [h for h in hits if h.bank_kind is not BankKind.ALLOW]
+        if allowed:
+            outcome.allowed_by, outcome.suppressed = allowed, counted
+            return outcome
+        if not record:
+            outcome.matches = counted
+            return outcome
+        return self.record(outcome, counted, source="upload")
+
+    def record(self, outcome: MatchOutcome, hits: Sequence[BankMatch], source: str) -> MatchOutcome:
+        """Store ``hits`` as matches of ``outcome.content_id`` (``source``: ``upload`` or
+        ``sweep``) with flood protection; a pair stored before is not stored twice."""
+        if not hits:
+            return outcome
+        now = utcnow()
+        window = timedelta(seconds=self.settings.flood_window_seconds)
+        limit = self.settings.flood_max_contents
+        with self.db.transaction() as session:
+            for hit in hits:
+                signal = session.get(BankSignal, hit.signal_id)
+                if signal is None or signal.quarantined_at is not None:
+                    continue
+                known = session.scalar(
+                    select(MatchRecord.id).where(
+                        MatchRecord.content_id == outcome.content_id,
+                        MatchRecord.signal_id == hit.signal_id,
+                    )
+                )
+                if known is None:
+                    since = now - window
+                    if signal.released_at is not None and signal.released_at > since:
+                        since = signal.released_at
+                    others = session.scalar(
+                        select(func.count(func.distinct(MatchRecord.content_id))).where(
+                            MatchRecord.signal_id == hit.signal_id, MatchRecord.at >= since
+                        )
+                    )
+                    if int(others or 0) >= limit:
+                        signal.quarantined_at = now
+                        outcome.quarantined.append(hit.signal_id)
+                        continue
+                    session.add(
+                        MatchRecord(
+                            content_id=outcome.content_id,
+                            bank_id=signal.bank_id,
+                            bank_name=hit.bank,
+                            entry_id=hit.entry_id,
+                            signal_id=hit.signal_id,
+                            signal_type=hit.signal_type,
+                            distance=hit.distance,
+                            source=source,
+                            at=now,
+                        )
+                    )
+                    session.flush()
+                outcome.matches.append(hit)
+        return outcome
+
+    def match_file(
+        self,
+        path: str | os.PathLike[str],
+        content_id: str | None = None,
+        *,
+        dihedral: bool | None = None,
+        record: bool = True,
+    ) -> MatchOutcome:
+        """Hash a file and match it (``content_id`` defaults to the path). A file that cannot
+        be hashed gives an outcome with ``error`` set."""
+        cid = content_id if content_id is not None else str(path)
+        result = hash_file(path, settings=self.settings)
+        if not result.ok:
+            return MatchOutcome(cid, error=result.error)
+        variants: dict[str, Signal] = {}
+        if dihedral if dihedral is not None else self.settings.match_dihedral:
+            try:
+                media = Media.from_path(Path(path), limits=limits_from(self.settings))
+                variants = {
+                    name: s
+                    for name, s in PdqSignal().compute_dihedral(media).items()
+                    if s.value != result.signals["pdq"].value
+                }
+            except MediaError as exc:
+                return MatchOutcome(cid, error=exc.message)
+        return self.match(cid, result.signals.values(), variants=variants, record=record)

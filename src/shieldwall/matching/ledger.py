@@ -1,0 +1,298 @@
+"""The ledger of hosted content, and the retroactive sweep over it.
+
+A platform records the signals of every content it hosts (its content id and hashes, never the
+media). When a signal enters a block bank, :func:`sweep` finds the ledger items within the
+bank's threshold and stores them as matches (``source = "sweep"``): the "known identical
+copies" a platform must find and remove.
+
+The sweep reads the signal log from its checkpoint, so it looks only at signals added since the
+last sweep; it streams the ledger's PDQ hashes in chunks and compares them with NumPy (XOR and
+popcount), and looks exact hashes up in the database's index.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from shieldwall.banks import BankKind, EntryStatus
+from shieldwall.config import Settings, get_settings
+from shieldwall.matching._matcher import BankMatch, Matcher, MatchOutcome
+from shieldwall.matching.index import HAMMING_TYPES, pdq_codes
+from shieldwall.signals.base import Signal
+from shieldwall.signals.registry import get_signal_type
+from shieldwall.store import (
+    Bank,
+    BankEntry,
+    BankSignal,
+    Database,
+    LedgerItem,
+    LedgerSignal,
+    SignalLogRecord,
+    SweepState,
+    signal_log,
+    utcnow,
+)
+
+__all__ = ["SweepOutcome", "add_to_ledger", "sweep"]
+
+SWEEP_NAME = "ledger"
+#: Ledger rows read per query during a sweep.
+SWEEP_CHUNK = 200_000
+
+
+def add_to_ledger(
+    db: Database,
+    items: Iterable[tuple[str, Sequence[Signal]]],
+    *,
+    chunk_size: int = 1000,
+) -> int:
+    """Record ``(content id, signals)`` pairs; a content id seen before gets its signals
+    replaced. Signals are validated (:class:`~shieldwall.errors.MalformedSignal` ...) before
+    anything of their chunk is written; PDQ hashes below the quality floor are left out (they
+    never match). Returns how many items were recorded."""
+    count = 0
+    iterator = iter(items)
+    while chunk := list(islice(iterator, chunk_size)):
+        ready: list[tuple[str, list[Signal]]] = []
+        for content_id, signals in chunk:
+            clean = []
+            for s in signals:
+                kind = get_signal_type(s.type)
+                signal = kind.parse(s.value, s.quality)
+                if kind.is_usable(signal):
+                    clean.append(signal)
+            ready.append((content_id, clean))
+        with db.transaction() as session:
+            for content_id, signals in ready:
+                _record_item(session, content_id, signals)
+        count += len(ready)
+    return count
+
+
+def _record_item(session: Session, content_id: str, signals: list[Signal]) -> None:
+    item = session.scalar(select(LedgerItem).where(LedgerItem.content_id == content_id))
+    if item is None:
+        item = LedgerItem(content_id=content_id)
+        session.add(item)
+        session.flush()
+    else:
+        item.seen_at = utcnow()
+        session.execute(delete(LedgerSignal).where(LedgerSignal.item_id == item.id))
+    unique = {s.type: s for s in signals}.values()
+    session.add_all([LedgerSignal(item_id=item.id, type=s.type, value=s.value) for s in unique])
+    session.flush()
+
+
+@dataclass(slots=True)
+class SweepOutcome:
+    """What a sweep looked at and found."""
+
+    from_seq: int
+    to_seq: int
+    #: Block-bank signals compared with the ledger.
+    signals_checked: int = 0
+    #: Ledger PDQ hashes read.
+    ledger_scanned: int = 0
+    #: Content id -> the block matches stored for it.
+    matches: dict[str, list[BankMatch]] = field(default_factory=dict)
+    #: Content ids whose matches an allow bank suppressed.
+    suppressed: list[str] = field(default_factory=list)
+    quarantined: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    signal_id: int
+    entry_id: int
+    bank: str
+    signal_type: str
+    value: str
+    threshold: int
+
+
+def _targets(session: Session, after: int, upto: int, full: bool) -> list[_Target]:
+    now = utcnow()
+    query = (
+        select(BankSignal, BankEntry, Bank)
+        .join(BankEntry, BankEntry.id == BankSignal.entry_id)
+        .join(Bank, Bank.id == BankSignal.bank_id)
+        .where(
+            Bank.kind == BankKind.BLOCK.value,
+            Bank.enabled,
+            BankSignal.live,
+            BankSignal.quarantined_at.is_(None),
+            BankEntry.status != EntryStatus.WITHDRAWN.value,
+        )
+        .order_by(BankSignal.id)
+    )
+    if not full:
+        added = select(SignalLogRecord.signal_id).where(
+            SignalLogRecord.seq > after, SignalLogRecord.seq <= upto, SignalLogRecord.op == "add"
+        )
+        query = query.where(BankSignal.id.in_(added))
+    out = []
+    for signal, entry, bank in session.execute(query):
+        if entry.status == EntryStatus.DISABLED and (
+            entry.disabled_until is None or entry.disabled_until > now
+        ):
+            continue
+        kind = get_signal_type(signal.type)
+        out.append(
+            _Target(
+                signal.id,
+                entry.id,
+                bank.name,
+                kind.name,
+                signal.value,
+                bank.thresholds.get(kind.name, kind.default_threshold),
+            )
+        )
+    return out
+
+
+def _scan_pdq(
+    db: Database,
+    targets: list[_Target],
+    found: dict[int, list[tuple[_Target, int]]],
+    chunk_rows: int,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Stream the ledger's PDQ hashes and add every (item, target, distance) within threshold."""
+    queries = pdq_codes([t.value for t in targets])
+    limits = np.array([t.threshold for t in targets], dtype=np.int64)
+    scanned = 0
+    last_id = 0
+    # Compare a block of ledger codes with every target at once, bounding the temporary
+    # (rows x targets x 4 words of 8 bytes) to about 32 MiB.
+    block = max(1, (1 << 20) // max(1, len(targets)))
+    while True:
+        with db.session() as session:
+            rows = session.execute(
+                select(LedgerSignal.id, LedgerSignal.item_id, LedgerSignal.value)
+                .where(LedgerSignal.type == "pdq", LedgerSignal.id > last_id)
+                .order_by(LedgerSignal.id)
+                .limit(chunk_rows)
+            ).all()
+        if not rows:
+            return scanned
+        last_id = rows[-1][0]
+        item_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        codes = pdq_codes([r[2] for r in rows])
+        for start in range(0, len(rows), block):
+            part = codes[start : start + block]
+            distances = np.bitwise_count(part[:, None, :] ^ queries[None, :, :]).sum(
+                axis=2, dtype=np.int64
+            )
+            hit_rows, hit_targets = np.nonzero(distances <= limits[None, :])
+            for r, t in zip(hit_rows.tolist(), hit_targets.tolist(), strict=True):
+                item = int(item_ids[start + r])
+                found.setdefault(item, []).append((targets[t], int(distances[r, t])))
+        scanned += len(rows)
+        if progress is not None:
+            progress(len(rows))
+
+
+def sweep(
+    db: Database,
+    *,
+    settings: Settings | None = None,
+    full: bool = False,
+    matcher: Matcher | None = None,
+    chunk_rows: int = SWEEP_CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> SweepOutcome:
+    """Find the ledger items that match block-bank signals added since the last sweep (every
+    live block signal with ``full``), store them as matches, and move the checkpoint.
+
+    Allow banks suppress as they do for uploads, and flood protection applies: a new signal
+    that matches more than ``flood_max_contents`` hosted items is quarantined for review
+    instead of matching them all. Running it again finds nothing new; a sweep that crashed is
+    simply run again (stored matches are never duplicated).
+    """
+    started = time.perf_counter()
+    settings = settings or get_settings()
+    with db.session() as session:
+        state = session.get(SweepState, SWEEP_NAME)
+        after = 0 if full or state is None else state.last_seq
+        upto = signal_log.head(session)
+        targets = _targets(session, after, upto, full)
+    outcome = SweepOutcome(after, upto, signals_checked=len(targets))
+    found: dict[int, list[tuple[_Target, int]]] = {}
+    pdq = [t for t in targets if t.signal_type in HAMMING_TYPES]
+    if pdq:
+        outcome.ledger_scanned += _scan_pdq(db, pdq, found, chunk_rows, progress)
+    exact = [t for t in targets if t.signal_type not in HAMMING_TYPES]
+    with db.session() as session:
+        for i in range(0, len(exact), 500):
+            part = exact[i : i + 500]
+            by_key = {(t.signal_type, t.value): t for t in part}
+            rows = session.execute(
+                select(LedgerSignal.item_id, LedgerSignal.type, LedgerSignal.value).where(
+                    LedgerSignal.type.in_({t.signal_type for t in part}),
+                    LedgerSignal.value.in_([t.value for t in part]),
+                )
+            )
+            for item_id, signal_type, value in rows:
+                target = by_key.get((signal_type, value))
+                if target is not None:
+                    found.setdefault(item_id, []).append((target, 0))
+    if found:
+        matcher = matcher or Matcher(db, settings=settings)
+        matcher.refresh()
+        _store(db, matcher, found, outcome)
+    with db.transaction() as session:
+        state = session.get(SweepState, SWEEP_NAME)
+        if state is None:
+            session.add(SweepState(name=SWEEP_NAME, last_seq=upto))
+        elif state.last_seq < upto:
+            state.last_seq = upto
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _store(
+    db: Database,
+    matcher: Matcher,
+    found: dict[int, list[tuple[_Target, int]]],
+    outcome: SweepOutcome,
+) -> None:
+    ids = list(found)
+    with db.session() as session:
+        items = {
+            item.id: item.content_id
+            for item in session.scalars(select(LedgerItem).where(LedgerItem.id.in_(ids)))
+        }
+        item_signals: dict[int, list[Signal]] = {}
+        for row in session.scalars(select(LedgerSignal).where(LedgerSignal.item_id.in_(ids))):
+            item_signals.setdefault(row.item_id, []).append(Signal(row.type, row.value))
+    for item_id in sorted(found):
+        content_id = items.get(item_id)
+        if content_id is None:
+            continue  # removed from the ledger meanwhile
+        hits = matcher.find(item_signals.get(item_id, []))
+        if any(m.bank_kind is BankKind.ALLOW for m in hits):
+            outcome.suppressed.append(content_id)
+            continue
+        best: dict[int, BankMatch] = {}
+        for target, distance in found[item_id]:
+            if target.signal_id not in best or distance < best[target.signal_id].distance:
+                best[target.signal_id] = BankMatch(
+                    target.bank,
+                    BankKind.BLOCK,
+                    target.entry_id,
+                    target.signal_id,
+                    target.signal_type,
+                    distance,
+                )
+        stored = matcher.record(MatchOutcome(content_id), list(best.values()), source="sweep")
+        if stored.matches:
+            outcome.matches[content_id] = stored.matches
+        outcome.quarantined.extend(stored.quarantined)

@@ -1,0 +1,46 @@
+"""The schema is created by the shipped Alembic migrations on first use, and matches the models."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from shieldwall.store import Base, Database
+
+
+def test_first_use_migrates_to_head(db: Database) -> None:
+    assert db.current_revision() == Database.head_revision()
+    tables = set(inspect(db.engine).get_table_names())
+    assert {"bank", "bank_entry", "bank_signal", "signal_log", "match", "ledger_item"} <= tables
+
+
+def test_models_and_migrations_agree(db: Database) -> None:
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_opening_again_is_a_no_op(database_url: str, db: Database) -> None:
+    again = Database(database_url)
+    assert again.current_revision() == Database.head_revision()
+    again.dispose()
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    from shieldwall.store import MIGRATIONS
+
+    assert (MIGRATIONS / "env.py").is_file()
+    assert any((MIGRATIONS / "versions").glob("0001_*.py"))
+
+
+def test_several_processes_opening_a_new_database_at_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    code = f"from shieldwall.store import Database; Database({url!r})"
+    procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(4)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    assert Database(url).current_revision() == Database.head_revision()
