@@ -33,7 +33,7 @@ def bank(db: Database) -> Database:
         (Signal("phash", "ab" * 32), UnknownSignalType, "unknown signal type 'phash'"),
         (Signal("pdq", random_pdq(5), 0), LowQualitySignal, "quality 0, below the floor of 50"),
         (Signal("pdq", random_pdq(5), 49), LowQualitySignal, "below the floor"),
-        (Signal("pdq", random_pdq(5), 101), MalformedSignal, "0..100"),
+        (Signal("pdq", random_pdq(5), 101), MalformedSignal, r"0\.\.100"),
     ],
 )
 def test_rejected_signals_write_nothing(

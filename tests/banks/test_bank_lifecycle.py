@@ -48,7 +48,7 @@ def test_bad_kind_and_thresholds(db: Database) -> None:
         create_bank(db, "a", "deny")
     with pytest.raises(UnknownSignalType):
         create_bank(db, "a", "block", thresholds={"phash": 3})
-    with pytest.raises(UsageError, match="0..256"):
+    with pytest.raises(UsageError, match=r"0\.\.256"):
         create_bank(db, "a", "block", thresholds={"pdq": 300})
     assert list_banks(db) == []
 

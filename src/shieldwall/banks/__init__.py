@@ -22,6 +22,7 @@ from shieldwall.banks._curation import (
     set_bank_enabled,
     set_bank_threshold,
     withdraw,
+    withdraw_cases,
     withdraw_entry,
 )
 from shieldwall.banks._formats import (
@@ -72,6 +73,7 @@ __all__ = [
     "set_bank_enabled",
     "set_bank_threshold",
     "withdraw",
+    "withdraw_cases",
     "withdraw_entry",
     "write_entries",
 ]

@@ -66,6 +66,7 @@ __all__ = [
     "set_bank_enabled",
     "set_bank_threshold",
     "withdraw",
+    "withdraw_cases",
     "withdraw_entry",
 ]
 
@@ -502,6 +503,32 @@ def _entry(session: Session, entry_id: int) -> BankEntry:
     return entry
 
 
+def _withdraw(session: Session, external_id: str, bank: str | None) -> WithdrawOutcome:
+    query = (
+        select(EntryExternalId, BankEntry)
+        .join(BankEntry, BankEntry.id == EntryExternalId.entry_id)
+        .where(EntryExternalId.external_id == external_id)
+        .order_by(BankEntry.id)
+    )
+    if bank is not None:
+        query = query.where(BankEntry.bank_id == _bank(session, bank).id)
+    rows = list(session.execute(query))
+    if not rows:
+        where = f" in bank {bank!r}" if bank is not None else ""
+        raise NotFound(f"no bank entry is held by external id {external_id!r}{where}")
+    withdrawn: list[int] = []
+    kept: list[int] = []
+    now = utcnow()
+    for holder, entry in rows:
+        if holder.status == "active":
+            holder.status, holder.withdrawn_at = "withdrawn", now
+        session.flush()
+        _settle_status(session, entry)
+        _sync_signals(session, entry)
+        (withdrawn if entry.status == EntryStatus.WITHDRAWN else kept).append(entry.id)
+    return WithdrawOutcome(external_id, withdrawn, kept)
+
+
 def withdraw(db: Database, external_id: str, *, bank: str | None = None) -> WithdrawOutcome:
     """Withdraw an external id (a case) from every entry it holds (in ``bank``, if given).
 
@@ -509,30 +536,16 @@ def withdraw(db: Database, external_id: str, *, bank: str | None = None) -> With
     this was is withdrawn and its signals are tombstoned. An id no entry holds is
     :class:`~shieldwall.errors.NotFound`; withdrawing the same id twice is harmless.
     """
+    return withdraw_cases(db, [external_id], bank=bank)[0]
+
+
+def withdraw_cases(
+    db: Database, external_ids: Sequence[str], *, bank: str | None = None
+) -> list[WithdrawOutcome]:
+    """Withdraw several external ids in one transaction: all of them, or (when one is unknown,
+    :class:`~shieldwall.errors.NotFound`) none."""
     with db.transaction() as session:
-        query = (
-            select(EntryExternalId, BankEntry)
-            .join(BankEntry, BankEntry.id == EntryExternalId.entry_id)
-            .where(EntryExternalId.external_id == external_id)
-            .order_by(BankEntry.id)
-        )
-        if bank is not None:
-            query = query.where(BankEntry.bank_id == _bank(session, bank).id)
-        rows = list(session.execute(query))
-        if not rows:
-            where = f" in bank {bank!r}" if bank is not None else ""
-            raise NotFound(f"no bank entry is held by external id {external_id!r}{where}")
-        withdrawn: list[int] = []
-        kept: list[int] = []
-        now = utcnow()
-        for holder, entry in rows:
-            if holder.status == "active":
-                holder.status, holder.withdrawn_at = "withdrawn", now
-            session.flush()
-            _settle_status(session, entry)
-            _sync_signals(session, entry)
-            (withdrawn if entry.status == EntryStatus.WITHDRAWN else kept).append(entry.id)
-        return WithdrawOutcome(external_id, withdrawn, kept)
+        return [_withdraw(session, external_id, bank) for external_id in external_ids]
 
 
 def withdraw_entry(db: Database, entry_id: int) -> EntryInfo:

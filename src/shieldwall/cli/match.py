@@ -1,0 +1,145 @@
+"""``shieldwall match``: check images or hashes against every enabled bank."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shieldwall.banks import parse_signal_string
+from shieldwall.cli._app import EXIT_OK, app
+from shieldwall.cli._progress import progress_bar
+from shieldwall.config import get_settings
+from shieldwall.errors import ShieldwallError, UsageError
+from shieldwall.hashing import hash_many
+from shieldwall.matching import Matcher, MatchOutcome
+from shieldwall.store import open_database
+
+__all__ = ["EXIT_INPUT_FAILED", "EXIT_MATCHED", "outcome_to_json"]
+
+#: ``match`` exit codes: something matched; nothing matched but some input failed.
+EXIT_MATCHED = 1
+EXIT_INPUT_FAILED = 3
+
+
+class MatchFormat(StrEnum):
+    """How results are written."""
+
+    text = "text"
+    json = "json"
+
+
+def outcome_to_json(source: str, outcome: MatchOutcome) -> dict[str, object]:
+    """One input's JSON object: its matches (bank, entry id, signal type), never distances."""
+    obj: dict[str, object] = {
+        "input": source,
+        "content_id": outcome.content_id,
+        "matches": [
+            {"bank": m.bank, "entry_id": m.entry_id, "signal_type": m.signal_type}
+            for m in outcome.matches
+        ],
+    }
+    if outcome.allowed_by:
+        obj["allowed_by"] = sorted({m.bank for m in outcome.allowed_by})
+    if outcome.error is not None:
+        obj["error"] = outcome.error
+    return obj
+
+
+def _write(source: str, outcome: MatchOutcome, fmt: MatchFormat) -> None:
+    if fmt is MatchFormat.json:
+        typer.echo(json.dumps(outcome_to_json(source, outcome)))
+    elif outcome.error is not None:
+        typer.echo(f"{source}: error: {outcome.error}")
+    elif outcome.matches:
+        found = ", ".join(f"{m.bank} entry {m.entry_id} ({m.signal_type})" for m in outcome.matches)
+        typer.echo(f"{source}: MATCH {found}")
+    elif outcome.allowed_by:
+        typer.echo(f"{source}: no match (allow-listed by {outcome.allowed_by[0].bank})")
+    else:
+        typer.echo(f"{source}: no match")
+
+
+@app.command("match")
+def match_command(  # noqa: PLR0917 - a Typer signature
+    paths: Annotated[list[Path] | None, typer.Argument(help="Image files to check.")] = None,
+    hashes: Annotated[
+        list[str] | None,
+        typer.Option("--hash", help="TYPE:VALUE to check (repeat); each is one input."),
+    ] = None,
+    content_id: Annotated[
+        str | None,
+        typer.Option(help="The platform's id of the content (one input only; default: path)."),
+    ] = None,
+    dihedral: Annotated[
+        bool | None,
+        typer.Option(
+            "--dihedral/--no-dihedral",
+            help="Also match rotations and flips (default: SHIELDWALL_MATCH_DIHEDRAL).",
+        ),
+    ] = None,
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Store the matches found.")
+    ] = True,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=0, help="Hashing processes.")
+    ] = None,
+    fmt: Annotated[MatchFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        MatchFormat.text
+    ),
+) -> None:
+    """Match images or hashes against every enabled bank, and store the matches.
+
+    With --format json, one object per input:
+    {"input": "a.jpg", "content_id": "a.jpg", "matches": [{"bank": "ncii", "entry_id": 7,
+    "signal_type": "pdq"}]}, with an empty list when nothing matched ("allowed_by" names the
+    allow banks that suppressed matches; "error" says why an input could not be checked).
+
+    Exit codes: 0 nothing matched, 1 something matched, 2 usage error, 3 nothing matched but
+    some input could not be checked.
+    """
+    paths = paths or []
+    hashes = hashes or []
+    if not paths and not hashes:
+        raise UsageError("give image files and/or --hash TYPE:VALUE")
+    if content_id is not None and len(paths) + len(hashes) != 1:
+        raise UsageError("--content-id needs exactly one input")
+    queries = [(h, parse_signal_string(h)) for h in hashes]  # bad input: error before matching
+    settings = get_settings()
+    use_dihedral = settings.match_dihedral if dihedral is None else dihedral
+    matcher = Matcher(open_database(), settings=settings)
+    matched = failed = False
+
+    def done(source: str, outcome: MatchOutcome) -> None:
+        nonlocal matched, failed
+        matched |= outcome.matched
+        failed |= outcome.error is not None
+        _write(source, outcome, fmt)
+
+    for text, signal in queries:
+        done(text, matcher.match(content_id or text, [signal], record=record))
+    with progress_bar("matching", enabled=len(paths) >= 20) as bar:
+        task = bar.add_task("match", total=len(paths))
+        if use_dihedral:
+            for path in paths:
+                outcome = matcher.match_file(path, content_id, dihedral=True, record=record)
+                done(str(path), outcome)
+                bar.advance(task)
+        else:
+            for result in hash_many([str(p) for p in paths], workers=workers):
+                cid = content_id or result.source
+                if result.error is not None:
+                    outcome = MatchOutcome(cid, error=result.error)
+                else:
+                    try:
+                        outcome = matcher.match(cid, result.signals.values(), record=record)
+                    except ShieldwallError as exc:
+                        outcome = MatchOutcome(cid, error=exc.message)
+                done(result.source, outcome)
+                bar.advance(task)
+    if matched:
+        raise typer.Exit(EXIT_MATCHED)
+    raise typer.Exit(EXIT_INPUT_FAILED if failed else EXIT_OK)
