@@ -49,7 +49,7 @@ def test_round_trip(source: Database, fmt: BankFormat) -> None:
     assert written == (2 if fmt is BankFormat.jsonl else 3)
     create_bank(source, "dst", "block")
     records = list(read_entries(io.StringIO(out.getvalue()), fmt, name="export"))
-    outcome = add_entries(source, "dst", [r for r in records])
+    outcome = add_entries(source, "dst", records)
     assert outcome.rejected == []
     original = {(s.type, s.value) for e in export_entries(source, "src") for s in e.signals}
     copied = {(s.type, s.value) for e in export_entries(source, "dst") for s in e.signals}
@@ -92,7 +92,7 @@ def test_signal_strings_skip_comments(db: Database) -> None:
     text = f"# exported\npdq {random_pdq(1)}\n\nmd5:{'c' * 32}\nbogus\n"
     records = list(read_entries(io.StringIO(text), BankFormat.signals, name="s"))
     assert [type(r) for r in records] == [NewEntry, NewEntry, Rejected]
-    assert records[2].source == "s:5"  # type: ignore[union-attr]
+    assert records[2].source == "s:5"
 
 
 def test_csv_needs_type_and_value_columns() -> None:

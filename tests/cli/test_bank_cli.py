@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from bank_helpers import photo, random_pdq
 from shieldwall.cli import run
 
 
-def _json(capsys: pytest.CaptureFixture[str]) -> object:
+def _json(capsys: pytest.CaptureFixture[str]) -> Any:
     return json.loads(capsys.readouterr().out)
 
 
@@ -27,7 +28,7 @@ def test_lifecycle(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["bank", "disable", "ncii"]) == 0
     capsys.readouterr()
     assert run(["bank", "show", "ncii", "-f", "json"]) == 0
-    assert _json(capsys)["enabled"] is False  # type: ignore[index]
+    assert _json(capsys)["enabled"] is False
     assert run(["bank", "enable", "ncii"]) == 0
     assert run(["bank", "list"]) == 0
     assert "ncii" in capsys.readouterr().out
@@ -59,7 +60,7 @@ def test_add_files_and_hashes(
     capsys.readouterr()
     assert run(["bank", "show", "ncii", "-f", "json"]) == 0
     shown = _json(capsys)
-    assert shown["entries"] == {"active": 3} and shown["live_signals"] == 8  # type: ignore[index]
+    assert shown["entries"] == {"active": 3} and shown["live_signals"] == 8
 
 
 @pytest.mark.parametrize(
@@ -81,7 +82,7 @@ def test_bad_hashes_are_clear_errors_and_write_nothing(
     assert code in (1, 2)
     assert message in capsys.readouterr().err
     run(["bank", "show", "ncii", "-f", "json"])
-    assert _json(capsys)["live_signals"] == 0  # type: ignore[index]
+    assert _json(capsys)["live_signals"] == 0
 
 
 def test_withdraw(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,16 +92,16 @@ def test_withdraw(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(["bank", "add", "ncii", "--hash", f"pdq:{value}", "-e", "case-B"])
     capsys.readouterr()
     assert run(["bank", "withdraw", "case-A", "-f", "json"]) == 0
-    [outcome] = _json(capsys)  # type: ignore[misc]
+    [outcome] = _json(capsys)
     assert outcome["withdrawn_entries"] == [] and len(outcome["kept_entries"]) == 1
     assert run(["bank", "withdraw", "case-B", "case-404"]) == 1  # all or nothing
     assert "'case-404'" in capsys.readouterr().err
     run(["bank", "show", "ncii", "-f", "json"])
-    assert _json(capsys)["live_signals"] == 1  # type: ignore[index]
+    assert _json(capsys)["live_signals"] == 1
     assert run(["bank", "withdraw", "case-B"]) == 0
     capsys.readouterr()
     run(["bank", "show", "ncii", "-f", "json"])
-    assert _json(capsys)["live_signals"] == 0  # type: ignore[index]
+    assert _json(capsys)["live_signals"] == 0
     assert run(["bank", "withdraw", "--entry", "999"]) == 1
 
 
@@ -108,10 +109,10 @@ def test_entry_commands(cli_env: str, capsys: pytest.CaptureFixture[str]) -> Non
     run(["bank", "create", "ncii", "--kind", "block"])
     capsys.readouterr()
     run(["bank", "add", "ncii", "--hash", f"pdq:{random_pdq(1)}", "-e", "c", "-f", "json"])
-    [entry_id] = _json(capsys)["created"]  # type: ignore[index]
+    [entry_id] = _json(capsys)["created"]
     assert run(["bank", "disable-entry", str(entry_id), "--until", "2099-01-01T00:00:00"]) == 0
     capsys.readouterr()
     run(["bank", "entry", str(entry_id), "-f", "json"])
     entry = _json(capsys)
-    assert entry["status"] == "disabled" and entry["disabled_until"].startswith("2099")  # type: ignore[index]
+    assert entry["status"] == "disabled" and entry["disabled_until"].startswith("2099")
     assert run(["bank", "enable-entry", str(entry_id)]) == 0
