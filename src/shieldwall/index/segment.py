@@ -63,7 +63,7 @@ def _outputs(cap: int) -> tuple[I64, I64, I64]:
     return np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64)
 
 
-@dataclass
+@dataclass(eq=False)
 class Segment:
     """An immutable block of codes with its eight bucket tables.
 
