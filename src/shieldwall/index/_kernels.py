@@ -24,10 +24,13 @@ from typing import Any
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 TABLES = 8
 SUBSTRING_BITS = 32
+#: Buckets ahead whose entries are prefetched while one bucket is scanned.
+PREFETCH_AHEAD = 8
 
 
 @intrinsic
@@ -39,6 +42,28 @@ def _ctpop(typingctx: Any, x: Any) -> Any:
         return builder.ctpop(args[0])
 
     return sig, codegen
+
+
+@intrinsic
+def prefetch(typingctx: Any, arr: Any, idx: Any) -> Any:
+    """Hint the CPU to load ``arr[idx]`` into cache (never faults, never waits)."""
+
+    def codegen(context: Any, builder: ir.IRBuilder, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, aryty, ary, [args[1]], wraparound=False
+        )
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fnty, "llvm.prefetch.p0"
+        )
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -97,7 +122,7 @@ def build_tables(  # noqa: PLR0917
 
 
 @njit(cache=True, nogil=True)
-def probe(  # noqa: PLR0917
+def probe(  # noqa: PLR0917, PLR0915
     queries: Any,
     radius: int,
     t: int,
@@ -130,40 +155,59 @@ def probe(  # noqa: PLR0917
     fragshift = SUBSTRING_BITS - b - fbits
     fragmask = (1 << fbits) - 1
     rowmask = (1 << rowbits) - 1
+    cand = np.empty(1024, np.int64)
+    los = np.empty(nmasks, np.int64)
+    his = np.empty(nmasks, np.int64)
     for qi in range(queries.shape[0]):
         q = queries[qi]
         for i in range(TABLES):
             qs = substring(q, i)
             qkey = qs >> keyshift
             qfrag = (qs >> fragshift) & fragmask
+            dir_i = dirs[i]
+            ent_i = entries[i]
+            # Gather every bucket's bounds first: independent loads that the CPU overlaps.
             for m in range(nmasks):
+                key = qkey ^ np.int64(masks[m])
+                los[m] = np.int64(dir_i[key])
+                his[m] = np.int64(dir_i[key + 1])
+            total = 0
+            for m in range(nmasks):
+                total += his[m] - los[m]
+            if total > cand.shape[0]:
+                cand = np.empty(2 * total, np.int64)
+            nc = 0
+            for m in range(nmasks):
+                if m + PREFETCH_AHEAD < nmasks:
+                    prefetch(ent_i, los[m + PREFETCH_AHEAD])  # type: ignore[call-arg]
                 budget = t - mask_pop[m]
-                key = qkey ^ masks[m]
-                lo = dirs[i, key]
-                hi = dirs[i, key + 1]
-                for k in range(lo, hi):
-                    e = np.int64(entries[i, k])
-                    if popcount(np.uint64((e >> rowbits) ^ qfrag)) > budget:
-                        continue
-                    row = e & rowmask
-                    if any_dead and (dead[row >> 6] >> np.uint64(row & 63)) & np.uint64(1):
-                        continue
-                    d = distance(codes[row], q)
-                    if d > radius:
-                        continue
-                    seen = False
-                    for j in range(i):
-                        x = substring(codes[row], j) ^ substring(q, j)
-                        if popcount(np.uint64(x >> fragshift)) <= t:
-                            seen = True
-                            break
-                    if seen:
-                        continue
-                    if count < cap:
-                        out_query[count] = qi
-                        out_row[count] = row
-                        out_dist[count] = d
-                    count += 1
+                for k in range(los[m], his[m]):
+                    e = np.int64(ent_i[k])
+                    if popcount(np.uint64((e >> rowbits) ^ qfrag)) <= budget:
+                        row = e & rowmask
+                        prefetch(codes, row)  # type: ignore[call-arg]
+                        cand[nc] = row
+                        nc += 1
+            for c in range(nc):
+                row = cand[c]
+                if any_dead and (dead[row >> 6] >> np.uint64(row & 63)) & np.uint64(1):
+                    continue
+                d = distance(codes[row], q)
+                if d > radius:
+                    continue
+                seen = False
+                for j in range(i):
+                    x = substring(codes[row], j) ^ substring(q, j)
+                    if popcount(np.uint64(x >> fragshift)) <= t:
+                        seen = True
+                        break
+                if seen:
+                    continue
+                if count < cap:
+                    out_query[count] = qi
+                    out_row[count] = row
+                    out_dist[count] = d
+                count += 1
     return count
 
 

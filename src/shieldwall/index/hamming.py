@@ -149,7 +149,7 @@ class HammingIndex:
                 m = seg.search(queries, radius)
                 if m.row.shape[0]:
                     parts_q.append(m.query)
-                    parts_id.append(seg.ids[m.row])
+                    parts_id.append(seg.ids[m.row].astype(np.int64))
                     parts_d.append(m.distance)
             if self._delta_n:
                 m = _scan(self._delta_codes, self._delta_n, queries, radius)
@@ -173,7 +173,7 @@ class HammingIndex:
     def items(self) -> tuple[I64, U64]:
         """All live entries as ``(ids, codes)`` arrays (segment order, then the delta)."""
         with self._lock:
-            ids = [s.ids[s.live_rows()] for s in self._segments]
+            ids = [s.ids[s.live_rows()].astype(np.int64) for s in self._segments]
             codes = [s.codes[s.live_rows()] for s in self._segments]
             ids.append(self._delta_ids[: self._delta_n].copy())
             codes.append(self._delta_codes[: self._delta_n].copy())

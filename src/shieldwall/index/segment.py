@@ -19,6 +19,8 @@ from shieldwall.index import _kernels
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
 I64 = npt.NDArray[np.int64]
+#: Ids as stored in a segment: ``uint32`` when they all fit, else ``int64``.
+Ids = npt.NDArray[np.uint32] | npt.NDArray[np.int64]
 
 #: Most rows one segment holds: a row number and a fragment of at least 4 bits share a uint32.
 MAX_SEGMENT_ROWS = 1 << 28
@@ -50,6 +52,13 @@ def _volume(b: int, t: int) -> int:
     return sum(math.comb(b, k) for k in range(min(t, b) + 1))
 
 
+def compact_ids(ids: I64) -> Ids:
+    """``ids`` as ``uint32`` when they all fit (4 bytes a hash saved), else as ``int64``."""
+    if ids.shape[0] == 0 or (int(ids.min()) >= 0 and int(ids.max()) < 1 << 32):
+        return np.ascontiguousarray(ids, dtype=np.uint32)
+    return np.ascontiguousarray(ids, dtype=np.int64)
+
+
 @dataclass
 class Matches:
     """Raw matches of a batch of queries against one segment: parallel arrays."""
@@ -67,12 +76,12 @@ def _outputs(cap: int) -> tuple[I64, I64, I64]:
 class Segment:
     """An immutable block of codes with its eight bucket tables.
 
-    ``codes`` is (n, 4) ``uint64``; ``ids`` (n,) ``int64``; ``dirs`` (8, 2**b + 1) ``uint32``;
-    ``entries`` (8, n) ``uint32``; ``dead`` is a bitmap of removed rows.
+    ``codes`` is (n, 4) ``uint64``; ``ids`` (n,) ``uint32`` or ``int64``; ``dirs``
+    (8, 2**b + 1) ``uint32``; ``entries`` (8, n) ``uint32``; ``dead`` is a bitmap of removed rows.
     """
 
     codes: U64
-    ids: I64
+    ids: Ids
     b: int
     rowbits: int
     fbits: int
@@ -87,13 +96,13 @@ class Segment:
             self.n_dead = 0
 
     @classmethod
-    def build(cls, codes: U64, ids: I64) -> Segment:
+    def build(cls, codes: U64, ids: npt.NDArray[np.integer]) -> Segment:
         """A segment holding ``codes`` (n, 4) ``uint64`` under ``ids`` (n,)."""
         n = codes.shape[0]
         if n > MAX_SEGMENT_ROWS:
             raise ValueError(f"a segment holds at most {MAX_SEGMENT_ROWS} rows, not {n}")
         codes = np.ascontiguousarray(codes, dtype=np.uint64)
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        ids = compact_ids(np.asarray(ids, dtype=np.int64))
         b = bucket_bits(n)
         rowbits = max(1, (n - 1).bit_length())
         fbits = max(0, min(32 - rowbits, 32 - b))

@@ -215,6 +215,7 @@ def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
     ok = (
         codes.shape == (n, 4)
         and ids.shape == (n,)
+        and ids.dtype in (np.dtype(np.uint32), np.dtype(np.int64))
         and dirs.shape == (tables, (1 << b) + 1)
         and entries.shape == (tables, n)
         and dead.shape == ((n + 63) // 64,)
