@@ -180,7 +180,7 @@ def probe(  # noqa: PLR0917, PLR0915
             for m in range(nmasks):
                 if m + PREFETCH_AHEAD < nmasks:
                     prefetch(ent_i, los[m + PREFETCH_AHEAD])  # type: ignore[call-arg]
-                    prefetch(ent_i, his[m + PREFETCH_AHEAD] - 1)  # type: ignore[call-arg]
+                    prefetch(ent_i, his[m + PREFETCH_AHEAD] - 1)
                 budget = t - mask_pop[m]
                 for k in range(los[m], his[m]):
                     e = np.int64(ent_i[k])
