@@ -21,7 +21,8 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     ├── NotFound                 no such thing                 404      exit 1
     ├── Conflict                 state forbids it              409      exit 1
     ├── StoreError               the database failed           503      exit 2
-    └── ImportFormatError        a line of an import file      422      exit 1
+    ├── ImportFormatError        a line of an import file      422      exit 1
+    └── SnapshotError            index snapshot unusable       500      exit 1
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "NotFound",
     "ShieldwallError",
     "SignalError",
+    "SnapshotError",
     "StoreError",
     "UnknownSignalType",
     "UnsupportedMedia",
@@ -169,3 +171,11 @@ class ImportFormatError(ShieldwallError):
     http_status = 422
     exit_code = 1
     code = "import_format_error"
+
+
+class SnapshotError(ShieldwallError):
+    """An index snapshot file cannot be used: missing, truncated, corrupt (checksum mismatch) or
+    of an unknown format version. The caller rebuilds the index from the signal log instead."""
+
+    exit_code = 1
+    code = "snapshot_error"
