@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from bank_helpers import random_pdq
 from shieldwall.banks import create_bank, get_bank
-from shieldwall.matching import build_index
+from shieldwall.config import Settings
+from shieldwall.matching import Matcher, build_index, load_index
 from shieldwall.store import BankEntry, BankSignal, Database, LogOp, signal_log
 
 COUNT = 8_000
@@ -32,7 +33,7 @@ def _live_from_log(db: Database) -> dict[int, str]:
     return live
 
 
-def _check_consistent(db: Database) -> int:
+def _check_consistent(db: Database, snapshot: Path) -> int:
     with db.session() as session:
         live = dict(
             session.execute(select(BankSignal.id, BankSignal.value).where(BankSignal.live)).all()
@@ -41,15 +42,21 @@ def _check_consistent(db: Database) -> int:
         signals = session.scalar(select(func.count()).select_from(BankSignal)) or 0
     assert live == _live_from_log(db)  # the log replays to exactly the live signals
     assert entries == signals  # one signal per record: no entry without its signal
-    index = build_index(db)
-    for signal_id, value in list(live.items())[:: max(1, len(live) // 50)]:
-        assert signal_id in {h.id for h in index.search("pdq", value, 0)}
+    followed, loaded = load_index(db, snapshot)  # the snapshot from before, plus the log tail
+    assert loaded
+    for index in (build_index(db), followed):
+        assert len(index) == len(live)
+        for signal_id, value in list(live.items())[:: max(1, len(live) // 50)]:
+            assert signal_id in {h.id for h in index.search("pdq", value, 0)}
     return len(live)
 
 
 def test_kill_9_during_import(database_url: str, tmp_path: Path) -> None:
     db = Database(database_url)
     create_bank(db, "bulk", "block")
+    matcher = Matcher.open(db, settings=Settings.load(data_dir=tmp_path / "data"))
+    assert matcher.checkpoint() and matcher.snapshot is not None
+    snapshot = matcher.snapshot
     feed = tmp_path / "feed.jsonl"
     with feed.open("w") as f:
         for i in range(COUNT):
@@ -70,10 +77,10 @@ def test_kill_9_during_import(database_url: str, tmp_path: Path) -> None:
     log.close()
     assert proc.returncode == -signal.SIGKILL
 
-    partial = _check_consistent(db)
+    partial = _check_consistent(db, snapshot)
     assert 1000 <= partial < COUNT  # it really was interrupted half-way
 
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert _check_consistent(db) == COUNT
+    assert _check_consistent(db, snapshot) == COUNT
     db.dispose()

@@ -14,7 +14,7 @@ from shieldwall.store import LogEntry, LogOp
 Factory = Callable[[int], SignalIndexLike]
 IMPLEMENTATIONS: dict[str, Factory] = {
     "brute-force": lambda seq: BruteForceIndex(seq=seq),
-    "default": default_index,
+    "multi-index": default_index,
 }
 
 

@@ -110,7 +110,7 @@ def match_command(  # noqa: PLR0917 - a Typer signature
     queries = [(h, parse_signal_string(h)) for h in hashes]  # bad input: error before matching
     settings = get_settings()
     use_dihedral = settings.match_dihedral if dihedral is None else dihedral
-    matcher = Matcher(open_database(), settings=settings)
+    matcher = Matcher.open(open_database(), settings=settings)
     matched = failed = False
 
     def done(source: str, outcome: MatchOutcome) -> None:
@@ -140,6 +140,7 @@ def match_command(  # noqa: PLR0917 - a Typer signature
                         outcome = MatchOutcome(cid, error=exc.message)
                 done(result.source, outcome)
                 bar.advance(task)
+    matcher.checkpoint()
     if matched:
         raise typer.Exit(EXIT_MATCHED)
     raise typer.Exit(EXIT_INPUT_FAILED if failed else EXIT_OK)

@@ -9,10 +9,13 @@ from shieldwall.matching._matcher import BankMatch, Matcher, MatchOutcome
 from shieldwall.matching.index import (
     BruteForceIndex,
     IndexHit,
+    MultiIndex,
     SignalIndexLike,
     build_index,
     default_index,
     follow,
+    load_index,
+    snapshot_path,
 )
 from shieldwall.matching.ledger import SweepOutcome, add_to_ledger, sweep
 from shieldwall.matching.quarantine import QuarantinedSignal, list_quarantined, release_signal
@@ -23,6 +26,7 @@ __all__ = [
     "IndexHit",
     "MatchOutcome",
     "Matcher",
+    "MultiIndex",
     "QuarantinedSignal",
     "SignalIndexLike",
     "SweepOutcome",
@@ -31,6 +35,8 @@ __all__ = [
     "default_index",
     "follow",
     "list_quarantined",
+    "load_index",
     "release_signal",
+    "snapshot_path",
     "sweep",
 ]

@@ -33,6 +33,8 @@ from shieldwall.matching.index import (
     build_index,
     default_index,
     follow,
+    load_index,
+    snapshot_path,
 )
 from shieldwall.media import Media
 from shieldwall.signals.base import Signal
@@ -106,9 +108,37 @@ class Matcher:
         self.db = db
         self.settings = settings or get_settings()
         self.index = index if index is not None else build_index(db, index_factory)
+        self.snapshot: Path | None = None
+        self._saved_seq = -1
         self._rules: dict[int, _BankRule] = {}
         self._radius: dict[str, int] = {}
         self.refresh()
+
+    @classmethod
+    def open(cls, db: Database, *, settings: Settings | None = None) -> Matcher:
+        """A matcher whose index starts from this database's snapshot file in ``data_dir``
+        (plus the log tail), or is built and then saved there. Call :meth:`checkpoint` before
+        exiting to keep the snapshot fresh."""
+        settings = settings or get_settings()
+        path = snapshot_path(db, settings.data_dir)
+        index, loaded = load_index(db, path)
+        matcher = cls(db, settings=settings, index=index)
+        matcher.snapshot = path
+        matcher._saved_seq = index.seq if loaded else -1
+        return matcher
+
+    def checkpoint(self, min_changes: int = 1000) -> bool:
+        """Save the index snapshot when it moved ``min_changes`` log entries past the saved one
+        (or was never saved). Returns whether it wrote one."""
+        save = getattr(self.index, "save", None)
+        if self.snapshot is None or save is None:
+            return False
+        if self._saved_seq >= 0 and self.index.seq - self._saved_seq < min_changes:
+            return False
+        self.snapshot.parent.mkdir(parents=True, exist_ok=True)
+        save(self.snapshot)
+        self._saved_seq = self.index.seq
+        return True
 
     def refresh(self) -> int:
         """Apply the log entries written since the last call and re-read the bank settings;

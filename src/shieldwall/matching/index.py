@@ -1,9 +1,10 @@
 """The in-memory index matching searches, and how it follows the signal log.
 
 :class:`SignalIndexLike` is the whole interface matching needs. :class:`BruteForceIndex` is an
-exact NumPy implementation (XOR and popcount over every stored PDQ code) that needs nothing
-else; :func:`default_index` prefers the multi-index-hashing index of :mod:`shieldwall.index`
-when it is installed. Every implementation must pass ``tests/matching/test_index_contract.py``.
+exact NumPy implementation (XOR and popcount over every stored PDQ code), the reference the
+other is tested against; :func:`default_index` gives :class:`MultiIndex`, the
+multi-index-hashing index of :mod:`shieldwall.index` with snapshot files. Every implementation
+must pass ``tests/matching/test_index_contract.py``.
 
 An index is derived, never authoritative: :func:`build_index` fills one from the live signals
 and the log head, and :func:`follow` applies the log entries written since, so a process sees
@@ -13,6 +14,7 @@ other processes' changes without rebuilding anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
@@ -20,17 +22,22 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shieldwall.errors import SnapshotError
+from shieldwall.index import Change, ChangeOp, SignalIndex
 from shieldwall.store import BankSignal, Database, LogEntry, LogOp, signal_log
 
 __all__ = [
     "HAMMING_TYPES",
     "BruteForceIndex",
     "IndexHit",
+    "MultiIndex",
     "SignalIndexLike",
     "build_index",
     "default_index",
     "follow",
+    "load_index",
     "pdq_codes",
+    "snapshot_path",
 ]
 
 #: Signal types searched by Hamming radius (every other type is looked up exactly).
@@ -166,9 +173,52 @@ class BruteForceIndex:
 IndexFactory = Callable[[int], SignalIndexLike]
 
 
+class MultiIndex:
+    """:class:`shieldwall.index.SignalIndex` (exact multi-index hashing, snapshot files) behind
+    :class:`SignalIndexLike`: log entries and hits are translated, nothing else."""
+
+    def __init__(self, inner: SignalIndex) -> None:
+        self.inner = inner
+
+    @property
+    def seq(self) -> int:
+        """The last log entry the index reflects."""
+        return self.inner.seq
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        self.inner.seq = value
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def add(self, signal_type: str, id: int, value: str) -> None:
+        self.inner.add(signal_type, id, value)
+
+    def apply(self, entries: Sequence[LogEntry]) -> int:
+        return self.inner.apply(
+            Change(e.seq, ChangeOp(e.op.value), e.signal_id, e.signal_type, e.value)
+            for e in entries
+        )
+
+    def search(self, signal_type: str, value: str, radius: int) -> list[IndexHit]:
+        if signal_type in HAMMING_TYPES:
+            return [IndexHit(h.id, h.distance) for h in self.inner.search_pdq(value, radius)]
+        return [IndexHit(i, 0) for i in sorted(self.inner.lookup(signal_type, value))]
+
+    def save(self, path: Path) -> None:
+        """Write a snapshot file (atomically)."""
+        self.inner.save(path)
+
+    @classmethod
+    def load(cls, path: Path) -> MultiIndex:
+        """Read a snapshot file; :class:`~shieldwall.errors.SnapshotError` when unusable."""
+        return cls(SignalIndex.load(path))
+
+
 def default_index(seq: int = 0) -> SignalIndexLike:
-    """An empty index at ``seq``: :mod:`shieldwall.index`'s when available, else brute force."""
-    return BruteForceIndex(seq=seq)
+    """An empty index at ``seq``: the multi-index-hashing :class:`MultiIndex`."""
+    return MultiIndex(SignalIndex(seq=seq))
 
 
 def _consistent(session: Session) -> None:
@@ -192,6 +242,28 @@ def build_index(db: Database, factory: IndexFactory = default_index) -> SignalIn
         for signal_id, signal_type, value in rows:
             index.add(signal_type, signal_id, value)
     return index
+
+
+def snapshot_path(db: Database, data_dir: Path) -> Path:
+    """Where this database's index snapshot lives: named by the database's instance id, so a
+    snapshot is never loaded for another database."""
+    return data_dir / "index" / f"signals-{db.instance_id()}.snapshot"
+
+
+def load_index(db: Database, path: Path) -> tuple[SignalIndexLike, bool]:
+    """The index saved at ``path`` brought up to date by following the log, or (missing,
+    damaged, ahead of the database) one rebuilt from the live signals. Returns the index and
+    whether it came from the snapshot."""
+    try:
+        index: SignalIndexLike = MultiIndex.load(path)
+    except SnapshotError:
+        return build_index(db), False
+    with db.session() as session:
+        head = signal_log.head(session)
+    if index.seq > head:  # a snapshot of a state this database never had: do not trust it
+        return build_index(db), False
+    follow(db, index)
+    return index, True
 
 
 def follow(db: Database, index: SignalIndexLike) -> int:

@@ -13,6 +13,7 @@ take an advisory lock there (:mod:`shieldwall.store.signal_log`).
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,13 +23,14 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ConfigError, ShieldwallError, StoreError
+from shieldwall.store.models import DatabaseInstance
 
 __all__ = ["MIGRATIONS", "Database", "open_database"]
 
@@ -83,6 +85,7 @@ class Database:
                 self.engine = create_engine(parsed, pool_pre_ping=True)
         except (SQLAlchemyError, ImportError) as exc:
             raise ConfigError(f"cannot use database URL {parsed!r}: {exc}") from exc
+        self._instance_id: str | None = None
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
@@ -162,6 +165,17 @@ class Database:
         engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         with engine.begin() as conn:
             yield conn
+
+    def instance_id(self) -> str:
+        """A random id that names this database for good (created on first call)."""
+        if self._instance_id is None:
+            with self.transaction() as session:
+                found = session.scalar(select(DatabaseInstance.id))
+                if found is None:
+                    found = str(uuid.uuid4())
+                    session.add(DatabaseInstance(id=found))
+                self._instance_id = found
+        return self._instance_id
 
     def dispose(self) -> None:
         """Close every pooled connection."""

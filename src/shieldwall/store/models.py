@@ -9,6 +9,7 @@ The tables (see ``docs/banks.md`` for what each column means)::
     match                                           query content x bank signal, every match kept
     ledger_item ─< ledger_signal                    what the platform hosts (content id + hashes)
     sweep_state                                     how far the retroactive sweep has read the log
+    database_instance                               a random id naming this database
 
 ``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
 the existing row. Rows are never deleted except with their bank; removal is a tombstone in
@@ -40,6 +41,7 @@ __all__ = [
     "BankEntry",
     "BankSignal",
     "Base",
+    "DatabaseInstance",
     "EntryExternalId",
     "LedgerItem",
     "LedgerSignal",
@@ -229,6 +231,16 @@ class LedgerSignal(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("ledger_item.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(String(128))
+
+
+class DatabaseInstance(Base):
+    """One row naming this database for good: files derived from it (index snapshots) carry
+    the id, so a snapshot is never applied to another database."""
+
+    __tablename__ = "database_instance"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SweepState(Base):

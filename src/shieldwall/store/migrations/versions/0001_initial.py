@@ -55,6 +55,12 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_table(
+        "database_instance",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
         "sweep_state",
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
@@ -177,6 +183,7 @@ def downgrade() -> None:
 
     op.drop_table("bank_entry")
     op.drop_table("sweep_state")
+    op.drop_table("database_instance")
     op.drop_table("signal_log")
     op.drop_table("ledger_item")
     op.drop_table("bank")
