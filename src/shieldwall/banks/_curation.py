@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from itertools import islice
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from shieldwall.banks._model import (
@@ -402,6 +402,165 @@ def _apply(session: Session, bank: Bank, new: NewEntry) -> tuple[int, bool]:
     return entry.id, created
 
 
+def _existing_keys(
+    session: Session, bank: Bank, keys: list[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for i in range(0, len(keys), 400):
+        part = keys[i : i + 400]
+        rows = session.execute(
+            select(BankSignal.type, BankSignal.value).where(
+                BankSignal.bank_id == bank.id,
+                tuple_(BankSignal.type, BankSignal.value).in_(part),
+            )
+        )
+        found.update((t, v) for t, v in rows)
+    return found
+
+
+def _apply_chunk(session: Session, bank: Bank, ready: list[NewEntry], outcome: AddOutcome) -> None:
+    """Add a chunk: items new to the bank are inserted in bulk (one statement per table), the
+    rest (merges, duplicates within the chunk, withdrawal records) one by one after them."""
+    existing = _existing_keys(session, bank, [(s.type, s.value) for n in ready for s in n.signals])
+    fresh: list[NewEntry] = []
+    later: list[NewEntry] = []
+    seen: set[tuple[str, str]] = set(existing)
+    for new in ready:
+        keys = {(s.type, s.value) for s in new.signals}
+        if keys & seen or (new.withdrawn_ids and not new.external_ids):
+            later.append(new)
+        else:
+            fresh.append(new)
+        seen |= keys
+    if fresh:
+        now = utcnow()
+        entry_ids = list(
+            session.scalars(
+                insert(BankEntry).returning(BankEntry.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "bank_id": bank.id,
+                        "note": new.note,
+                        "provenance": new.provenance.value,
+                        "status": EntryStatus.ACTIVE.value,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for new in fresh
+                ],
+            )
+        )
+        holders: list[dict[str, object]] = []
+        signals: list[dict[str, object]] = []
+        for entry_id, new in zip(entry_ids, fresh, strict=True):
+            for external_id in dict.fromkeys(new.external_ids):
+                holders.append(
+                    {
+                        "entry_id": entry_id,
+                        "external_id": external_id,
+                        "status": "active",
+                        "added_at": now,
+                    }
+                )
+            for external_id in dict.fromkeys(new.withdrawn_ids):
+                if external_id not in new.external_ids:
+                    holders.append(
+                        {
+                            "entry_id": entry_id,
+                            "external_id": external_id,
+                            "status": "withdrawn",
+                            "added_at": now,
+                            "withdrawn_at": now,
+                        }
+                    )
+            signals.extend(
+                {
+                    "bank_id": bank.id,
+                    "entry_id": entry_id,
+                    "type": s.type,
+                    "value": s.value,
+                    "quality": s.quality,
+                    "live": True,
+                    "created_at": now,
+                }
+                for s in new.signals
+            )
+        if holders:
+            session.execute(insert(EntryExternalId), holders)
+        signal_ids = list(
+            session.scalars(
+                insert(BankSignal).returning(BankSignal.id, sort_by_parameter_order=True), signals
+            )
+        )
+        signal_log.append(
+            session,
+            LogOp.ADD,
+            [
+                (i, str(s["type"]), str(s["value"]))
+                for i, s in zip(signal_ids, signals, strict=True)
+            ],
+        )
+        outcome.created.extend(entry_ids)
+    for new, unchanged in zip(later, _unchanged(session, bank, later), strict=True):
+        if unchanged is not None:
+            outcome.merged.append(unchanged)
+            continue
+        entry_id, created = _apply(session, bank, new)
+        (outcome.created if created else outcome.merged).append(entry_id)
+
+
+def _unchanged(session: Session, bank: Bank, items: list[NewEntry]) -> list[int | None]:
+    """For each item, the id of the entry it would merge into without changing anything (its
+    signals all there, its cases already active, nothing withdrawn), else ``None``. Re-importing
+    an unchanged feed then costs three queries per chunk."""
+    if not items:
+        return []
+    keys = list({(s.type, s.value) for n in items for s in n.signals})
+    owner: dict[tuple[str, str], int] = {}
+    for i in range(0, len(keys), 400):
+        rows = session.execute(
+            select(BankSignal.type, BankSignal.value, BankSignal.entry_id).where(
+                BankSignal.bank_id == bank.id,
+                tuple_(BankSignal.type, BankSignal.value).in_(keys[i : i + 400]),
+            )
+        )
+        owner.update({(t, v): e for t, v, e in rows})
+    entry_ids = list(set(owner.values()))
+    status: dict[int, str] = {}
+    noted: dict[int, bool] = {}
+    active: dict[int, set[str]] = {}
+    for i in range(0, len(entry_ids), 400):
+        part = entry_ids[i : i + 400]
+        for entry_id, entry_status, note in session.execute(
+            select(BankEntry.id, BankEntry.status, BankEntry.note).where(BankEntry.id.in_(part))
+        ):
+            status[entry_id] = entry_status
+            noted[entry_id] = bool(note)
+        for entry_id, external_id in session.execute(
+            select(EntryExternalId.entry_id, EntryExternalId.external_id).where(
+                EntryExternalId.entry_id.in_(part), EntryExternalId.status == "active"
+            )
+        ):
+            active.setdefault(entry_id, set()).add(external_id)
+    out: list[int | None] = []
+    touched: set[int] = set()
+    for new in items:
+        owners = {owner.get((s.type, s.value), -1) for s in new.signals}
+        entry_id = owners.pop() if len(owners) == 1 else -1
+        same = (
+            entry_id >= 0
+            and entry_id not in touched
+            and not new.withdrawn_ids
+            and status.get(entry_id) != EntryStatus.WITHDRAWN
+            and set(new.external_ids) <= active.get(entry_id, set())
+            and (not new.note or noted.get(entry_id, False))
+        )
+        out.append(entry_id if same else None)
+        if not same:
+            touched.update(owner.get((s.type, s.value), -1) for s in new.signals)
+    return out
+
+
 def _validate(new: NewEntry) -> NewEntry:
     if not new.signals:
         raise MalformedSignal("no usable signal to add")
@@ -451,10 +610,7 @@ def add_entries(
                 outcome.rejected.append(Rejected(item.source, exc.message, exc.code))
         if ready:
             with db.transaction() as session:
-                target = _bank(session, bank)
-                for new in ready:
-                    entry_id, created = _apply(session, target, new)
-                    (outcome.created if created else outcome.merged).append(entry_id)
+                _apply_chunk(session, _bank(session, bank), ready, outcome)
         if progress is not None:
             progress(len(chunk))
     return outcome

@@ -7,10 +7,11 @@ and applies the rest: nothing is rebuilt.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from shieldwall.store.models import BankSignal, SignalLogRecord, utcnow
@@ -46,8 +47,10 @@ def _lock(session: Session) -> None:
         session.info["log_locked"] = True
 
 
-def append(session: Session, op: LogOp, signals: list[BankSignal]) -> None:
-    """Log ``op`` for each of ``signals`` (already flushed, so they have ids), in order.
+def append(
+    session: Session, op: LogOp, signals: Sequence[BankSignal | tuple[int, str, str]]
+) -> None:
+    """Log ``op`` for each of ``signals`` (flushed rows, or ``(id, type, value)``), in order.
 
     Call it in the same transaction that changes the signals: the log and the banks commit (or
     roll back) together.
@@ -56,13 +59,13 @@ def append(session: Session, op: LogOp, signals: list[BankSignal]) -> None:
         return
     _lock(session)
     now = utcnow()
-    session.add_all(
-        [
-            SignalLogRecord(op=op.value, signal_id=s.id, type=s.type, value=s.value, at=now)
-            for s in signals
-        ]
-    )
-    session.flush()
+    rows = [
+        {"op": op.value, "signal_id": s[0], "type": s[1], "value": s[2], "at": now}
+        if isinstance(s, tuple)
+        else {"op": op.value, "signal_id": s.id, "type": s.type, "value": s.value, "at": now}
+        for s in signals
+    ]
+    session.execute(insert(SignalLogRecord), rows)
 
 
 def head(session: Session) -> int:
