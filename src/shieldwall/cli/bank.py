@@ -17,6 +17,7 @@ from shieldwall import banks
 from shieldwall.banks import BankFormat, BankInfo, BankKind, EntryInfo, NewEntry, Provenance
 from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, err_console
 from shieldwall.cli._progress import progress_bar
+from shieldwall.cli.hash import expand_inputs
 from shieldwall.errors import UsageError
 from shieldwall.hashing import DEFAULT_SIGNALS, hash_many
 from shieldwall.matching import list_quarantined, release_signal
@@ -197,7 +198,8 @@ def _report(outcome: banks.AddOutcome, fmt: Output, what: str) -> None:
 def add_command(  # noqa: PLR0917 - a Typer signature
     bank: Annotated[str, typer.Argument(help="The bank to add to.")],
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Image files: each is hashed into one entry.")
+        list[str] | None,
+        typer.Argument(help="Image files or directories: each image becomes one entry."),
     ] = None,
     hashes: Annotated[
         list[str] | None,
@@ -235,11 +237,12 @@ def add_command(  # noqa: PLR0917 - a Typer signature
     if hashes:
         signals = [banks.parse_signal_string(h) for h in hashes]  # bad input: error, no write
         items.append(NewEntry(signals, ids, note, provenance, source="--hash"))
-    if paths:
+    files = [str(p) for p in expand_inputs(paths or []) if not isinstance(p, tuple)]
+    if files:
         names = tuple(signal) if signal else DEFAULT_SIGNALS
-        with progress_bar("hashing", enabled=len(paths) >= 20) as bar:
-            task = bar.add_task("hash", total=len(paths))
-            for result in hash_many([str(p) for p in paths], names):
+        with progress_bar("hashing", enabled=len(files) >= 20) as bar:
+            task = bar.add_task("hash", total=len(files))
+            for result in hash_many(files, names):
                 bar.advance(task)
                 if result.error is not None:
                     items.append(

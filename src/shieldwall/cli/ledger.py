@@ -11,6 +11,7 @@ import typer
 
 from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, err_console
 from shieldwall.cli._progress import progress_bar
+from shieldwall.cli.hash import expand_inputs
 from shieldwall.errors import UsageError
 from shieldwall.hashing import hash_many
 from shieldwall.matching import add_to_ledger, sweep
@@ -36,7 +37,9 @@ class Output(StrEnum):
 
 @ledger_app.command("add")
 def ledger_add_command(
-    paths: Annotated[list[Path], typer.Argument(help="Hosted image files to record.")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Hosted image files or directories (walked recursively).")
+    ],
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", min=0, help="Hashing processes.")
     ] = None,
@@ -45,11 +48,12 @@ def ledger_add_command(
 
     Exit codes: 0 all recorded, 1 some files could not be hashed (reported, the rest go on).
     """
+    files = [str(p) for p in expand_inputs(paths) if not isinstance(p, tuple)]
     items: list[tuple[str, list[Signal]]] = []
     failed = 0
-    with progress_bar("hashing", enabled=len(paths) >= 20) as bar:
-        task = bar.add_task("hash", total=len(paths))
-        for result in hash_many([str(p) for p in paths], workers=workers):
+    with progress_bar("hashing", enabled=len(files) >= 20) as bar:
+        task = bar.add_task("hash", total=len(files))
+        for result in hash_many(files, workers=workers):
             bar.advance(task)
             if result.error is not None:
                 failed += 1

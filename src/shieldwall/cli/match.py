@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +11,7 @@ import typer
 from shieldwall.banks import parse_signal_string
 from shieldwall.cli._app import EXIT_OK, app
 from shieldwall.cli._progress import progress_bar
+from shieldwall.cli.hash import expand_inputs
 from shieldwall.config import get_settings
 from shieldwall.errors import ShieldwallError, UsageError
 from shieldwall.hashing import hash_many
@@ -65,7 +65,10 @@ def _write(source: str, outcome: MatchOutcome, fmt: MatchFormat) -> None:
 
 @app.command("match")
 def match_command(  # noqa: PLR0917 - a Typer signature
-    paths: Annotated[list[Path] | None, typer.Argument(help="Image files to check.")] = None,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Image files or directories (walked recursively) to check."),
+    ] = None,
     hashes: Annotated[
         list[str] | None,
         typer.Option("--hash", help="TYPE:VALUE to check (repeat); each is one input."),
@@ -101,7 +104,7 @@ def match_command(  # noqa: PLR0917 - a Typer signature
     Exit codes: 0 nothing matched, 1 something matched, 2 usage error, 3 nothing matched but
     some input could not be checked.
     """
-    paths = paths or []
+    paths = [str(p) for p in expand_inputs(paths or []) if not isinstance(p, tuple)]
     hashes = hashes or []
     if not paths and not hashes:
         raise UsageError("give image files and/or --hash TYPE:VALUE")
@@ -126,10 +129,10 @@ def match_command(  # noqa: PLR0917 - a Typer signature
         if use_dihedral:
             for path in paths:
                 outcome = matcher.match_file(path, content_id, dihedral=True, record=record)
-                done(str(path), outcome)
+                done(path, outcome)
                 bar.advance(task)
         else:
-            for result in hash_many([str(p) for p in paths], workers=workers):
+            for result in hash_many(paths, workers=workers):
                 cid = content_id or result.source
                 if result.error is not None:
                     outcome = MatchOutcome(cid, error=result.error)

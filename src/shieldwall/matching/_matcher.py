@@ -27,12 +27,12 @@ from shieldwall.config import Settings, get_settings
 from shieldwall.errors import MediaError
 from shieldwall.hashing import DEFAULT_SIGNALS, hash_file, limits_from
 from shieldwall.matching.index import (
+    FOLLOW_BATCH,
     IndexFactory,
     IndexHit,
     SignalIndexLike,
     build_index,
     default_index,
-    follow,
     load_index,
     snapshot_path,
 )
@@ -40,7 +40,15 @@ from shieldwall.media import Media
 from shieldwall.signals.base import Signal
 from shieldwall.signals.pdq import PdqSignal
 from shieldwall.signals.registry import get_signal_type
-from shieldwall.store import Bank, BankEntry, BankSignal, Database, MatchRecord, utcnow
+from shieldwall.store import (
+    Bank,
+    BankEntry,
+    BankSignal,
+    Database,
+    MatchRecord,
+    signal_log,
+    utcnow,
+)
 
 __all__ = ["BankMatch", "MatchOutcome", "Matcher"]
 
@@ -143,8 +151,13 @@ class Matcher:
     def refresh(self) -> int:
         """Apply the log entries written since the last call and re-read the bank settings;
         returns how many entries were applied."""
-        applied = follow(self.db, self.index)
+        applied = 0
         with self.db.session() as session:
+            while True:  # the log tail and the bank settings, read in one session
+                entries = signal_log.read_after(session, self.index.seq, FOLLOW_BATCH)
+                applied += self.index.apply(entries)
+                if len(entries) < FOLLOW_BATCH:
+                    break
             banks = session.scalars(select(Bank).where(Bank.enabled))
             self._rules = {
                 b.id: _BankRule(b.name, BankKind(b.kind), dict(b.thresholds)) for b in banks

@@ -85,8 +85,12 @@ def _record_item(session: Session, content_id: str, signals: list[Signal]) -> No
     else:
         item.seen_at = utcnow()
         session.execute(delete(LedgerSignal).where(LedgerSignal.item_id == item.id))
-    unique = {s.type: s for s in signals}.values()
-    session.add_all([LedgerSignal(item_id=item.id, type=s.type, value=s.value) for s in unique])
+    by_type = {s.type: s for s in signals}
+    pdq = by_type.pop("pdq", None)
+    item.pdq = bytes.fromhex(pdq.value) if pdq is not None else None
+    session.add_all(
+        [LedgerSignal(item_id=item.id, type=s.type, value=s.value) for s in by_type.values()]
+    )
     session.flush()
 
 
@@ -98,7 +102,7 @@ class SweepOutcome:
     to_seq: int
     #: Block-bank signals compared with the ledger.
     signals_checked: int = 0
-    #: Ledger PDQ hashes read.
+    #: Ledger PDQ hashes compared.
     ledger_scanned: int = 0
     #: Content id -> the block matches stored for it.
     matches: dict[str, list[BankMatch]] = field(default_factory=dict)
@@ -176,16 +180,17 @@ def _scan_pdq(
     while True:
         with db.session() as session:
             rows = session.execute(
-                select(LedgerSignal.id, LedgerSignal.item_id, LedgerSignal.value)
-                .where(LedgerSignal.type == "pdq", LedgerSignal.id > last_id)
-                .order_by(LedgerSignal.id)
+                select(LedgerItem.id, LedgerItem.pdq)
+                .where(LedgerItem.id > last_id, LedgerItem.pdq.is_not(None))
+                .order_by(LedgerItem.id)
                 .limit(chunk_rows)
             ).all()
         if not rows:
             return scanned
         last_id = rows[-1][0]
-        item_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        codes = pdq_codes([r[2] for r in rows])
+        item_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        raw = b"".join(r[1] or b"" for r in rows)
+        codes = np.frombuffer(raw, dtype=">u8").reshape(len(rows), 4).astype(np.uint64)
         for start in range(0, len(rows), block):
             part = codes[start : start + block]
             distances = np.bitwise_count(part[:, None, :] ^ queries[None, :, :]).sum(
@@ -266,11 +271,12 @@ def _store(
 ) -> None:
     ids = list(found)
     with db.session() as session:
-        items = {
-            item.id: item.content_id
-            for item in session.scalars(select(LedgerItem).where(LedgerItem.id.in_(ids)))
-        }
+        items: dict[int, str] = {}
         item_signals: dict[int, list[Signal]] = {}
+        for item in session.scalars(select(LedgerItem).where(LedgerItem.id.in_(ids))):
+            items[item.id] = item.content_id
+            if item.pdq is not None:
+                item_signals.setdefault(item.id, []).append(Signal("pdq", item.pdq.hex()))
         for row in session.scalars(select(LedgerSignal).where(LedgerSignal.item_id.in_(ids))):
             item_signals.setdefault(row.item_id, []).append(Signal(row.type, row.value))
     for item_id in sorted(found):

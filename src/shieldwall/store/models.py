@@ -7,7 +7,8 @@ The tables (see ``docs/banks.md`` for what each column means)::
               └─< bank_signal                       one hash of the entry; live or tombstoned
     signal_log                                      append-only: seq, add | remove, type, value
     match                                           query content x bank signal, every match kept
-    ledger_item ─< ledger_signal                    what the platform hosts (content id + hashes)
+    ledger_item ─< ledger_signal                    what the platform hosts: content id, PDQ,
+                                                    exact hashes
     sweep_state                                     how far the retroactive sweep has read the log
     database_instance                               a random id naming this database
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -215,11 +217,14 @@ class LedgerItem(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     content_id: Mapped[str] = mapped_column(String(512), unique=True)
+    #: The PDQ hash as 32 raw bytes, kept on the item itself so that a sweep reads one short
+    #: row per item in primary-key order (exact hashes are in ``ledger_signal``).
+    pdq: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LedgerSignal(Base):
-    """One hash of a ledger item."""
+    """One exact hash (MD5, SHA-256, ...) of a ledger item, indexed for lookups."""
 
     __tablename__ = "ledger_signal"
     __table_args__ = (

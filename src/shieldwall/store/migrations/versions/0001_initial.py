@@ -34,6 +34,7 @@ def upgrade() -> None:
         "ledger_item",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("content_id", sa.String(length=512), nullable=False),
+        sa.Column("pdq", sa.LargeBinary(length=32), nullable=True),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("content_id"),
