@@ -6,25 +6,17 @@ only when no other active case holds it. Every change is logged for the index fo
 (:mod:`shieldwall.store.signal_log`).
 """
 
-from shieldwall.banks._curation import (
-    CHUNK_SIZE,
-    add_entries,
-    add_entry,
+from shieldwall.banks._banks import (
     create_bank,
     delete_bank,
-    disable_entry,
-    enable_entry,
     get_bank,
-    get_entry,
     list_banks,
     parse_signal_string,
     prepare_signal,
     set_bank_enabled,
     set_bank_threshold,
-    withdraw,
-    withdraw_cases,
-    withdraw_entry,
 )
+from shieldwall.banks._entries import CHUNK_SIZE, add_entries, add_entry, get_entry
 from shieldwall.banks._formats import (
     BankFormat,
     entry_to_json,
@@ -42,6 +34,13 @@ from shieldwall.banks._model import (
     Provenance,
     Rejected,
     WithdrawOutcome,
+)
+from shieldwall.banks._withdrawal import (
+    disable_entry,
+    enable_entry,
+    withdraw,
+    withdraw_cases,
+    withdraw_entry,
 )
 
 __all__ = [

@@ -33,7 +33,8 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from shieldwall.banks._curation import _bank, _entry_info, parse_signal_string
+from shieldwall.banks._banks import _bank, parse_signal_string
+from shieldwall.banks._entries import _entry_info
 from shieldwall.banks._model import EntryInfo, EntryStatus, NewEntry, Provenance, Rejected
 from shieldwall.errors import ImportFormatError, ShieldwallError
 from shieldwall.signals.base import Signal

@@ -1,0 +1,224 @@
+"""Banks: create, list, configure and delete them; read and check signal strings."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shieldwall.banks._model import (
+    BankInfo,
+    BankKind,
+)
+from shieldwall.errors import (
+    Conflict,
+    MalformedSignal,
+    NotFound,
+    UsageError,
+)
+from shieldwall.signals.base import Signal
+from shieldwall.signals.registry import get_signal_type
+from shieldwall.store import (
+    Bank,
+    BankEntry,
+    BankSignal,
+    Database,
+    signal_log,
+)
+from shieldwall.store.signal_log import LogOp
+
+__all__ = [
+    "create_bank",
+    "delete_bank",
+    "get_bank",
+    "list_banks",
+    "parse_signal_string",
+    "prepare_signal",
+    "set_bank_enabled",
+    "set_bank_threshold",
+]
+
+_BANK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+
+# -- signals ---------------------------------------------------------------------------------
+
+
+def prepare_signal(signal_type: str, value: str, quality: int | None = None) -> Signal:
+    """A validated signal ready to bank, or the error saying why not.
+
+    Raises :class:`~shieldwall.errors.UnknownSignalType`, :class:`MalformedSignal` (bad length,
+    not hex, quality out of 0..100) or :class:`~shieldwall.errors.LowQualitySignal` (PDQ quality
+    below the floor).
+    """
+    kind = get_signal_type(signal_type)
+    if quality is not None and not 0 <= quality <= 100:
+        raise MalformedSignal(f"{kind.name} quality must be 0..100, got {quality}")
+    if quality is not None and kind.quality_floor is None:
+        quality = None
+    return kind.require_usable(kind.parse(value, quality))
+
+
+def parse_signal_string(text: str) -> Signal:
+    """Read ``TYPE:VALUE`` or ``TYPE:VALUE:QUALITY`` (ours), or ``TYPE VALUE`` (the one-per-line
+    form python-threatexchange prints), and validate it with :func:`prepare_signal`."""
+    text = text.strip()
+    parts = text.split(":") if ":" in text else text.split()
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+        raise MalformedSignal(
+            f"{text!r} is not a signal: write TYPE:VALUE (e.g. pdq:<64 hex digits>) "
+            "or TYPE:VALUE:QUALITY"
+        )
+    quality: int | None = None
+    if len(parts) == 3:
+        try:
+            quality = int(parts[2])
+        except ValueError:
+            raise MalformedSignal(f"{text!r}: quality {parts[2]!r} is not a number") from None
+    return prepare_signal(parts[0], parts[1], quality)
+
+
+# -- banks -----------------------------------------------------------------------------------
+
+
+def _info(bank: Bank, session: Session | None = None) -> BankInfo:
+    counts: dict[str, int] = {}
+    live: int | None = None
+    if session is not None:
+        rows = session.execute(
+            select(BankEntry.status, func.count())
+            .where(BankEntry.bank_id == bank.id)
+            .group_by(BankEntry.status)
+        )
+        counts = {str(status): int(n) for status, n in rows}
+        live = int(
+            session.scalar(
+                select(func.count()).where(BankSignal.bank_id == bank.id, BankSignal.live)
+            )
+            or 0
+        )
+    return BankInfo(
+        id=bank.id,
+        name=bank.name,
+        kind=BankKind(bank.kind),
+        enabled=bank.enabled,
+        thresholds=dict(bank.thresholds),
+        description=bank.description,
+        source=bank.source,
+        created_at=bank.created_at,
+        entry_counts=counts,
+        live_signals=live,
+    )
+
+
+def _bank(session: Session, name: str) -> Bank:
+    bank = session.scalar(select(Bank).where(Bank.name == name))
+    if bank is None:
+        raise NotFound(f"no bank named {name!r}")
+    return bank
+
+
+def _check_threshold(signal_type: str, threshold: int) -> None:
+    get_signal_type(signal_type)
+    if not 0 <= threshold <= 256:
+        raise UsageError(f"threshold for {signal_type} must be 0..256, got {threshold}")
+
+
+def create_bank(
+    db: Database,
+    name: str,
+    kind: BankKind | str,
+    *,
+    thresholds: dict[str, int] | None = None,
+    description: str = "",
+    source: str | None = None,
+    enabled: bool = True,
+) -> BankInfo:
+    """Create a bank. ``thresholds`` maps signal types to the largest matching distance (PDQ
+    default 31). A name already in use is a :class:`~shieldwall.errors.Conflict`."""
+    if not _BANK_NAME.fullmatch(name):
+        raise UsageError(
+            f"bank name {name!r} must be 1-200 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    try:
+        bank_kind = BankKind(kind)
+    except ValueError:
+        raise UsageError(
+            f"bank kind {kind!r} is not one of {', '.join(k.value for k in BankKind)}"
+        ) from None
+    for signal_type, value in (thresholds or {}).items():
+        _check_threshold(signal_type, value)
+    with db.transaction() as session:
+        if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
+            raise Conflict(f"a bank named {name!r} already exists")
+        bank = Bank(
+            name=name,
+            kind=bank_kind.value,
+            enabled=enabled,
+            thresholds={get_signal_type(k).name: v for k, v in (thresholds or {}).items()},
+            description=description,
+            source=source,
+        )
+        session.add(bank)
+        session.flush()
+        return _info(bank, session)
+
+
+def list_banks(db: Database) -> list[BankInfo]:
+    """Every bank, by name, with its entry counts."""
+    with db.session() as session:
+        return [_info(b, session) for b in session.scalars(select(Bank).order_by(Bank.name))]
+
+
+def get_bank(db: Database, name: str) -> BankInfo:
+    """One bank with its entry counts; :class:`~shieldwall.errors.NotFound` when absent."""
+    with db.session() as session:
+        return _info(_bank(session, name), session)
+
+
+def set_bank_enabled(db: Database, name: str, enabled: bool) -> BankInfo:
+    """Enable or disable a bank; a disabled bank's entries match nothing."""
+    with db.transaction() as session:
+        bank = _bank(session, name)
+        bank.enabled = enabled
+        session.flush()
+        return _info(bank, session)
+
+
+def set_bank_threshold(
+    db: Database, name: str, signal_type: str, threshold: int | None
+) -> BankInfo:
+    """Set the bank's threshold for ``signal_type``; ``None`` goes back to the type's default."""
+    canonical = get_signal_type(signal_type).name
+    if threshold is not None:
+        _check_threshold(canonical, threshold)
+    with db.transaction() as session:
+        bank = _bank(session, name)
+        thresholds = dict(bank.thresholds)
+        if threshold is None:
+            thresholds.pop(canonical, None)
+        else:
+            thresholds[canonical] = threshold
+        bank.thresholds = thresholds
+        session.flush()
+        return _info(bank, session)
+
+
+def delete_bank(db: Database, name: str) -> int:
+    """Delete a bank and its entries; its live signals are tombstoned in the log first.
+
+    Stored matches stay (they keep the bank's name). Returns how many signals were removed.
+    """
+    with db.transaction() as session:
+        bank = _bank(session, name)
+        live = list(
+            session.scalars(
+                select(BankSignal)
+                .where(BankSignal.bank_id == bank.id, BankSignal.live)
+                .order_by(BankSignal.id)
+            )
+        )
+        signal_log.append(session, LogOp.REMOVE, live)
+        session.delete(bank)
+        return len(live)
