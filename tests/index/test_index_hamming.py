@@ -217,3 +217,65 @@ def test_bad_radius_and_unknown_removal_are_typed_errors() -> None:
         index.remove(2, "00" * 32)
     with pytest.raises(NotFound):
         index.remove(1, "01" * 32)
+
+
+def test_background_compaction_keeps_answers_exact() -> None:
+    rng = np.random.default_rng(11)
+    index = HammingIndex(delta_capacity=8, merge_limit=32, compact_threshold=64)
+    base = clustered_codes(rng, 3000)
+    index.add_many(np.arange(3000), base)
+    live = dict(enumerate(base))
+    next_id = 3000
+    for step in range(800):
+        if step % 3 == 2:
+            id_ = list(live)[int(rng.integers(0, len(live)))]
+            index.remove(id_, live.pop(id_))
+        else:
+            code = flip(base[int(rng.integers(0, 3000))], spread(rng, int(rng.integers(0, 20))))
+            index.add(next_id, code)
+            live[next_id] = code
+            next_id += 1
+        if step % 50 == 0:
+            for q in near(rng, base, 6):
+                assert index.search(q) == oracle(list(live.items()), q, 31)
+    index.wait_for_compaction()
+    assert len(index) == len(live)
+    assert len(index.segments) < 10  # compactions did run
+    for q in near(rng, base, 20):
+        assert index.search(q) == oracle(list(live.items()), q, 31)
+
+
+def test_changes_during_a_compaction_build_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adds and removes made while compact() builds outside the lock survive the swap."""
+    rng = np.random.default_rng(12)
+    base = random_codes(rng, 2000)
+    index = HammingIndex(delta_capacity=16, compact_threshold=None)
+    index.add_many(np.arange(2000), base)
+    extra = random_codes(rng, 40)
+    for i in range(40):
+        index.add(5000 + i, extra[i])
+    live = {**dict(enumerate(base)), **{5000 + i: extra[i] for i in range(40)}}
+    real_build = Segment.build
+    during: list[int] = []
+
+    def build_with_traffic(codes: np.ndarray, ids: np.ndarray) -> Segment:
+        if codes.shape[0] >= 2000 and not during:
+            during.append(1)
+            for id_ in (3, 4, 5000, 5001):  # entries of the segments being merged
+                index.remove(id_, live.pop(id_))
+            for i in range(20):  # new entries, not part of the merge
+                code = random_codes(rng, 1)[0]
+                index.add(9000 + i, code)
+                live[9000 + i] = code
+            index.remove(9000, live.pop(9000))
+        return real_build(codes, ids)
+
+    monkeypatch.setattr(Segment, "build", staticmethod(build_with_traffic))
+    index.compact()
+    monkeypatch.setattr(Segment, "build", real_build)
+    assert during
+    assert len(index) == len(live)
+    ids, _ = index.items()
+    assert sorted(ids.tolist()) == sorted(live)
+    for q in [*base[:5], *extra[:5], live[9001], base[3], extra[0]]:
+        assert index.search(q) == oracle(list(live.items()), q, 31)
