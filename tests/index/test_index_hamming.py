@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from hypothesis import strategies as st
 
 from shieldwall.errors import MalformedSignal, NotFound, UsageError
 from shieldwall.index import HammingIndex, Hit, SignalIndex, as_code
-from shieldwall.index.segment import Segment
+from shieldwall.index.segment import SearchMethod, Segment
 
 U64 = np.uint64
+METHODS: tuple[SearchMethod, ...] = ("auto", "probe", "scan")
 
 
 def oracle(entries: list[tuple[int, np.ndarray]], q: np.ndarray, radius: int) -> list[Hit]:
@@ -82,8 +84,8 @@ def test_segment_matches_brute_force(n: int, kind: str) -> None:
     seg = Segment.build(codes, ids)
     entries = list(zip(ids.tolist(), codes, strict=True))
     queries = near(rng, codes, 20)
-    for radius in (0, 1, 7, 8, 15, 24, 31, 32, 40):
-        m = seg.search(queries, radius)
+    for radius, method in itertools.product((0, 1, 7, 8, 15, 24, 31, 32, 40), METHODS):
+        m = seg.search(queries, radius, method)
         for qi in range(queries.shape[0]):
             sel = m.query == qi
             got = sorted(
@@ -93,7 +95,7 @@ def test_segment_matches_brute_force(n: int, kind: str) -> None:
                 ),
                 key=lambda h: (h.distance, h.id),
             )
-            assert got == oracle(entries, queries[qi], radius), (qi, radius)
+            assert got == oracle(entries, queries[qi], radius), (qi, radius, method)
 
 
 def test_removed_rows_are_not_returned() -> None:
@@ -128,13 +130,20 @@ ops = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(ops=ops, seed=st.integers(0, 2**32 - 1), delta=st.sampled_from([1, 3, 16]))
+@given(
+    ops=ops,
+    seed=st.integers(0, 2**32 - 1),
+    delta=st.sampled_from([1, 3, 16]),
+    method=st.sampled_from(METHODS),
+)
 def test_interleaved_changes_match_brute_force(
-    ops: list[tuple[str, int]], seed: int, delta: int
+    ops: list[tuple[str, int]], seed: int, delta: int, method: SearchMethod
 ) -> None:
     rng = np.random.default_rng(seed)
     sig = SignalIndex(delta_capacity=delta)
-    sig.pdq = HammingIndex(delta_capacity=delta, merge_limit=200)
+    sig.pdq = HammingIndex(
+        delta_capacity=delta, merge_limit=200, compact_threshold=300, search_method=method
+    )
     live: dict[int, np.ndarray] = {}
     next_id = 0
     with tempfile.TemporaryDirectory() as tmp:

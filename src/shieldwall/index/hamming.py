@@ -26,7 +26,14 @@ import numpy.typing as npt
 
 from shieldwall.errors import MalformedSignal, NotFound, UsageError
 from shieldwall.index import _kernels
-from shieldwall.index.segment import I64, MAX_SEGMENT_ROWS, U64, Matches, Segment
+from shieldwall.index.segment import (
+    I64,
+    MAX_SEGMENT_ROWS,
+    U64,
+    Matches,
+    SearchMethod,
+    Segment,
+)
 
 __all__ = ["CODE_BYTES", "CodeLike", "HammingIndex", "Hit", "as_code", "as_codes"]
 
@@ -108,12 +115,14 @@ class HammingIndex:
         delta_capacity: int = 4096,
         merge_limit: int = 1 << 16,
         compact_threshold: int | None = 1 << 17,
+        search_method: SearchMethod = "auto",
     ) -> None:
         """``delta_capacity``: adds held in the brute-force delta before it becomes a segment.
         ``merge_limit``: the largest segment that a flush merges small segments into, in the
         caller's thread (a few milliseconds). ``compact_threshold``: when the segments other
         than the largest hold this many rows, a background thread runs :meth:`compact`
-        (``None``: never automatically)."""
+        (``None``: never automatically). ``search_method``: how segments are searched
+        (``"auto"``: tables for big segments, a scan for small ones; tests force either)."""
         if delta_capacity < 1:
             raise UsageError("delta_capacity must be at least 1")
         self._lock = threading.RLock()
@@ -125,6 +134,7 @@ class HammingIndex:
         self._compacting: set[int] = set()
         self._journal: list[tuple[int, U64]] = []
         self._compactor: threading.Thread | None = None
+        self._method: SearchMethod = search_method
         self._delta_codes = np.zeros((delta_capacity, 4), np.uint64)
         self._delta_ids = np.zeros(delta_capacity, np.int64)
         self._delta_n = 0
@@ -159,7 +169,7 @@ class HammingIndex:
         parts_d: list[I64] = []
         with self._lock:
             for seg in self._segments:
-                m = seg.search(queries, radius)
+                m = seg.search(queries, radius, self._method)
                 if m.row.shape[0]:
                     parts_q.append(m.query)
                     parts_id.append(seg.ids[m.row].astype(np.int64))
