@@ -113,8 +113,8 @@ class HammingIndex:
         self,
         *,
         delta_capacity: int = 4096,
-        merge_limit: int = 1 << 16,
-        compact_threshold: int | None = 1 << 17,
+        merge_limit: int = 1 << 15,
+        compact_threshold: int | None = 1 << 16,
         search_method: SearchMethod = "auto",
     ) -> None:
         """``delta_capacity``: adds held in the brute-force delta before it becomes a segment.
