@@ -157,11 +157,13 @@ class Segment:
         """Whether a plain scan is cheaper than probing the tables for this radius.
 
         Probing visits ``8 * V(b, t)`` of the ``2**b`` buckets of a table (``V``: the number of
-        ``b``-bit masks of popcount at most ``t``); when that adds up to half the rows or more
-        (small segments, radii far above 31), reading every code once is cheaper.
+        ``b``-bit masks of popcount at most ``t``), each holding 16 to 32 rows; when that adds
+        up to about the segment's size or more (under about 30k rows at radius 31, or radii far
+        above 31), reading every code once is cheaper (measured: at 16k rows a scan takes 50 us
+        and a probe 63 us; at 64k rows 300 us and 157 us).
         """
         t = radius // _kernels.TABLES
-        return _kernels.TABLES * _volume(self.b, t) * 2 >= 1 << self.b
+        return _kernels.TABLES * _volume(self.b, t) >= 1 << self.b
 
     def search(self, queries: U64, radius: int, method: SearchMethod = "auto") -> Matches:
         """Every live row within ``radius`` of each of ``queries`` (q, 4) ``uint64``.
