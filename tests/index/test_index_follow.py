@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shieldwall.errors import Conflict, MalformedSignal, NotFound, UnknownSignalType
+from shieldwall.errors import (
+    Conflict,
+    MalformedSignal,
+    NotFound,
+    UnknownSignalType,
+    UsageError,
+)
 from shieldwall.index import Change, ChangeOp, ExactIndex, Hit, SignalIndex
 
 
@@ -153,3 +159,11 @@ def test_a_separate_process_follows_the_log(tmp_path: Path) -> None:
             assert follower.search_pdq(c.value) == leader.search_pdq(c.value)
         else:
             assert follower.lookup(c.signal_type, c.value) == leader.lookup(c.signal_type, c.value)
+
+
+def test_plain_strings_work_as_operations_and_ids_must_fit_64_bits() -> None:
+    index = SignalIndex()
+    index.apply([Change(1, "add", 1, "pdq", "00" * 32)])  # type: ignore[arg-type]
+    assert index.search_pdq("00" * 32) == [Hit(1, 0)]
+    with pytest.raises(UsageError):
+        index.add("pdq", 1 << 63, "00" * 32)

@@ -211,8 +211,10 @@ class HammingIndex:
     # -- changing ------------------------------------------------------------------------
 
     def add(self, id: int, code: CodeLike) -> None:
-        """Store ``code`` under ``id``; visible to the next query."""
+        """Store ``code`` under ``id`` (a 64-bit signed integer); visible to the next query."""
         c = as_code(code)
+        if not -(1 << 63) <= id < 1 << 63:
+            raise UsageError(f"index ids are 64-bit signed integers, not {id}")
         with self._lock:
             self._delta_codes[self._delta_n] = c
             self._delta_ids[self._delta_n] = id
