@@ -157,6 +157,18 @@ def bench(n: int, kind: str, nq: int, seed: int, skip_multihash: bool) -> dict[s
 
     row.update(update_latency(index, rng))
     row.update(snapshot_times(index))
+
+    # A follower's steady state: 100k single adds since the last compaction live in small
+    # segments and the delta, which every query also searches.
+    fresh = rng.integers(0, 256, size=(100_000, 32), dtype=np.uint8)
+    for i in range(fresh.shape[0]):
+        index.add(n + i, fresh[i].tobytes())
+    row["segments_after_100k_adds"] = len(index.segments)
+    row["ours_ms_after_100k_adds"], _ = timed_queries(ours, queries)
+    index.wait_for_compaction()
+    row["segments_after_compaction"] = len(index.segments)
+    row["ours_ms_after_compaction"], found = timed_queries(ours, queries)
+    row["ours_equals_flat_after_adds"] = all(f <= g for f, g in zip(flat_found, found, strict=True))
     return row
 
 
@@ -214,8 +226,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     head = (
         "| hashes | data | ours ms | HMA ms | Flat ms | ours/HMA speed-up | exact | ours B/hash "
         "| HMA B/hash (RSS) | build ours / HMA s | add→visible ms med/p99/max "
-        "| remove→visible ms med/p99/max | snapshot MB, save / load s |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| remove→visible ms med/p99/max | snapshot MB, save / load s "
+        "| ours ms after 100k adds (segments), after compaction |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = []
     for r in rows:
@@ -235,7 +248,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"{r['add_visible_ms_max']:.1f} "
             f"| {r['remove_visible_ms_median']:.3f} / {r['remove_visible_ms_p99']:.2f} / "
             f"{r['remove_visible_ms_max']:.1f} "
-            f"| {r['snapshot_mb']:.0f}, {r['snapshot_save_s']:.2f} / {r['snapshot_load_s']:.2f} |"
+            f"| {r['snapshot_mb']:.0f}, {r['snapshot_save_s']:.2f} / {r['snapshot_load_s']:.2f} "
+            f"| {r['ours_ms_after_100k_adds']:.3f} ({r['segments_after_100k_adds']} segments), "
+            f"{r['ours_ms_after_compaction']:.3f} ({r['segments_after_compaction']}) |"
         )
     return head + "\n".join(lines)
 

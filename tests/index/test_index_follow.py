@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from shieldwall.errors import Conflict, MalformedSignal, NotFound, UnknownSignalType
+from shieldwall.errors import (
+    Conflict,
+    MalformedSignal,
+    NotFound,
+    UnknownSignalType,
+    UsageError,
+)
 from shieldwall.index import Change, ChangeOp, ExactIndex, Hit, SignalIndex
 
 
@@ -90,3 +100,70 @@ def test_exact_lookup_is_case_insensitive_and_removes_one_entry() -> None:
     with pytest.raises(NotFound):
         md5.remove(4, digest)
     assert len(md5) == 2
+
+
+FOLLOWER = """
+import json, sys
+from pathlib import Path
+from shieldwall.index import Change, ChangeOp, SignalIndex
+
+log, snap = Path(sys.argv[1]), Path(sys.argv[2])
+index = SignalIndex.load(snap) if snap.exists() else SignalIndex()
+changes = [
+    Change(e["seq"], ChangeOp(e["op"]), e["id"], e["type"], e["value"])
+    for e in map(json.loads, log.read_text().splitlines())
+]
+print(index.apply(changes))
+index.save(snap)
+"""
+
+
+def test_a_separate_process_follows_the_log(tmp_path: Path) -> None:
+    changes = log(3, 400)
+    log_file, snap = tmp_path / "log.jsonl", tmp_path / "follower.swidx"
+
+    def publish(upto: int) -> None:
+        lines = [
+            json.dumps(
+                {
+                    "seq": c.seq,
+                    "op": c.op.value,
+                    "id": c.id,
+                    "type": c.signal_type,
+                    "value": c.value,
+                }
+            )
+            for c in changes[:upto]
+        ]
+        log_file.write_text("\n".join(lines) + "\n")
+
+    def follow() -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", FOLLOWER, str(log_file), str(snap)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return int(done.stdout)
+
+    publish(250)
+    assert follow() == 250
+    publish(400)
+    assert follow() == 150  # restarted from its snapshot, applied only the tail
+    follower = SignalIndex.load(snap)
+    leader = SignalIndex()
+    leader.apply(changes)
+    assert follower.seq == leader.seq == 400
+    for c in changes:
+        if c.signal_type == "pdq":
+            assert follower.search_pdq(c.value) == leader.search_pdq(c.value)
+        else:
+            assert follower.lookup(c.signal_type, c.value) == leader.lookup(c.signal_type, c.value)
+
+
+def test_plain_strings_work_as_operations_and_ids_must_fit_64_bits() -> None:
+    index = SignalIndex()
+    index.apply([Change(1, "add", 1, "pdq", "00" * 32)])  # type: ignore[arg-type]
+    assert index.search_pdq("00" * 32) == [Hit(1, 0)]
+    with pytest.raises(UsageError):
+        index.add("pdq", 1 << 63, "00" * 32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from pathlib import Path
 
@@ -12,18 +13,25 @@ from hypothesis import strategies as st
 
 from shieldwall.errors import MalformedSignal, NotFound, UsageError
 from shieldwall.index import HammingIndex, Hit, SignalIndex, as_code
-from shieldwall.index.segment import Segment
+from shieldwall.index.segment import SearchMethod, Segment
 
 U64 = np.uint64
+METHODS: tuple[SearchMethod, ...] = ("auto", "probe", "scan")
 
 
 def oracle(entries: list[tuple[int, np.ndarray]], q: np.ndarray, radius: int) -> list[Hit]:
     """Brute force: every (id, code) within ``radius`` of ``q``, by distance then id."""
-    hits = []
-    for id_, code in entries:
-        d = int(np.bitwise_count(code ^ q).sum())
-        if d <= radius:
-            hits.append(Hit(id_, d))
+    if not entries:
+        return []
+    ids = np.array([id_ for id_, _ in entries], np.int64)
+    return oracle_arrays(ids, np.stack([code for _, code in entries]), q, radius)
+
+
+def oracle_arrays(ids: np.ndarray, codes: np.ndarray, q: np.ndarray, radius: int) -> list[Hit]:
+    """:func:`oracle` over parallel arrays."""
+    d = np.bitwise_count(codes ^ q).sum(axis=1)
+    keep = np.flatnonzero(d <= radius)
+    hits = [Hit(int(ids[k]), int(d[k])) for k in keep]
     return sorted(hits, key=lambda h: (h.distance, h.id))
 
 
@@ -80,10 +88,9 @@ def test_segment_matches_brute_force(n: int, kind: str) -> None:
     codes = random_codes(rng, n) if kind == "random" else clustered_codes(rng, n)
     ids = rng.permutation(n).astype(np.int64) * 3
     seg = Segment.build(codes, ids)
-    entries = list(zip(ids.tolist(), codes, strict=True))
     queries = near(rng, codes, 20)
-    for radius in (0, 1, 7, 8, 15, 24, 31, 32, 40):
-        m = seg.search(queries, radius)
+    for radius, method in itertools.product((0, 1, 7, 8, 15, 24, 31, 32, 40), METHODS):
+        m = seg.search(queries, radius, method)
         for qi in range(queries.shape[0]):
             sel = m.query == qi
             got = sorted(
@@ -93,7 +100,8 @@ def test_segment_matches_brute_force(n: int, kind: str) -> None:
                 ),
                 key=lambda h: (h.distance, h.id),
             )
-            assert got == oracle(entries, queries[qi], radius), (qi, radius)
+            want = oracle_arrays(ids, codes, queries[qi], radius)
+            assert got == want, (qi, radius, method)
 
 
 def test_removed_rows_are_not_returned() -> None:
@@ -128,13 +136,20 @@ ops = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(ops=ops, seed=st.integers(0, 2**32 - 1), delta=st.sampled_from([1, 3, 16]))
+@given(
+    ops=ops,
+    seed=st.integers(0, 2**32 - 1),
+    delta=st.sampled_from([1, 3, 16]),
+    method=st.sampled_from(METHODS),
+)
 def test_interleaved_changes_match_brute_force(
-    ops: list[tuple[str, int]], seed: int, delta: int
+    ops: list[tuple[str, int]], seed: int, delta: int, method: SearchMethod
 ) -> None:
     rng = np.random.default_rng(seed)
     sig = SignalIndex(delta_capacity=delta)
-    sig.pdq = HammingIndex(delta_capacity=delta, merge_limit=200)
+    sig.pdq = HammingIndex(
+        delta_capacity=delta, merge_limit=200, compact_threshold=300, search_method=method
+    )
     live: dict[int, np.ndarray] = {}
     next_id = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,3 +232,65 @@ def test_bad_radius_and_unknown_removal_are_typed_errors() -> None:
         index.remove(2, "00" * 32)
     with pytest.raises(NotFound):
         index.remove(1, "01" * 32)
+
+
+def test_background_compaction_keeps_answers_exact() -> None:
+    rng = np.random.default_rng(11)
+    index = HammingIndex(delta_capacity=8, merge_limit=32, compact_threshold=64)
+    base = clustered_codes(rng, 3000)
+    index.add_many(np.arange(3000), base)
+    live = dict(enumerate(base))
+    next_id = 3000
+    for step in range(800):
+        if step % 3 == 2:
+            id_ = list(live)[int(rng.integers(0, len(live)))]
+            index.remove(id_, live.pop(id_))
+        else:
+            code = flip(base[int(rng.integers(0, 3000))], spread(rng, int(rng.integers(0, 20))))
+            index.add(next_id, code)
+            live[next_id] = code
+            next_id += 1
+        if step % 50 == 0:
+            for q in near(rng, base, 6):
+                assert index.search(q) == oracle(list(live.items()), q, 31)
+    index.wait_for_compaction()
+    assert len(index) == len(live)
+    assert len(index.segments) < 10  # compactions did run
+    for q in near(rng, base, 20):
+        assert index.search(q) == oracle(list(live.items()), q, 31)
+
+
+def test_changes_during_a_compaction_build_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adds and removes made while compact() builds outside the lock survive the swap."""
+    rng = np.random.default_rng(12)
+    base = random_codes(rng, 2000)
+    index = HammingIndex(delta_capacity=16, compact_threshold=None)
+    index.add_many(np.arange(2000), base)
+    extra = random_codes(rng, 40)
+    for i in range(40):
+        index.add(5000 + i, extra[i])
+    live = {**dict(enumerate(base)), **{5000 + i: extra[i] for i in range(40)}}
+    real_build = Segment.build
+    during: list[int] = []
+
+    def build_with_traffic(codes: np.ndarray, ids: np.ndarray) -> Segment:
+        if codes.shape[0] >= 2000 and not during:
+            during.append(1)
+            for id_ in (3, 4, 5000, 5001):  # entries of the segments being merged
+                index.remove(id_, live.pop(id_))
+            for i in range(20):  # new entries, not part of the merge
+                code = random_codes(rng, 1)[0]
+                index.add(9000 + i, code)
+                live[9000 + i] = code
+            index.remove(9000, live.pop(9000))
+        return real_build(codes, ids)
+
+    monkeypatch.setattr(Segment, "build", staticmethod(build_with_traffic))
+    index.compact()
+    monkeypatch.setattr(Segment, "build", real_build)
+    assert during
+    assert len(index) == len(live)
+    ids, _ = index.items()
+    assert sorted(ids.tolist()) == sorted(live)
+    for q in [*base[:5], *extra[:5], live[9001], base[3], extra[0]]:
+        assert index.search(q) == oracle(list(live.items()), q, 31)

@@ -26,7 +26,14 @@ import numpy.typing as npt
 
 from shieldwall.errors import MalformedSignal, NotFound, UsageError
 from shieldwall.index import _kernels
-from shieldwall.index.segment import I64, MAX_SEGMENT_ROWS, U64, Matches, Segment
+from shieldwall.index.segment import (
+    I64,
+    MAX_SEGMENT_ROWS,
+    U64,
+    Matches,
+    SearchMethod,
+    Segment,
+)
 
 __all__ = ["CODE_BYTES", "CodeLike", "HammingIndex", "Hit", "as_code", "as_codes"]
 
@@ -102,16 +109,32 @@ class HammingIndex:
     :meth:`add`.
     """
 
-    def __init__(self, *, delta_capacity: int = 4096, merge_limit: int = 1 << 18) -> None:
+    def __init__(
+        self,
+        *,
+        delta_capacity: int = 4096,
+        merge_limit: int = 1 << 15,
+        compact_threshold: int | None = 1 << 16,
+        search_method: SearchMethod = "auto",
+    ) -> None:
         """``delta_capacity``: adds held in the brute-force delta before it becomes a segment.
-        ``merge_limit``: the largest segment that adds alone will merge into (bigger merges only
-        happen in :meth:`compact`)."""
+        ``merge_limit``: the largest segment that a flush merges small segments into, in the
+        caller's thread (a few milliseconds). ``compact_threshold``: when the segments other
+        than the largest hold this many rows, a background thread runs :meth:`compact`
+        (``None``: never automatically). ``search_method``: how segments are searched
+        (``"auto"``: tables for big segments, a scan for small ones; tests force either)."""
         if delta_capacity < 1:
             raise UsageError("delta_capacity must be at least 1")
         self._lock = threading.RLock()
+        self._compact_lock = threading.Lock()
         self._segments: list[Segment] = []
         self._delta_capacity = delta_capacity
         self._merge_limit = merge_limit
+        self._compact_threshold = compact_threshold
+        self._compacting: set[int] = set()
+        self._journal: list[tuple[int, U64]] = []
+        self._compactor: threading.Thread | None = None
+        self._method: SearchMethod = search_method
         self._delta_codes = np.zeros((delta_capacity, 4), np.uint64)
         self._delta_ids = np.zeros(delta_capacity, np.int64)
         self._delta_n = 0
@@ -146,7 +169,7 @@ class HammingIndex:
         parts_d: list[I64] = []
         with self._lock:
             for seg in self._segments:
-                m = seg.search(queries, radius)
+                m = seg.search(queries, radius, self._method)
                 if m.row.shape[0]:
                     parts_q.append(m.query)
                     parts_id.append(seg.ids[m.row].astype(np.int64))
@@ -188,8 +211,10 @@ class HammingIndex:
     # -- changing ------------------------------------------------------------------------
 
     def add(self, id: int, code: CodeLike) -> None:
-        """Store ``code`` under ``id``; visible to the next query."""
+        """Store ``code`` under ``id`` (a 64-bit signed integer); visible to the next query."""
         c = as_code(code)
+        if not -(1 << 63) <= id < 1 << 63:
+            raise UsageError(f"index ids are 64-bit signed integers, not {id}")
         with self._lock:
             self._delta_codes[self._delta_n] = c
             self._delta_ids[self._delta_n] = id
@@ -236,6 +261,8 @@ class HammingIndex:
                 for row in m.row.tolist():
                     if int(seg.ids[row]) == id:
                         seg.kill(row)
+                        if seg_key(seg) in self._compacting:
+                            self._journal.append((id, c))
                         if seg.live == 0:
                             self._segments.remove(seg)
                         return
@@ -244,15 +271,49 @@ class HammingIndex:
     def compact(self) -> None:
         """Merge all segments and the delta into one segment, dropping removed rows.
 
-        Takes about as long as a bulk load of the same size and holds the lock meanwhile.
+        The build (seconds at 10M hashes) runs without the lock: queries, adds and removes go
+        on meanwhile against the old segments, and removes that hit them are replayed on the
+        merged segment before it replaces them. One compaction runs at a time.
         """
-        with self._lock:
-            ids, codes = self.items()
-            self._segments = []
-            self._delta_n = 0
-            for start in range(0, ids.shape[0], MAX_SEGMENT_ROWS):
-                stop = start + MAX_SEGMENT_ROWS
-                self._segments.append(Segment.build(codes[start:stop], ids[start:stop]))
+        with self._compact_lock:
+            with self._lock:
+                if self._delta_n:
+                    self._segments.append(self._delta_segment())
+                old = list(self._segments)
+                if len(old) <= 1 and not any(s.n_dead for s in old):
+                    return
+                rows = [s.live_rows() for s in old]
+                self._compacting = {seg_key(s) for s in old}
+                self._journal = []
+            try:
+                # Codes and ids of a segment never change, so the copy needs no lock.
+                codes = np.concatenate([s.codes[r] for s, r in zip(old, rows, strict=True)])
+                ids = np.concatenate(
+                    [s.ids[r].astype(np.int64) for s, r in zip(old, rows, strict=True)]
+                )
+                merged = [
+                    Segment.build(codes[i : i + MAX_SEGMENT_ROWS], ids[i : i + MAX_SEGMENT_ROWS])
+                    for i in range(0, ids.shape[0], MAX_SEGMENT_ROWS)
+                ]
+            except BaseException:
+                with self._lock:
+                    self._compacting = set()
+                    self._journal = []
+                raise
+            with self._lock:
+                for id_, code in self._journal:
+                    _kill_one(merged, id_, code)
+                replaced = {seg_key(s) for s in old}
+                rest = [s for s in self._segments if seg_key(s) not in replaced]
+                self._segments = [m for m in merged if m.live > 0] + rest
+                self._compacting = set()
+                self._journal = []
+
+    def wait_for_compaction(self) -> None:
+        """Block until a background compaction started by a flush, if any, has finished."""
+        thread = self._compactor
+        if thread is not None:
+            thread.join()
 
     def restore(self, segments: Iterable[Segment], delta_ids: I64, delta_codes: U64) -> None:
         """Replace the whole content (used when loading a snapshot)."""
@@ -262,22 +323,34 @@ class HammingIndex:
             for i in range(delta_ids.shape[0]):
                 self.add(int(delta_ids[i]), delta_codes[i])
 
+    def state(self) -> tuple[list[tuple[Segment, U64]], I64, U64]:
+        """A consistent view for a snapshot: each segment with a copy of its removal bitmap,
+        and copies of the delta's ids and codes, all taken under the lock."""
+        with self._lock:
+            segments = [(seg, seg.dead.copy()) for seg in self._segments]
+            ids, codes = self.delta()
+            return segments, ids, codes
+
     def delta(self) -> tuple[I64, U64]:
         """The entries still in the brute-force delta, as ``(ids, codes)`` copies."""
         with self._lock:
             n = self._delta_n
             return self._delta_ids[:n].copy(), self._delta_codes[:n].copy()
 
-    def _flush(self) -> None:
+    def _delta_segment(self) -> Segment:
         n = self._delta_n
-        self._segments.append(
-            Segment.build(self._delta_codes[:n].copy(), self._delta_ids[:n].copy())
-        )
+        seg = Segment.build(self._delta_codes[:n].copy(), self._delta_ids[:n].copy())
         self._delta_n = 0
+        return seg
+
+    def _flush(self) -> None:
+        self._segments.append(self._delta_segment())
         segs = self._segments
         while len(segs) >= 2:
             a, b = segs[-2], segs[-1]
             if 2 * b.live < a.live or a.live + b.live > self._merge_limit:
+                break
+            if seg_key(a) in self._compacting or seg_key(b) in self._compacting:
                 break
             ra, rb = a.live_rows(), b.live_rows()
             merged = Segment.build(
@@ -285,3 +358,31 @@ class HammingIndex:
                 np.concatenate([a.ids[ra], b.ids[rb]]),
             )
             segs[-2:] = [merged]
+        self._maybe_compact_in_background()
+
+    def _maybe_compact_in_background(self) -> None:
+        if self._compact_threshold is None or len(self._segments) < 2:
+            return
+        if self._compactor is not None and self._compactor.is_alive():
+            return
+        lives = [s.live for s in self._segments]
+        if sum(lives) - max(lives) < self._compact_threshold:
+            return
+        self._compactor = threading.Thread(
+            target=self.compact, name="shieldwall-index-compact", daemon=True
+        )
+        self._compactor.start()
+
+
+def seg_key(segment: Segment) -> int:
+    """Identity of a segment object (segments are compared by identity, never by content)."""
+    return id(segment)
+
+
+def _kill_one(segments: list[Segment], id_: int, code: U64) -> None:
+    for seg in segments:
+        m = seg.search(code[None, :], 0)
+        for row in m.row.tolist():
+            if int(seg.ids[row]) == id_ and not seg.is_dead(row):
+                seg.kill(row)
+                return

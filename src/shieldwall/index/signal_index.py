@@ -82,9 +82,9 @@ class SignalIndex:
                             "in ascending seq order"
                         )
                     continue
-                if change.op is ChangeOp.ADD:
+                if change.op == ChangeOp.ADD:
                     self.add(change.signal_type, change.id, change.value)
-                elif change.op is ChangeOp.REMOVE:
+                elif change.op == ChangeOp.REMOVE:
                     self.remove(change.signal_type, change.id, change.value)
                 else:  # pragma: no cover - the enum has two members
                     raise Conflict(f"unknown log operation {change.op!r}")

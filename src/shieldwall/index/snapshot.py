@@ -73,16 +73,16 @@ def _crc(array: Array) -> int:
 def _sections(index: SignalIndex) -> tuple[dict[str, Any], dict[str, Array]]:
     arrays: dict[str, Array] = {}
     segments = []
-    for k, seg in enumerate(index.pdq.segments):
+    pdq_segments, delta_ids, delta_codes = index.pdq.state()
+    for k, (seg, dead) in enumerate(pdq_segments):
         segments.append({"rows": len(seg), "b": seg.b, "rowbits": seg.rowbits, "fbits": seg.fbits})
         arrays[f"pdq/{k}/codes"] = seg.codes
         arrays[f"pdq/{k}/ids"] = seg.ids
         arrays[f"pdq/{k}/dirs"] = seg.dirs
         arrays[f"pdq/{k}/entries"] = seg.entries
-        arrays[f"pdq/{k}/dead"] = seg.dead.copy()
-    ids, codes = index.pdq.delta()
-    arrays["pdq/delta/ids"] = ids
-    arrays["pdq/delta/codes"] = codes
+        arrays[f"pdq/{k}/dead"] = dead
+    arrays["pdq/delta/ids"] = delta_ids
+    arrays["pdq/delta/codes"] = delta_codes
     for name, exact in index.exact.items():
         ids, digests = exact.items()
         arrays[f"{name}/ids"] = ids
