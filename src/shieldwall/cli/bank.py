@@ -342,7 +342,8 @@ def import_command(
     try:
         total = None
         if file != "-":
-            total = sum(1 for _ in open(file, encoding="utf-8"))  # noqa: SIM115
+            with open(file, encoding="utf-8") as counting:
+                total = sum(1 for _ in counting)
         with progress_bar("importing", enabled=(total or 0) >= 1000) as bar:
             task = bar.add_task("import", total=total)
             records = banks.read_entries(stream, import_format, name=file, provenance=provenance)
