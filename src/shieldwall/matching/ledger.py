@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from shieldwall.banks import BankKind, EntryStatus
@@ -51,47 +51,71 @@ def add_to_ledger(
     db: Database,
     items: Iterable[tuple[str, Sequence[Signal]]],
     *,
-    chunk_size: int = 1000,
+    chunk_size: int = 5000,
 ) -> int:
     """Record ``(content id, signals)`` pairs; a content id seen before gets its signals
     replaced. Signals are validated (:class:`~shieldwall.errors.MalformedSignal` ...) before
     anything of their chunk is written; PDQ hashes below the quality floor are left out (they
-    never match). Returns how many items were recorded."""
+    never match). Each chunk is one transaction, new items inserted in bulk. Returns how many
+    items were recorded."""
     count = 0
     iterator = iter(items)
     while chunk := list(islice(iterator, chunk_size)):
-        ready: list[tuple[str, list[Signal]]] = []
+        ready: dict[str, dict[str, Signal]] = {}
         for content_id, signals in chunk:
-            clean = []
+            clean: dict[str, Signal] = {}
             for s in signals:
                 kind = get_signal_type(s.type)
                 signal = kind.parse(s.value, s.quality)
                 if kind.is_usable(signal):
-                    clean.append(signal)
-            ready.append((content_id, clean))
+                    clean[signal.type] = signal
+            ready[content_id] = clean  # a later pair for the same id wins
         with db.transaction() as session:
-            for content_id, signals in ready:
-                _record_item(session, content_id, signals)
-        count += len(ready)
+            _record_chunk(session, ready)
+        count += len(chunk)
     return count
 
 
-def _record_item(session: Session, content_id: str, signals: list[Signal]) -> None:
-    item = session.scalar(select(LedgerItem).where(LedgerItem.content_id == content_id))
-    if item is None:
-        item = LedgerItem(content_id=content_id)
-        session.add(item)
-        session.flush()
-    else:
-        item.seen_at = utcnow()
-        session.execute(delete(LedgerSignal).where(LedgerSignal.item_id == item.id))
-    by_type = {s.type: s for s in signals}
-    pdq = by_type.pop("pdq", None)
-    item.pdq = bytes.fromhex(pdq.value) if pdq is not None else None
-    session.add_all(
-        [LedgerSignal(item_id=item.id, type=s.type, value=s.value) for s in by_type.values()]
-    )
-    session.flush()
+def _record_chunk(session: Session, ready: dict[str, dict[str, Signal]]) -> None:
+    ids = list(ready)
+    known: dict[str, int] = {}
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(LedgerItem.content_id, LedgerItem.id).where(
+                LedgerItem.content_id.in_(ids[i : i + 500])
+            )
+        )
+        for cid, item_id in rows:
+            known[cid] = item_id
+    now = utcnow()
+
+    def pdq_of(cid: str) -> bytes | None:
+        pdq = ready[cid].get("pdq")
+        return bytes.fromhex(pdq.value) if pdq is not None else None
+
+    if known:
+        old = list(known.values())
+        for i in range(0, len(old), 500):
+            session.execute(delete(LedgerSignal).where(LedgerSignal.item_id.in_(old[i : i + 500])))
+        session.execute(
+            update(LedgerItem),
+            [{"id": item_id, "pdq": pdq_of(cid), "seen_at": now} for cid, item_id in known.items()],
+        )
+    fresh = [cid for cid in ids if cid not in known]
+    if fresh:
+        new_ids = session.scalars(
+            insert(LedgerItem).returning(LedgerItem.id, sort_by_parameter_order=True),
+            [{"content_id": cid, "pdq": pdq_of(cid), "seen_at": now} for cid in fresh],
+        )
+        known.update(zip(fresh, new_ids, strict=True))
+    exact = [
+        {"item_id": known[cid], "type": s.type, "value": s.value}
+        for cid in ids
+        for s in ready[cid].values()
+        if s.type != "pdq"
+    ]
+    if exact:
+        session.execute(insert(LedgerSignal), exact)
 
 
 @dataclass(slots=True)
