@@ -23,6 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from shieldwall.banks import NewEntry, add_entries, create_bank
 from shieldwall.config import Settings
 from shieldwall.hashing import hash_many
@@ -54,7 +57,8 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=200, help="photos to check")
     parser.add_argument("--bank-size", type=int, default=100_000, help="random hashes banked")
     parser.add_argument("--workers", type=int, default=2, help="hashing processes")
-    parser.add_argument("--size", default="1024x768", help="photo size WxH")
+    parser.add_argument("--size", default="1024x768", help="generated photo size WxH")
+    parser.add_argument("--photos", default="", help="use these JPEGs instead (e.g. shared data)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
 
@@ -80,8 +84,13 @@ def main() -> None:
         banked_dir.mkdir()
         queries.mkdir()
         copies = set()
+        photos = sorted(Path(args.photos).rglob("*.jpg"))[: args.images] if args.photos else []
         for i in range(args.images):
-            scene = synthetic.scene(10_000 + i, width, height)
+            if photos:
+                with Image.open(photos[i]) as img:
+                    scene = np.asarray(img.convert("RGB"))
+            else:
+                scene = synthetic.scene(10_000 + i, width, height)
             if i % 2 == 0:
                 (banked_dir / f"{i}.jpg").write_bytes(synthetic.encode(scene))
                 (queries / f"{i:05d}-copy.jpg").write_bytes(synthetic.encode(scene, quality=60))
@@ -101,7 +110,7 @@ def main() -> None:
         hash_s, _ = cli(["hash", str(queries), *w], env)
         match_s, out = cli(["match", str(queries), "-f", "json", *w], env)
         matched = {o["input"] for o in map(json.loads, out.splitlines()) if o["matches"]}
-        assert matched == copies, (len(matched), len(copies))
+        found, others = len(matched & copies), len(matched - copies)
 
         signals = [r.signals["pdq"] for r in hash_many(sorted(map(str, queries.iterdir())))]
         settings = Settings.load(data_dir=root)
@@ -115,9 +124,11 @@ def main() -> None:
         lib_s = time.perf_counter() - started
 
         n = args.images
+        kind = f"photos of {args.photos} re-encoded" if photos else f"generated {args.size} photos"
         print(
-            f"\n{n} photos {args.size} JPEG, bank of {args.bank_size + n // 2:,} PDQ hashes "
-            f"(SQLite), {args.workers} hashing workers, {os.cpu_count()} cores"
+            f"\n{n} {kind} (JPEG), bank of {args.bank_size + n // 2:,} PDQ hashes "
+            f"(SQLite), {args.workers} hashing workers, {os.cpu_count()} cores, "
+            f"load average {os.getloadavg()[0]:.1f} at the end"
         )
         print("| step | time | images/s |")
         print("|---|---|---|")
@@ -127,7 +138,8 @@ def main() -> None:
         )
         print(f"| `shieldwall hash` (hashing only) | {hash_s:.2f} s | {n / hash_s:.0f} |")
         print(
-            f"| **`shieldwall match`** (hash + match + store, {len(matched)} matched) | "
+            f"| **`shieldwall match`** (hash, match, store; {found} of {len(copies)} q60 copies "
+            f"matched, {others} other photos matched) | "
             f"**{match_s:.2f} s** | **{n / match_s:.0f}** |"
         )
         print(f"| match / hash time | {match_s / hash_s:.2f} | |")
