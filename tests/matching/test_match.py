@@ -106,3 +106,30 @@ def test_find_stores_nothing(banks: Database, settings: Settings) -> None:
     assert Matcher(banks, settings=settings).match("a", [pdq(value)], record=False).matched
     with banks.session() as session:
         assert session.scalars(select(MatchRecord)).all() == []
+
+
+def test_concurrent_matchers_store_one_match(
+    banks: Database, database_url: str, settings: Settings
+) -> None:
+    import threading
+
+    value = random_pdq(1)
+    add_entry(banks, "ncii", [pdq(value)])
+    matchers = [Matcher(Database(database_url), settings=settings) for _ in range(4)]
+    barrier = threading.Barrier(len(matchers))
+    results: list[bool] = []
+
+    def work(matcher: Matcher) -> None:
+        barrier.wait()
+        results.append(matcher.match("same-upload", [pdq(value)]).matched)
+
+    threads = [threading.Thread(target=work, args=(m,)) for m in matchers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True] * 4
+    with banks.session() as session:
+        assert len(session.scalars(select(MatchRecord)).all()) == 1
+    for m in matchers:
+        m.db.dispose()

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shieldwall.banks import BankKind, EntryStatus
@@ -259,6 +260,18 @@ class Matcher:
         ``sweep``) with flood protection; a pair stored before is not stored twice."""
         if not hits:
             return outcome
+        try:
+            return self._record(outcome, hits, source)
+        except IntegrityError:
+            # Another matcher stored the same (content, signal) pair at the same moment
+            # (PostgreSQL with several writers): run again, it is now found and not re-stored.
+            outcome.matches.clear()
+            outcome.quarantined.clear()
+            return self._record(outcome, hits, source)
+
+    def _record(
+        self, outcome: MatchOutcome, hits: Sequence[BankMatch], source: str
+    ) -> MatchOutcome:
         now = utcnow()
         window = timedelta(seconds=self.settings.flood_window_seconds)
         limit = self.settings.flood_max_contents
