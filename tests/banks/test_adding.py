@@ -83,3 +83,11 @@ def test_disable_until_a_time(db: Database) -> None:
     withdraw(db, "c")
     with pytest.raises(Conflict, match="withdrawn"):
         disable_entry(db, entry.id)
+
+
+def test_an_entry_may_hold_several_signals_of_one_type(db: Database) -> None:
+    create_bank(db, "ncii", "block")
+    variants = [pdq(random_pdq(1)), pdq(random_pdq(2))]  # e.g. the photo and a crop of it
+    entry = add_entry(db, "ncii", variants, external_ids=["case-1"])
+    assert [s.value for s in entry.signals] == [v.value for v in variants]
+    assert add_entry(db, "ncii", variants[1:], external_ids=["case-2"]).id == entry.id
