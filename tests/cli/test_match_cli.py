@@ -47,7 +47,7 @@ def test_exit_codes(banked: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert run(["match", str(bad), "-f", "json"]) == 3
     assert "error" in _lines(capsys.readouterr().out)[0]
     assert run(["match"]) == 2
-    assert run(["match", "--hash", "pdq:xyz"]) == 1  # a malformed hash: a clear error
+    assert run(["match", "--hash", "pdq:xyz"]) == 2  # a malformed hash: never "matched" (1)
     assert "pdq hash" in capsys.readouterr().err
 
 

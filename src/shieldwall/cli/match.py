@@ -110,7 +110,10 @@ def match_command(  # noqa: PLR0917 - a Typer signature
         raise UsageError("give image files and/or --hash TYPE:VALUE")
     if content_id is not None and len(paths) + len(hashes) != 1:
         raise UsageError("--content-id needs exactly one input")
-    queries = [(h, parse_signal_string(h)) for h in hashes]  # bad input: error before matching
+    try:  # a bad --hash is a usage error (exit 2): exit 1 means "matched" here
+        queries = [(h, parse_signal_string(h)) for h in hashes]
+    except ShieldwallError as exc:
+        raise UsageError(exc.message) from exc
     settings = get_settings()
     use_dihedral = settings.match_dihedral if dihedral is None else dihedral
     matcher = Matcher.open(open_database(), settings=settings)
