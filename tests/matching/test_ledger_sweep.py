@@ -76,3 +76,24 @@ def test_ledger_replaces_signals_of_a_known_content(banks: Database, settings: S
     add_to_ledger(banks, [("post", [pdq(random_pdq(2))])])
     add_entry(banks, "ncii", [pdq(value)])
     assert sweep(banks, settings=settings).matches == {}
+
+
+def test_stored_matches_are_listed_and_removed_content_is_not_swept(
+    banks: Database, settings: Settings
+) -> None:
+    from shieldwall.matching import Matcher, list_matches, remove_from_ledger
+
+    value = random_pdq(1)
+    add_to_ledger(banks, [("gone", [pdq(value)]), ("kept", [pdq(flip_bits(value, 4))])])
+    assert remove_from_ledger(banks, ["gone", "never-there"]) == 1
+    add_entry(banks, "ncii", [pdq(value)])
+    assert sorted(sweep(banks, settings=settings).matches) == ["kept"]
+    Matcher(banks, settings=settings).match("upload-1", [pdq(value)])
+    stored = list_matches(banks)
+    assert [(m.content_id, m.source, m.bank) for m in stored] == [
+        ("kept", "sweep", "ncii"),
+        ("upload-1", "upload", "ncii"),
+    ]
+    assert [m.content_id for m in list_matches(banks, source="upload")] == ["upload-1"]
+    assert list_matches(banks, after_id=stored[-1].id) == []
+    assert [m.distance for m in list_matches(banks, content_id="kept")] == [4]

@@ -19,6 +19,7 @@ from shieldwall.matching.index import (
 )
 from shieldwall.matching.ledger import SweepOutcome, add_to_ledger, sweep
 from shieldwall.matching.quarantine import QuarantinedSignal, list_quarantined, release_signal
+from shieldwall.matching.records import StoredMatch, list_matches, remove_from_ledger
 
 __all__ = [
     "BankMatch",
@@ -29,14 +30,17 @@ __all__ = [
     "MultiIndex",
     "QuarantinedSignal",
     "SignalIndexLike",
+    "StoredMatch",
     "SweepOutcome",
     "add_to_ledger",
     "build_index",
     "default_index",
     "follow",
+    "list_matches",
     "list_quarantined",
     "load_index",
     "release_signal",
+    "remove_from_ledger",
     "snapshot_path",
     "sweep",
 ]
