@@ -188,10 +188,12 @@ class HammingIndex:
         ids = np.concatenate(parts_id)
         ds = np.concatenate(parts_d)
         order = np.lexsort((ids, ds, qs))
-        for qi, id_, d in zip(
-            qs[order].tolist(), ids[order].tolist(), ds[order].tolist(), strict=True
-        ):
-            result[qi].append(Hit(id_, d))
+        bounds = np.searchsorted(qs[order], np.arange(nq + 1)).tolist()
+        id_list, d_list = ids[order].tolist(), ds[order].tolist()
+        for qi in range(nq):
+            lo, hi = bounds[qi], bounds[qi + 1]
+            if lo < hi:
+                result[qi] = list(map(Hit, id_list[lo:hi], d_list[lo:hi]))
         return result
 
     def items(self) -> tuple[I64, U64]:
