@@ -113,16 +113,17 @@ class HammingIndex:
         self,
         *,
         delta_capacity: int = 4096,
-        merge_limit: int = 1 << 15,
-        compact_threshold: int | None = 1 << 16,
+        merge_limit: int = 1 << 14,
+        compact_threshold: int | None = 1 << 15,
         search_method: SearchMethod = "auto",
     ) -> None:
         """``delta_capacity``: adds held in the brute-force delta before it becomes a segment.
         ``merge_limit``: the largest segment that a flush merges small segments into, in the
         caller's thread (a few milliseconds). ``compact_threshold``: when the segments other
-        than the largest hold this many rows, a background thread runs :meth:`compact`
-        (``None``: never automatically). ``search_method``: how segments are searched
-        (``"auto"``: tables for big segments, a scan for small ones; tests force either)."""
+        than the largest hold this many rows, and at least 1/32 of the largest, a background
+        thread runs :meth:`compact` (``None``: never automatically). ``search_method``: how
+        segments are searched (``"auto"``: tables for big segments, a scan for small ones;
+        tests force either)."""
         if delta_capacity < 1:
             raise UsageError("delta_capacity must be at least 1")
         self._lock = threading.RLock()
@@ -187,10 +188,12 @@ class HammingIndex:
         ids = np.concatenate(parts_id)
         ds = np.concatenate(parts_d)
         order = np.lexsort((ids, ds, qs))
-        for qi, id_, d in zip(
-            qs[order].tolist(), ids[order].tolist(), ds[order].tolist(), strict=True
-        ):
-            result[qi].append(Hit(id_, d))
+        bounds = np.searchsorted(qs[order], np.arange(nq + 1)).tolist()
+        id_list, d_list = ids[order].tolist(), ds[order].tolist()
+        for qi in range(nq):
+            lo, hi = bounds[qi], bounds[qi + 1]
+            if lo < hi:
+                result[qi] = list(map(Hit, id_list[lo:hi], d_list[lo:hi]))
         return result
 
     def items(self) -> tuple[I64, U64]:
@@ -366,7 +369,9 @@ class HammingIndex:
         if self._compactor is not None and self._compactor.is_alive():
             return
         lives = [s.live for s in self._segments]
-        if sum(lives) - max(lives) < self._compact_threshold:
+        # Relative to the largest segment too, so that a long run of adds costs O(n log n) in
+        # compactions rather than O(n^2).
+        if sum(lives) - max(lives) < max(self._compact_threshold, max(lives) // 32):
             return
         self._compactor = threading.Thread(
             target=self.compact, name="shieldwall-index-compact", daemon=True
