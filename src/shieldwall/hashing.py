@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ShieldwallError
 from shieldwall.media import ImageLimits, Media
@@ -125,6 +127,11 @@ BatchItem = str | os.PathLike[str] | tuple[str, bytes]
 _WINDOW = 256  # items in flight at once: bounds memory on huge batches
 
 
+def _worker_init() -> None:
+    # Each worker already has a core to itself; BLAS threads inside it would oversubscribe.
+    threadpool_limits(1)
+
+
 def _hash_task(args: tuple[BatchItem, tuple[str, ...], Settings]) -> HashResult:
     item, names, settings = args
     if isinstance(item, tuple):
@@ -153,7 +160,7 @@ def hash_many(
     if count == 1:
         yield from map(_hash_task, tasks)
         return
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    with ProcessPoolExecutor(max_workers=count, initializer=_worker_init) as pool:
         while window := list(islice(tasks, _WINDOW)):
             yield from pool.map(_hash_task, window, chunksize=max(1, len(window) // (4 * count)))
 

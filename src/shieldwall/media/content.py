@@ -35,7 +35,7 @@ class Media:
         self.source = source
         self.limits = limits or ImageLimits()
         self.apply_orientation = apply_orientation
-        self._images: dict[int | None, ReducedImage] = {}
+        self._images: dict[tuple[int | None, bool], ReducedImage] = {}
 
     @classmethod
     def from_path(
@@ -63,14 +63,19 @@ class Media:
             raise EmptyMedia(f"{source}: empty file (0 bytes)")
         return cls(data, source, limits=limits, apply_orientation=apply_orientation)
 
-    def image(self, min_side: int | None = None) -> ReducedImage:
-        """The upright RGB image, reduced while both sides stay at least ``min_side``."""
-        if min_side not in self._images:
-            self._images[min_side] = decode_image(
+    def image(self, min_side: int | None = None, *, luma_ok: bool = False) -> ReducedImage:
+        """The upright image, reduced while both sides stay at least ``min_side``.
+
+        With ``luma_ok`` the result may be luma only (see :func:`decode_image`).
+        """
+        key = (min_side, luma_ok)
+        if key not in self._images:
+            self._images[key] = decode_image(
                 self.data,
                 self.source,
                 limits=self.limits,
                 min_side=min_side,
                 apply_orientation=self.apply_orientation,
+                luma_ok=luma_ok,
             )
-        return self._images[min_side]
+        return self._images[key]
