@@ -77,6 +77,20 @@ class Settings(BaseSettings):
     max_image_dimension: int = Field(
         default=30_000, gt=0, description="Largest image side accepted, in pixels."
     )
+    max_video_bytes: int = Field(
+        default=4 * 1024**3, gt=0, description="Largest video file accepted, in bytes."
+    )
+    max_video_seconds: float = Field(
+        default=4 * 3600.0,
+        gt=0,
+        description="Longest video accepted, in seconds (from the header).",
+    )
+    max_video_frames: int = Field(
+        default=1_000_000, gt=0, description="Most frames a video may have."
+    )
+    max_video_dimension: int = Field(
+        default=8192, gt=0, description="Largest video frame side accepted, in pixels."
+    )
     workers: int = Field(
         default=0, ge=0, description="Processes for batch hashing; 0 means one per core."
     )

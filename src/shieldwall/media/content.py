@@ -8,6 +8,7 @@ from pathlib import Path
 
 from shieldwall.errors import EmptyMedia, MediaError, MediaTooLarge
 from shieldwall.media.image import ImageLimits, ReducedImage, decode_image
+from shieldwall.media.video import VideoLimits
 
 __all__ = ["Media"]
 
@@ -27,7 +28,15 @@ class Media:
         (171, 128, 3)
     """
 
-    __slots__ = ("_data", "_images", "apply_orientation", "limits", "path", "source")
+    __slots__ = (
+        "_data",
+        "_images",
+        "apply_orientation",
+        "limits",
+        "path",
+        "source",
+        "video_limits",
+    )
 
     def __init__(
         self,
@@ -36,6 +45,7 @@ class Media:
         *,
         path: Path | None = None,
         limits: ImageLimits | None = None,
+        video_limits: VideoLimits | None = None,
         apply_orientation: bool = True,
     ) -> None:
         if data is None and path is None:
@@ -44,6 +54,7 @@ class Media:
         self.path = path
         self.source = source
         self.limits = limits or ImageLimits()
+        self.video_limits = video_limits or VideoLimits()
         self.apply_orientation = apply_orientation
         self._images: dict[tuple[int | None, bool], ReducedImage] = {}
 
@@ -53,6 +64,7 @@ class Media:
         path: Path,
         *,
         limits: ImageLimits | None = None,
+        video_limits: VideoLimits | None = None,
         apply_orientation: bool = True,
         load: bool = True,
     ) -> Media:
@@ -68,7 +80,12 @@ class Media:
                 raise EmptyMedia(f"{source}: empty file (0 bytes)")
             if not load:
                 return cls(
-                    None, source, path=path, limits=limits, apply_orientation=apply_orientation
+                    None,
+                    source,
+                    path=path,
+                    limits=limits,
+                    video_limits=video_limits,
+                    apply_orientation=apply_orientation,
                 )
             if size > limits.max_bytes:
                 raise MediaTooLarge(
@@ -85,7 +102,14 @@ class Media:
             raise MediaError(f"{source}: cannot read: {exc.strerror or exc}") from exc
         if not data:
             raise EmptyMedia(f"{source}: empty file (0 bytes)")
-        return cls(data, source, path=path, limits=limits, apply_orientation=apply_orientation)
+        return cls(
+            data,
+            source,
+            path=path,
+            limits=limits,
+            video_limits=video_limits,
+            apply_orientation=apply_orientation,
+        )
 
     @property
     def data(self) -> bytes:

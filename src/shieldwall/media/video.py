@@ -30,10 +30,31 @@ import numpy.typing as npt
 
 from shieldwall.errors import CorruptMedia, EmptyMedia, MediaTooLarge, UnsupportedMedia
 
-__all__ = ["VIDEO_EXTENSIONS", "VideoFrame", "VideoInfo", "VideoLimits", "probe_video", "sample_frames"]
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "VideoFrame",
+    "VideoInfo",
+    "VideoLimits",
+    "looks_like_video",
+    "probe_video",
+    "sample_frames",
+]
 
 VIDEO_EXTENSIONS = frozenset(
-    {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".ts", ".3gp", ".wmv", ".flv"}
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".webm",
+        ".mkv",
+        ".avi",
+        ".mpg",
+        ".mpeg",
+        ".ts",
+        ".3gp",
+        ".wmv",
+        ".flv",
+    }
 )
 
 
@@ -75,6 +96,22 @@ class VideoFrame:
     factor: int
 
 
+# Container signatures besides ISO BMFF (ftyp), AVI (RIFF) and MPEG-TS (sync bytes):
+# Matroska/WebM, MPEG-PS, FLV, ASF/WMV.
+_MAGIC = (b"\x1a\x45\xdf\xa3", b"\x00\x00\x01\xba", b"FLV", b"\x30\x26\xb2\x75")
+
+
+def looks_like_video(head: bytes) -> bool:
+    """Whether the first bytes look like a video container (not a decoding guarantee)."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return not head[8:12].startswith((b"heic", b"heix", b"mif1", b"msf1", b"avif", b"hevc"))
+    if head.startswith(b"RIFF"):
+        return head[8:12] == b"AVI "
+    if len(head) > 188 * 2 and head[0] == 0x47 and head[188] == 0x47:
+        return True
+    return head.startswith(_MAGIC)
+
+
 def _fail_open(exc: Exception, source: str) -> CorruptMedia | UnsupportedMedia:
     if isinstance(exc, av.error.InvalidDataError):
         return UnsupportedMedia(f"{source}: not a video in a supported format")
@@ -105,7 +142,9 @@ def probe_video(path: Path, source: str, limits: VideoLimits | None = None) -> V
         raise _fail_open(exc, source) from exc
 
 
-def _describe(container: av.container.InputContainer, source: str, limits: VideoLimits) -> VideoInfo:
+def _describe(
+    container: av.container.InputContainer, source: str, limits: VideoLimits
+) -> VideoInfo:
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams})
         what = f"only {', '.join(kinds)} streams" if kinds else "no streams"
@@ -135,7 +174,9 @@ def _describe(container: av.container.InputContainer, source: str, limits: Video
             f"{limits.max_duration_seconds / 3600:.1f} hours"
         )
     if frames > limits.max_frames:
-        raise MediaTooLarge(f"{source}: {frames:,} frames is over the limit of {limits.max_frames:,}")
+        raise MediaTooLarge(
+            f"{source}: {frames:,} frames is over the limit of {limits.max_frames:,}"
+        )
     return VideoInfo(width, height, fps, duration, frames, stream.codec_context.name)
 
 
@@ -185,7 +226,15 @@ def sample_frames(
             stream = container.streams.video[0]
             stream.thread_type = "NONE"
             stream.codec_context.thread_count = 1
-            yield from _decode(container, stream, info, every, min_side, limits, progress)
+            yield from _decode(
+                container,
+                stream,
+                info,
+                every=every,
+                min_side=min_side,
+                limits=limits,
+                progress=progress,
+            )
     except av.error.FFmpegError as exc:
         raise CorruptMedia(
             f"{source}: video data is damaged after frame {progress.number} "
@@ -207,6 +256,7 @@ def _decode(
     container: av.container.InputContainer,
     stream: av.video.stream.VideoStream,
     info: VideoInfo,
+    *,
     every: int,
     min_side: int,
     limits: VideoLimits,
@@ -216,25 +266,31 @@ def _decode(
     start = stream.start_time or 0
     frame_ticks = 1 / (info.fps * time_base)  # pts ticks per frame
     keyframes = sorted(e.timestamp for e in stream.index_entries if e.is_keyframe)
+    may_seek = bool(keyframes) and every > 1
     codec = stream.codec_context
     next_number = 0
-    counted = 0
     last_pts: int | None = None
+    seek_from: int | None = None  # last_pts when we sought; the next frame must be later
     while True:
-        target_pts = start + next_number * frame_ticks
-        key = _keyframe_before(keyframes, target_pts)
-        if last_pts is not None and key is not None and key > last_pts + frame_ticks:
-            container.seek(int(key), stream=stream, backward=True, any_frame=False)
+        if seek_from is not None:
+            container.seek(int(start + next_number * frame_ticks), stream=stream, backward=True)
             codec.flush_buffers()
-        done = True
+        restart = False
         for packet in container.demux(stream):
-            sampled_soon = packet.pts is None or packet.pts >= target_pts - frame_ticks / 2
-            codec.skip_frame = "DEFAULT" if sampled_soon or packet.is_keyframe else "NONREF"
+            target = start + next_number * frame_ticks
+            wanted = (
+                packet.pts is None or packet.is_keyframe or packet.pts >= target - frame_ticks / 2
+            )
+            codec.skip_frame = "DEFAULT" if wanted else "NONREF"
             for frame in packet.decode():
-                number = (
-                    round((frame.pts - start) / frame_ticks) if frame.pts is not None else counted
-                )
-                counted = number + 1
+                if frame.pts is None:
+                    number = progress.number + (progress.decoded > 0)
+                else:
+                    number = round((frame.pts - start) / frame_ticks)
+                if seek_from is not None:
+                    if frame.pts is not None and frame.pts <= seek_from:
+                        may_seek = False  # the index misled us: decode straight through
+                    seek_from = None
                 last_pts = frame.pts
                 progress.number = number
                 progress.decoded += 1
@@ -251,16 +307,14 @@ def _decode(
                     number, number / info.fps, _upright(luma, rotation), full_w, full_h, factor
                 )
                 next_number = number + every
-            next_key = _keyframe_before(keyframes, start + next_number * frame_ticks)
-            if (
-                last_pts is not None
-                and next_key is not None
-                and next_key > last_pts + frame_ticks
-            ):
-                done = False
-                break
-        if done:
-            break
+            if may_seek and last_pts is not None and seek_from is None:
+                key = _keyframe_before(keyframes, start + next_number * frame_ticks)
+                if key is not None and key > last_pts + 2 * frame_ticks:
+                    seek_from = last_pts
+                    restart = True
+                    break
+        if not restart:
+            return
 
 
 def _keyframe_before(keyframes: list[int], pts: float) -> int | None:

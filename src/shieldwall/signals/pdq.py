@@ -34,7 +34,14 @@ from shieldwall.media import Media, ReducedImage
 from shieldwall.signals import pdq_algorithm as algo
 from shieldwall.signals.base import ContentType, Signal, SignalType
 
-__all__ = ["PdqHash", "PdqSignal", "hamming_distance", "pdq_from_image", "pdq_from_rgb"]
+__all__ = [
+    "PdqHash",
+    "PdqSignal",
+    "hamming_distance",
+    "pdq_from_image",
+    "pdq_from_luma",
+    "pdq_from_rgb",
+]
 
 _HEX_DIGITS = frozenset("0123456789abcdef")
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -144,17 +151,39 @@ def pdq_from_image(image: ReducedImage) -> PdqHash:
     """Hash a decoded (possibly reduced) image; see the module docstring for the method."""
     if image.factor_x == 1 and image.factor_y == 1 and not image.is_luma:
         return pdq_from_rgb(image.rgb)
-    if min(image.full_width, image.full_height) < algo.MIN_HASHABLE_SIDE:
-        return PdqHash(np.zeros(256, dtype=np.bool_), 0, np.zeros((16, 16)))
     height, width = image.rgb.shape[:2]
-    along_rows = _axis_band(image.full_height, height, image.factor_y)
-    along_cols = _axis_band(image.full_width, width, image.factor_x)
     # The reduced path is approximate anyway, so float32 throughout: a contiguous
     # matrix-vector product for luma is ~10x faster than the reference's per-channel float64.
     if image.is_luma:
         y = image.rgb.astype(np.float32)
     else:
         y = (image.rgb.reshape(-1, 3).astype(np.float32) @ _LUMA).reshape(height, width)
+    return pdq_from_luma(y, image.full_width, image.full_height, image.factor_x, image.factor_y)
+
+
+def pdq_from_luma(
+    y: npt.NDArray[np.float32],
+    full_width: int,
+    full_height: int,
+    factor_x: int,
+    factor_y: int,
+    *,
+    exact: bool = True,
+) -> PdqHash:
+    """Hash a float32 luma image reduced by ``factor_x`` x ``factor_y`` blocks from
+    ``full_width`` x ``full_height``.
+
+    Unreduced input (factors of 1) runs the reference's exact steps unless ``exact`` is false
+    (video frames: the banded filter is several times faster and the difference is rounding).
+    """
+    if exact and factor_x == 1 and factor_y == 1:
+        bits, quality, dct = algo.hash_luma(y)
+        return PdqHash(bits, quality, dct)
+    if min(full_width, full_height) < algo.MIN_HASHABLE_SIDE:
+        return PdqHash(np.zeros(256, dtype=np.bool_), 0, np.zeros((16, 16)))
+    height, width = y.shape
+    along_rows = _axis_band(full_height, height, factor_y)
+    along_cols = _axis_band(full_width, width, factor_x)
     buf = _apply_bands(y, along_rows, along_cols)
     dct = algo.dct16(buf)
     return PdqHash(algo.bits_from_dct(dct), algo.quality(buf), dct)
