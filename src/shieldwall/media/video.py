@@ -112,10 +112,14 @@ def looks_like_video(head: bytes) -> bool:
     return head.startswith(_MAGIC)
 
 
-def _fail_open(exc: Exception, source: str) -> CorruptMedia | UnsupportedMedia:
+def _fail_open(exc: Exception, source: str, head: bytes) -> CorruptMedia | UnsupportedMedia:
+    if looks_like_video(head):  # a video container that FFmpeg cannot read: damaged
+        return CorruptMedia(
+            f"{source}: cannot read the video container (truncated or damaged?): {exc}"
+        )
     if isinstance(exc, av.error.InvalidDataError):
         return UnsupportedMedia(f"{source}: not a video in a supported format")
-    return CorruptMedia(f"{source}: cannot read the container: {exc}")
+    return CorruptMedia(f"{source}: cannot read the video container: {exc}")
 
 
 def probe_video(path: Path, source: str, limits: VideoLimits | None = None) -> VideoInfo:
@@ -139,7 +143,9 @@ def probe_video(path: Path, source: str, limits: VideoLimits | None = None) -> V
         with av.open(str(path), metadata_errors="ignore") as container:
             return _describe(container, source, limits)
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise _fail_open(exc, source) from exc
+        with path.open("rb") as fh:
+            head = fh.read(64)
+        raise _fail_open(exc, source, head) from exc
 
 
 def _describe(

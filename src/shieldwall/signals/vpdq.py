@@ -139,15 +139,20 @@ class VideoMatch:
         )
 
 
+def _step(frames: Sequence[FrameHash]) -> float:
+    """The typical time between two sampled frames."""
+    if len(frames) < 2:
+        return 1.0
+    return float(np.median(np.diff([f.timestamp for f in frames])))
+
+
 def _ranges(
-    frames: Sequence[FrameHash], matched: npt.NDArray[np.bool_]
+    frames: Sequence[FrameHash], matched: npt.NDArray[np.bool_], gap: float
 ) -> tuple[tuple[float, float], ...]:
-    """Merge matched frames into time ranges: a gap of more than two sampling steps splits."""
+    """Merge matched frames into time ranges; a gap longer than ``gap`` seconds splits."""
     times = [f.timestamp for f, m in zip(frames, matched, strict=True) if m]
     if not times:
         return ()
-    steps = np.diff([f.timestamp for f in frames]) if len(frames) > 1 else np.array([1.0])
-    gap = 2 * float(np.median(steps)) if steps.size else 1.0
     out: list[tuple[float, float]] = []
     start = prev = times[0]
     for t in times[1:]:
@@ -180,11 +185,14 @@ def match_frames(
         close = distance <= frame_threshold
         q_hit[start : start + 256] = close.any(axis=1)
         c_hit |= close.any(axis=0)
+    # Two sampling steps of the sparser side: a sparse query matches only every n-th frame
+    # of a densely hashed bank video, and those must still read as one stretch.
+    gap = 2 * max(_step(q), _step(c))
     return VideoMatch(
         float(q_hit.mean()),
         float(c_hit.mean()),
-        _ranges(q, q_hit),
-        _ranges(c, c_hit),
+        _ranges(q, q_hit, gap),
+        _ranges(c, c_hit, gap),
     )
 
 
