@@ -71,7 +71,13 @@ def panorama(
     the same, frames a few seconds apart show different things (as real footage does)."""
     count = max(1, round(seconds * fps))
     step = max(1, width // (8 * fps))  # an eighth of the frame width per second
-    wide = scene(seed, width + step * count, height, noise=1.0)
+    # Drawn at half size and scaled up: footage is smoother than a still's fine detail.
+    half = scene(seed, (width + step * count + 1) // 2, (height + 1) // 2, noise=1.0)
+    wide = np.asarray(
+        Image.fromarray(half).resize(
+            (half.shape[1] * 2, half.shape[0] * 2), Image.Resampling.BICUBIC
+        )
+    )
     for i in range(count):
         yield np.ascontiguousarray(wide[:, i * step : i * step + width])
 
