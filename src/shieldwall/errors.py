@@ -19,7 +19,8 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     │   ├── MalformedSignal      wrong length, not hex, ...
     │   └── LowQualitySignal     below the quality floor
     ├── NotFound                 no such thing                 404      exit 1
-    └── Conflict                 state forbids it              409      exit 1
+    ├── Conflict                 state forbids it              409      exit 1
+    └── SnapshotError            index snapshot unusable       500      exit 1
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "NotFound",
     "ShieldwallError",
     "SignalError",
+    "SnapshotError",
     "UnknownSignalType",
     "UnsupportedMedia",
     "UsageError",
@@ -150,3 +152,11 @@ class Conflict(ShieldwallError):
     http_status = 409
     exit_code = 1
     code = "conflict"
+
+
+class SnapshotError(ShieldwallError):
+    """An index snapshot file cannot be used: missing, truncated, corrupt (checksum mismatch) or
+    of an unknown format version. The caller rebuilds the index from the signal log instead."""
+
+    exit_code = 1
+    code = "snapshot_error"

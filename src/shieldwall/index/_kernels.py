@@ -1,0 +1,242 @@
+"""Compiled hot loops of the Hamming index (numba, compiled on first use and cached on disk).
+
+A 256-bit code is four ``uint64`` words. Table ``i`` (0..7) is keyed on the 32-bit substring
+``i``: the high half of word ``i // 2`` for even ``i``, the low half for odd ``i``. Each table is
+a CSR bucket directory over the top ``b`` bits of its substring, and one ``uint32`` entry per
+row: ``fragment << rowbits | row``, where the fragment is the next ``fbits`` bits of the
+substring. The fragment lets a probe reject almost every entry of a bucket without touching the
+row's code (a cache miss).
+
+Exactness (multi-index hashing, Norouzi et al.): the eight substrings are disjoint, so a code
+within distance ``r`` of the query differs by at most ``t = r // 8`` bits in at least one of
+them (``8 * (t + 1) > r``). Probing, in every table, every bucket whose ``b``-bit key is within
+``t`` of the query's, and keeping the entries whose key and fragment together are still within
+``t``, therefore finds every code within ``r``; each is then verified on its full code.
+
+The integer arithmetic is done in ``int64`` or ``uint64`` on purpose: numba turns a mix of the
+two into ``float64``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+TABLES = 8
+SUBSTRING_BITS = 32
+#: Buckets ahead whose entries are prefetched while one bucket is scanned.
+PREFETCH_AHEAD = 8
+
+
+@intrinsic
+def _ctpop(typingctx: Any, x: Any) -> Any:
+    """The CPU's popcount of a ``uint64`` (LLVM ``ctpop``)."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context: Any, builder: ir.IRBuilder, signature: Any, args: Any) -> Any:
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
+@intrinsic
+def prefetch(typingctx: Any, arr: Any, idx: Any) -> Any:
+    """Hint the CPU to load ``arr[idx]`` into cache (never faults, never waits)."""
+
+    def codegen(context: Any, builder: ir.IRBuilder, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, aryty, ary, [args[1]], wraparound=False
+        )
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fnty, "llvm.prefetch.p0"
+        )
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def popcount(x: Any) -> Any:
+    """Number of set bits of a ``uint64``, as ``int64``."""
+    return np.int64(_ctpop(np.uint64(x)))  # type: ignore[call-arg]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def substring(code: Any, i: Any) -> Any:
+    """The 32-bit substring ``i`` of a code (array of four ``uint64``), as ``int64``."""
+    w = code[i >> 1]
+    if i & 1 == 0:
+        return np.int64(w >> np.uint64(32))
+    return np.int64(w & np.uint64(0xFFFFFFFF))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def distance(a: Any, b: Any) -> Any:
+    """Hamming distance of two codes (arrays of four ``uint64``)."""
+    return (
+        popcount(a[0] ^ b[0])
+        + popcount(a[1] ^ b[1])
+        + popcount(a[2] ^ b[2])
+        + popcount(a[3] ^ b[3])
+    )
+
+
+@njit(cache=True, nogil=True)
+def build_tables(  # noqa: PLR0917
+    codes: Any, b: int, rowbits: int, fbits: int, dirs: Any, entries: Any
+) -> None:
+    """Fill ``dirs`` (8, 2**b + 1) and ``entries`` (8, n) for ``codes`` by a counting sort."""
+    n = codes.shape[0]
+    nb = 1 << b
+    keyshift = SUBSTRING_BITS - b
+    fragshift = SUBSTRING_BITS - b - fbits
+    fragmask = (1 << fbits) - 1
+    pos = np.empty(nb, np.int64)
+    for i in range(TABLES):
+        for k in range(nb + 1):
+            dirs[i, k] = 0
+        for r in range(n):
+            key = substring(codes[r], i) >> keyshift
+            dirs[i, key + 1] += 1
+        for k in range(nb):
+            dirs[i, k + 1] += dirs[i, k]
+        for k in range(nb):
+            pos[k] = dirs[i, k]
+        for r in range(n):
+            s = substring(codes[r], i)
+            key = s >> keyshift
+            frag = (s >> fragshift) & fragmask
+            entries[i, pos[key]] = (frag << rowbits) | r
+            pos[key] += 1
+
+
+@njit(cache=True, nogil=True)
+def probe(  # noqa: PLR0917, PLR0915
+    queries: Any,
+    radius: int,
+    t: int,
+    codes: Any,
+    dirs: Any,
+    entries: Any,
+    b: int,
+    rowbits: int,
+    fbits: int,
+    masks: Any,
+    nmasks: int,
+    mask_pop: Any,
+    dead: Any,
+    any_dead: bool,
+    out_query: Any,
+    out_row: Any,
+    out_dist: Any,
+) -> int:
+    """Every live row within ``radius`` of each query, found through the tables.
+
+    ``masks[:nmasks]`` are all ``b``-bit masks of popcount at most ``t`` (``mask_pop`` holds
+    their popcounts). Writes (query, row, distance) triples to the outputs and returns how many
+    there are; when that exceeds the outputs' length, only the first ones were written and the
+    caller retries with larger outputs. Each row is reported once per query: a row is skipped in
+    table ``i`` when an earlier table already reported it.
+    """
+    cap = out_row.shape[0]
+    count = 0
+    keyshift = SUBSTRING_BITS - b
+    fragshift = SUBSTRING_BITS - b - fbits
+    fragmask = (1 << fbits) - 1
+    rowmask = (1 << rowbits) - 1
+    cand = np.empty(1024, np.int64)
+    los = np.empty(nmasks, np.int64)
+    his = np.empty(nmasks, np.int64)
+    for qi in range(queries.shape[0]):
+        q = queries[qi]
+        for i in range(TABLES):
+            qs = substring(q, i)
+            qkey = qs >> keyshift
+            qfrag = (qs >> fragshift) & fragmask
+            dir_i = dirs[i]
+            ent_i = entries[i]
+            # Gather every bucket's bounds first: independent loads that the CPU overlaps.
+            for m in range(nmasks):
+                key = qkey ^ np.int64(masks[m])
+                los[m] = np.int64(dir_i[key])
+                his[m] = np.int64(dir_i[key + 1])
+            total = 0
+            for m in range(nmasks):
+                total += his[m] - los[m]
+            if total > cand.shape[0]:
+                cand = np.empty(2 * total, np.int64)
+            nc = 0
+            for m in range(nmasks):
+                if m + PREFETCH_AHEAD < nmasks:
+                    prefetch(ent_i, los[m + PREFETCH_AHEAD])  # type: ignore[call-arg]
+                    prefetch(ent_i, his[m + PREFETCH_AHEAD] - 1)
+                budget = t - mask_pop[m]
+                for k in range(los[m], his[m]):
+                    e = np.int64(ent_i[k])
+                    if popcount(np.uint64((e >> rowbits) ^ qfrag)) <= budget:
+                        row = e & rowmask
+                        prefetch(codes, row)  # type: ignore[call-arg]
+                        cand[nc] = row
+                        nc += 1
+            for c in range(nc):
+                row = cand[c]
+                if any_dead and (dead[row >> 6] >> np.uint64(row & 63)) & np.uint64(1):
+                    continue
+                d = distance(codes[row], q)
+                if d > radius:
+                    continue
+                seen = False
+                for j in range(i):
+                    x = substring(codes[row], j) ^ substring(q, j)
+                    if popcount(np.uint64(x >> fragshift)) <= t:
+                        seen = True
+                        break
+                if seen:
+                    continue
+                if count < cap:
+                    out_query[count] = qi
+                    out_row[count] = row
+                    out_dist[count] = d
+                count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def scan(  # noqa: PLR0917
+    queries: Any,
+    radius: int,
+    codes: Any,
+    n: int,
+    dead: Any,
+    any_dead: bool,
+    out_query: Any,
+    out_row: Any,
+    out_dist: Any,
+) -> int:
+    """Brute force over the first ``n`` rows of ``codes``; same outputs as :func:`probe`."""
+    cap = out_row.shape[0]
+    count = 0
+    for qi in range(queries.shape[0]):
+        q = queries[qi]
+        for row in range(n):
+            if any_dead and (dead[row >> 6] >> np.uint64(row & 63)) & np.uint64(1):
+                continue
+            d = distance(codes[row], q)
+            if d <= radius:
+                if count < cap:
+                    out_query[count] = qi
+                    out_row[count] = row
+                    out_dist[count] = d
+                count += 1
+    return count

@@ -1,0 +1,247 @@
+"""Snapshot files of a :class:`~shieldwall.index.signal_index.SignalIndex` (format version 1).
+
+The format is documented in ``docs/index.md``; in short::
+
+    offset  size  content
+    0       8     magic  b"\\x89SWIDX\\r\\n"
+    8       4     format version, uint32 little-endian (1)
+    12      4     header length H, uint32 little-endian
+    16      H     header: UTF-8 JSON (seq, segment parameters, section table, file size)
+    16+H    4     CRC-32 (zlib) of bytes 0 .. 16+H, uint32 little-endian
+    ...           sections: raw little-endian arrays, each at a 64-byte aligned offset given in
+                  the header's section table with its dtype, shape, size and CRC-32
+
+No pickle: every byte is either JSON or a plain array. Loading checks the magic, the version,
+the header checksum, the file size and every section's checksum, and raises
+:class:`~shieldwall.errors.SnapshotError` on any mismatch.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+from shieldwall.errors import SnapshotError
+from shieldwall.index import _kernels
+from shieldwall.index.segment import Segment
+
+if TYPE_CHECKING:
+    from shieldwall.index.signal_index import SignalIndex
+
+__all__ = ["FORMAT_VERSION", "MAGIC", "SnapshotContent", "read", "write"]
+
+MAGIC = b"\x89SWIDX\r\n"
+FORMAT_VERSION = 1
+_PREAMBLE = struct.Struct("<8sII")
+_CRC = struct.Struct("<I")
+_ALIGN = 64
+_DTYPES = {"<u8", "<u4", "<i8", "|u1"}
+
+
+Array = npt.NDArray[Any]
+
+
+@dataclass
+class SnapshotContent:
+    """What a snapshot holds, ready to be put back into a :class:`SignalIndex`."""
+
+    seq: int
+    segments: list[Segment]
+    delta_ids: npt.NDArray[np.int64]
+    delta_codes: npt.NDArray[np.uint64]
+    exact: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]]
+
+
+def _bytes(array: Array) -> memoryview:
+    return np.ascontiguousarray(array).reshape(-1).view(np.uint8).data
+
+
+def _crc(array: Array) -> int:
+    return zlib.crc32(_bytes(array))
+
+
+def _sections(index: SignalIndex) -> tuple[dict[str, Any], dict[str, Array]]:
+    arrays: dict[str, Array] = {}
+    segments = []
+    pdq_segments, delta_ids, delta_codes = index.pdq.state()
+    for k, (seg, dead) in enumerate(pdq_segments):
+        segments.append({"rows": len(seg), "b": seg.b, "rowbits": seg.rowbits, "fbits": seg.fbits})
+        arrays[f"pdq/{k}/codes"] = seg.codes
+        arrays[f"pdq/{k}/ids"] = seg.ids
+        arrays[f"pdq/{k}/dirs"] = seg.dirs
+        arrays[f"pdq/{k}/entries"] = seg.entries
+        arrays[f"pdq/{k}/dead"] = dead
+    arrays["pdq/delta/ids"] = delta_ids
+    arrays["pdq/delta/codes"] = delta_codes
+    for name, exact in index.exact.items():
+        ids, digests = exact.items()
+        arrays[f"{name}/ids"] = ids
+        arrays[f"{name}/digests"] = digests
+    meta = {"seq": index.seq, "pdq": {"segments": segments}}
+    return meta, arrays
+
+
+def write(index: SignalIndex, path: Path) -> None:
+    """Write ``index`` to ``path`` atomically (a temporary file, fsync, then rename)."""
+    meta, arrays = _sections(index)
+    table: list[dict[str, Any]] = []
+    for name, arr in arrays.items():
+        le = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
+        arrays[name] = np.ascontiguousarray(le)
+        table.append(
+            {
+                "name": name,
+                "dtype": le.dtype.str,
+                "shape": list(le.shape),
+                "nbytes": int(le.nbytes),
+                "crc32": _crc(le),
+            }
+        )
+    header: dict[str, Any] = {
+        "format": "shieldwall-index",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **meta,
+        "sections": table,
+        "file_bytes": 0,
+    }
+    # Offsets depend on the header's length, which depends on the offsets: fix the point.
+    for _ in range(4):
+        raw = json.dumps(header, sort_keys=True).encode()
+        offset = _align(_PREAMBLE.size + len(raw) + _CRC.size)
+        for entry in table:
+            entry["offset"] = offset
+            offset = _align(offset + entry["nbytes"])
+        header["file_bytes"] = offset
+    raw = json.dumps(header, sort_keys=True).encode()
+    if _align(_PREAMBLE.size + len(raw) + _CRC.size) != table[0]["offset"]:
+        raise SnapshotError("internal error: snapshot header did not settle")  # pragma: no cover
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        head = _PREAMBLE.pack(MAGIC, FORMAT_VERSION, len(raw)) + raw
+        f.write(head + _CRC.pack(zlib.crc32(head)))
+        for entry in table:
+            _pad_to(f, entry["offset"])
+            f.write(_bytes(arrays[entry["name"]]))
+        _pad_to(f, header["file_bytes"])
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read(path: Path) -> SnapshotContent:
+    """Load a snapshot written by :func:`write` (any supported format version)."""
+    try:
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            header = _read_header(f, path, size)
+            arrays = {e["name"]: _read_section(f, path, size, e) for e in header["sections"]}
+    except OSError as exc:
+        raise SnapshotError(f"cannot read index snapshot {path}: {exc}") from exc
+    try:
+        segments = [_segment(arrays, k, p) for k, p in enumerate(header["pdq"]["segments"])]
+        exact = {}
+        for name in ("md5", "sha256"):
+            ids, digests = arrays[f"{name}/ids"], arrays[f"{name}/digests"]
+            if digests.ndim != 2 or digests.shape[0] != ids.shape[0]:
+                raise ValueError(f"{name} ids and digests disagree")
+            exact[name] = (ids, digests)
+        delta_ids, delta_codes = arrays["pdq/delta/ids"], arrays["pdq/delta/codes"]
+        if delta_codes.shape != (delta_ids.shape[0], 4):
+            raise ValueError("PDQ delta ids and codes disagree")
+        return SnapshotContent(int(header["seq"]), segments, delta_ids, delta_codes, exact)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"index snapshot {path} is inconsistent: {exc!r}") from exc
+
+
+def _read_header(f: io.BufferedReader, path: Path, size: int) -> dict[str, Any]:
+    pre = f.read(_PREAMBLE.size)
+    if len(pre) < _PREAMBLE.size:
+        raise SnapshotError(f"{path} is truncated: no snapshot header")
+    magic, version, length = _PREAMBLE.unpack(pre)
+    if magic != MAGIC:
+        raise SnapshotError(f"{path} is not a Shieldwall index snapshot")
+    if version != FORMAT_VERSION:
+        raise SnapshotError(
+            f"{path} has snapshot format version {version}; this Shieldwall reads "
+            f"version {FORMAT_VERSION}"
+        )
+    if _PREAMBLE.size + length + _CRC.size > size:
+        raise SnapshotError(f"{path} is truncated inside its header")
+    raw = f.read(length)
+    (crc,) = _CRC.unpack(f.read(_CRC.size))
+    if zlib.crc32(pre + raw) != crc:
+        raise SnapshotError(f"{path} is corrupt: header checksum mismatch")
+    try:
+        header: dict[str, Any] = json.loads(raw)
+    except ValueError as exc:
+        raise SnapshotError(f"{path} is corrupt: header is not JSON") from exc
+    if header.get("file_bytes") != size:
+        raise SnapshotError(
+            f"{path} is truncated or padded: {size} bytes, expected {header.get('file_bytes')}"
+        )
+    return header
+
+
+def _read_section(f: io.BufferedReader, path: Path, size: int, entry: dict[str, Any]) -> Array:
+    name, dtype, shape = entry["name"], entry["dtype"], tuple(entry["shape"])
+    if dtype not in _DTYPES:
+        raise SnapshotError(f"{path}: section {name} has unsupported dtype {dtype}")
+    arr = np.empty(shape, np.dtype(dtype))
+    if arr.nbytes != entry["nbytes"] or entry["offset"] + arr.nbytes > size:
+        raise SnapshotError(f"{path}: section {name} does not fit the file")
+    f.seek(entry["offset"])
+    if f.readinto(_bytes(arr)) != arr.nbytes:
+        raise SnapshotError(f"{path} is truncated in section {name}")
+    if _crc(arr) != entry["crc32"]:
+        raise SnapshotError(f"{path} is corrupt: checksum mismatch in section {name}")
+    return arr.astype(arr.dtype.newbyteorder("="), copy=False)
+
+
+def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
+    n, b, rowbits, fbits = int(p["rows"]), int(p["b"]), int(p["rowbits"]), int(p["fbits"])
+    codes, ids = arrays[f"pdq/{k}/codes"], arrays[f"pdq/{k}/ids"]
+    dirs, entries, dead = (arrays[f"pdq/{k}/{x}"] for x in ("dirs", "entries", "dead"))
+    tables = _kernels.TABLES
+    ok = (
+        codes.shape == (n, 4)
+        and ids.shape == (n,)
+        and ids.dtype in (np.dtype(np.uint32), np.dtype(np.int64))
+        and dirs.shape == (tables, (1 << b) + 1)
+        and entries.shape == (tables, n)
+        and dead.shape == ((n + 63) // 64,)
+        and 1 <= b <= 24
+        and rowbits >= 1
+        and fbits >= 0
+        and rowbits + fbits <= 32
+        and b + fbits <= 32
+        and (n == 0 or n - 1 < (1 << rowbits))
+    )
+    # The compiled search does not check bounds: never hand it a table that points outside.
+    ok = ok and bool((dirs[:, 0] == 0).all() and (dirs[:, -1] == n).all())
+    ok = ok and bool((np.diff(dirs.astype(np.int64), axis=1) >= 0).all())
+    ok = ok and bool(((entries & np.uint32((1 << rowbits) - 1)) < n).all())
+    if not ok:
+        raise ValueError(f"PDQ segment {k} has inconsistent shapes or parameters")
+    seg = Segment(codes, ids, b, rowbits, fbits, dirs, entries, dead)
+    seg.n_dead = int(np.bitwise_count(dead).sum())
+    return seg
+
+
+def _align(offset: int) -> int:
+    return -(-offset // _ALIGN) * _ALIGN
+
+
+def _pad_to(f: BinaryIO, offset: int) -> None:
+    gap = offset - f.tell()
+    if gap:
+        f.write(b"\0" * gap)
