@@ -1,0 +1,422 @@
+"""Rules as data: the YAML rule format, its loader, and provider allow-lists.
+
+A rule file is::
+
+    version: 1
+    disable: [SW-SOME-RULE]          # optional: turn off rules loaded before this file
+    rules:
+      - id: SW-ROOP-CLI              # unique, stable; shown in every finding
+        family: roop                 # the tool family (or "generic")
+        title: roop-style face-swap command line
+        weight: strong               # strong | medium | weak
+        kind: capability             # capability (what the code does) | threat (intent)
+        signal: roop-cli             # optional; findings sharing a signal are one signal
+        scope: [shell, command]      # optional; fragment kinds the rule looks at
+        match:                       # exactly one match kind
+          command: {all: ["-s|--source", "-t|--target"], any: ["face_swapper"]}
+
+Match kinds: ``literal``, ``regex``, ``import``, ``call``, ``url``, ``command``, ``package``,
+``filename``, ``hash``, ``onnx``, ``layout`` (see docs/codescan.md for each one's fields). Every
+error names the file and the rule, e.g. ``rules.yaml: rule SW-X: match.regex: bad pattern``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shieldwall.codescan.model import Finding, Weight
+from shieldwall.errors import RuleError
+
+__all__ = [
+    "AllowEntry",
+    "AllowList",
+    "Rule",
+    "RuleSet",
+    "load_allow_list",
+    "load_builtin_rules",
+    "load_rule_file",
+    "load_rules",
+]
+
+Require = Literal["any", "all"] | Annotated[int, Field(ge=1)]
+Pattern = str
+
+
+def _check_patterns(patterns: Iterable[str]) -> None:
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {p!r}: {exc}") from exc
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LiteralSpec(_Spec):
+    """Words or phrases; ``word`` keeps ``roop`` from matching inside ``stroop``."""
+
+    values: list[str] = Field(min_length=1)
+    require: Require = "any"
+    case_sensitive: bool = False
+    word: bool = True
+
+
+class RegexSpec(_Spec):
+    """Regular expressions (Python syntax), searched in each fragment."""
+
+    patterns: list[Pattern] = Field(min_length=1)
+    require: Require = "any"
+    case_sensitive: bool = False
+
+    @field_validator("patterns")
+    @classmethod
+    def _valid(cls, v: list[str]) -> list[str]:
+        _check_patterns(v)
+        return v
+
+
+class ImportSpec(_Spec):
+    """Modules imported (``import``, ``from``, ``__import__``, ``importlib``), as regexes
+    that must match the whole dotted name."""
+
+    modules: list[Pattern] = Field(min_length=1)
+
+    @field_validator("modules")
+    @classmethod
+    def _valid(cls, v: list[str]) -> list[str]:
+        _check_patterns(v)
+        return v
+
+
+class CallSpec(_Spec):
+    """A call: ``name`` matches the callee's dotted name (resolved through import aliases);
+    ``args`` maps a position to a regex its folded value must contain; ``keywords`` the same
+    by keyword name ("" as regex: the keyword only has to be present)."""
+
+    name: Pattern
+    args: dict[int, Pattern] = Field(default_factory=dict)
+    keywords: dict[str, Pattern] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _valid(cls, v: str) -> str:
+        _check_patterns([v])
+        return v
+
+
+class UrlSpec(_Spec):
+    """A URL: ``host`` and ``path`` regexes (searched, case-insensitive); either may be left
+    out. Matching the path, not only the host, keeps shared hosts such as Hugging Face usable."""
+
+    host: Pattern | None = None
+    path: Pattern | None = None
+
+    @field_validator("host", "path")
+    @classmethod
+    def _valid(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_patterns([v])
+        return v
+
+
+class CommandSpec(_Spec):
+    """A command line. ``program`` matches the program's (or script's) base name, ``subcommand``
+    the first positional argument after it; ``all`` lists token regexes that must each match
+    some token, ``any`` token regexes of which at least ``min_any`` must match. Tokens are
+    matched whole; ``--flag=value`` counts as two tokens."""
+
+    program: Pattern | None = None
+    subcommand: Pattern | None = None
+    all: list[Pattern] = Field(default_factory=list)
+    any: list[Pattern] = Field(default_factory=list)
+    min_any: int = Field(default=1, ge=1)
+
+    @field_validator("all", "any")
+    @classmethod
+    def _valid(cls, v: list[str]) -> list[str]:
+        _check_patterns(v)
+        return v
+
+
+class PackageSpec(_Spec):
+    """Python packages required or installed (requirements, pyproject, ``pip install``),
+    as regexes on the normalised name (lower case, ``-`` for ``_`` and ``.``)."""
+
+    names: list[Pattern] = Field(min_length=1)
+    require: Require = "any"
+
+
+class FilenameSpec(_Spec):
+    """Files present in a scanned directory or archive: regexes searched in the path relative
+    to the scanned root (``/`` separators)."""
+
+    patterns: list[Pattern] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _valid(cls, v: list[str]) -> list[str]:
+        _check_patterns(v)
+        return v
+
+
+class Fingerprint(_Spec):
+    """A known file: SHA-256 and, when known, its size (only files of that size get hashed)."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int | None = Field(default=None, ge=0)
+
+
+class HashSpec(_Spec):
+    """Known model files by fingerprint."""
+
+    files: list[Fingerprint] = Field(min_length=1)
+
+
+class InitializerSpec(_Spec):
+    """An ONNX initializer of this shape; ``name`` (regex) is optional because re-exports
+    rename tensors."""
+
+    shape: list[int]
+    name: Pattern | None = None
+
+
+class OnnxSpec(_Spec):
+    """ONNX graph structure: input shapes (``-1`` for any dimension; order does not matter;
+    the graph must have exactly this many inputs) and initializers that must be present."""
+
+    inputs: list[list[int]] = Field(default_factory=list)
+    initializers: list[InitializerSpec] = Field(default_factory=list)
+
+
+class LayoutSpec(_Spec):
+    """A directory layout: paths that must all exist under one common root."""
+
+    all: list[str] = Field(min_length=1)
+
+
+class MatchSpec(_Spec):
+    """Exactly one match kind."""
+
+    literal: LiteralSpec | None = None
+    regex: RegexSpec | None = None
+    import_: ImportSpec | None = Field(default=None, alias="import")
+    call: CallSpec | None = None
+    url: UrlSpec | None = None
+    command: CommandSpec | None = None
+    package: PackageSpec | None = None
+    filename: FilenameSpec | None = None
+    hash: HashSpec | None = None
+    onnx: OnnxSpec | None = None
+    layout: LayoutSpec | None = None
+
+    def kind(self) -> str:
+        """The name of the one match kind set."""
+        set_kinds = [
+            name.rstrip("_") for name, value in self.__dict__.items() if value is not None
+        ]
+        if len(set_kinds) != 1:
+            raise ValueError(f"a rule needs exactly one match kind, got {set_kinds or 'none'}")
+        return set_kinds[0]
+
+
+FRAGMENT_KINDS = frozenset(
+    {"python", "shell", "output", "requirements", "dockerfile", "text", "pickle", "command",
+     "javascript", "markdown"}
+)  # fmt: skip
+
+
+class Rule(_Spec):
+    """One detection rule (see the module docstring for the format)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    family: str
+    title: str
+    weight: Weight
+    kind: Literal["capability", "threat"] = "capability"
+    signal: str | None = None
+    scope: list[str] | None = None
+    description: str = ""
+    match: MatchSpec
+
+    @field_validator("scope")
+    @classmethod
+    def _known_scope(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (unknown := set(v) - FRAGMENT_KINDS):
+            raise ValueError(f"unknown scope {sorted(unknown)}; known: {sorted(FRAGMENT_KINDS)}")
+        return v
+
+    @property
+    def signal_key(self) -> str:
+        """Findings with the same key count as one signal when judging independence."""
+        return self.signal or self.id
+
+    def applies_to(self, fragment_kind: str) -> bool:
+        """Whether the rule looks at fragments of this kind (markdown only when named)."""
+        if self.scope is None:
+            return fragment_kind != "markdown"
+        return fragment_kind in self.scope
+
+
+class _RuleFile(_Spec):
+    version: Literal[1]
+    disable: list[str] = Field(default_factory=list)
+    rules: list[dict[str, object]] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules in force, in load order, with unique ids."""
+
+    rules: tuple[Rule, ...]
+
+    def by_id(self, rule_id: str) -> Rule:
+        """The rule with this id (``KeyError`` if none)."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+def _read_yaml(path: Path | str, text: str) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def _parse_rule_file(name: str, text: str) -> tuple[list[Rule], list[str]]:
+    data = _read_yaml(name, text)
+    try:
+        parsed = _RuleFile.model_validate(data)
+    except ValidationError as exc:
+        raise RuleError(f"{name}: {_describe(exc)}") from exc
+    rules: list[Rule] = []
+    for index, raw in enumerate(parsed.rules):
+        label = raw.get("id", f"#{index + 1}")
+        try:
+            rule = Rule.model_validate(raw)
+            rule.match.kind()
+        except ValidationError as exc:
+            raise RuleError(f"{name}: rule {label}: {_describe(exc)}") from exc
+        except ValueError as exc:
+            raise RuleError(f"{name}: rule {label}: match: {exc}") from exc
+        rules.append(rule)
+    return rules, parsed.disable
+
+
+def load_rule_file(path: Path) -> tuple[list[Rule], list[str]]:
+    """Read one rule file: its rules and the ids it disables. Raises :class:`RuleError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read rule file: {exc}") from exc
+    return _parse_rule_file(str(path), text)
+
+
+def load_builtin_rules() -> RuleSet:
+    """The rule pack shipped with Shieldwall (``codescan/rulepacks/builtin.yaml``)."""
+    text = resources.files("shieldwall.codescan").joinpath("rulepacks/builtin.yaml").read_text(
+        encoding="utf-8"
+    )
+    rules, _ = _parse_rule_file("builtin.yaml", text)
+    return _combine([], rules, [], "builtin.yaml")
+
+
+def _combine(base: list[Rule], extra: list[Rule], disable: list[str], name: str) -> RuleSet:
+    seen = {r.id for r in base}
+    out = [r for r in base if r.id not in set(disable)]
+    for rule in extra:
+        if rule.id in seen:
+            raise RuleError(f"{name}: rule {rule.id}: id already defined by an earlier file")
+        seen.add(rule.id)
+        out.append(rule)
+    return RuleSet(tuple(out))
+
+
+def load_rules(extra_files: Iterable[Path] = (), *, builtin: bool = True) -> RuleSet:
+    """The built-in pack (unless ``builtin=False``) followed by each provider file in order;
+    a provider file may ``disable`` earlier rules by id but not redefine them."""
+    rules = list(load_builtin_rules().rules) if builtin else []
+    current = RuleSet(tuple(rules))
+    for path in extra_files:
+        new, disable = load_rule_file(path)
+        current = _combine(list(current.rules), new, disable, str(path))
+    return current
+
+
+class AllowEntry(_Spec):
+    """One allow-list entry: findings whose file matches one of ``paths`` (glob) and whose rule
+    is in ``rules`` (all rules when empty) and whose evidence matches ``evidence`` (regex) are
+    suppressed. ``reason`` is required: the audit trail says why."""
+
+    id: str
+    reason: str = Field(min_length=1)
+    paths: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list)
+    evidence: Pattern | None = None
+
+    def covers(self, finding: Finding) -> bool:
+        """Whether this entry suppresses ``finding``."""
+        if self.paths and not any(
+            fnmatch.fnmatchcase(finding.location.path, p) for p in self.paths
+        ):
+            return False
+        if self.rules and finding.rule_id not in self.rules:
+            return False
+        return not (
+            self.evidence is not None
+            and re.search(self.evidence, finding.evidence, re.IGNORECASE) is None
+        )
+
+
+class AllowList(_Spec):
+    """A provider's allow-list file (``version: 1``, ``allow: [...]``)."""
+
+    version: Literal[1] = 1
+    allow: list[AllowEntry] = Field(default_factory=list)
+
+    def match(self, finding: Finding) -> str | None:
+        """The id of the first entry covering ``finding``, or ``None``."""
+        for entry in self.allow:
+            if entry.covers(finding):
+                return entry.id
+        return None
+
+
+def load_allow_list(path: Path) -> AllowList:
+    """Read an allow-list file. Raises :class:`RuleError` naming the file and entry."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: cannot read allow-list: {exc}") from exc
+    data = _read_yaml(path, text)
+    try:
+        allow = AllowList.model_validate(data)
+    except ValidationError as exc:
+        raise RuleError(f"{path}: {_describe(exc)}") from exc
+    for entry in allow.allow:
+        if not (entry.paths or entry.rules or entry.evidence):
+            raise RuleError(f"{path}: entry {entry.id}: needs paths, rules or evidence")
+        if entry.evidence is not None:
+            try:
+                re.compile(entry.evidence)
+            except re.error as exc:
+                raise RuleError(f"{path}: entry {entry.id}: bad evidence regex: {exc}") from exc
+    return allow
