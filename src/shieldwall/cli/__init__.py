@@ -7,6 +7,7 @@ what makes the command exist.
 from __future__ import annotations
 
 # command modules are imported here as they land
+from shieldwall.cli import scan  # noqa: F401
 from shieldwall.cli._app import app, main, run
 
 __all__ = ["app", "main", "run"]

@@ -232,6 +232,11 @@ class Folder:
                 op = ops.get(type(node.op))
                 return Folded(op(lv, rv), layers) if op else None
             return None
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = f(node.operand, d)
+            if inner is not None and isinstance(inner.value, int):
+                return Folded(-inner.value, inner.layers)
+            return None
         if isinstance(node, ast.JoinedStr):
             parts: list[str] = []
             layers: tuple[str, ...] = ()
@@ -255,11 +260,12 @@ class Folder:
             if base is None or not isinstance(base.value, str | bytes | list):
                 return None
             if isinstance(node.slice, ast.Slice):
-                parts_ = [None if s is None else f(s, d) for s in
-                          (node.slice.lower, node.slice.upper, node.slice.step)]  # fmt: skip
-                bounds = [None if p is None else p.value for p in parts_]
-                if not all(b is None or isinstance(b, int) for b in bounds):
-                    return None
+                bounds: list[object] = []
+                for part in (node.slice.lower, node.slice.upper, node.slice.step):
+                    got = None if part is None else f(part, d)
+                    if part is not None and (got is None or not isinstance(got.value, int)):
+                        return None  # an unknown bound: slicing cannot be known
+                    bounds.append(None if got is None else got.value)
                 sl = slice(*bounds)
                 layer = "reverse" if bounds == [None, None, -1] else "slice"
                 return Folded(base.value[sl], (*base.layers, layer))
