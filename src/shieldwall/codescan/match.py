@@ -4,6 +4,8 @@ carry their evidence (the matched text, its file, cell and line, and the decodin
 from __future__ import annotations
 
 import re
+import re._constants as _sre  # the regex parser's constants: used to find required literals
+import re._parser as _parser
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -68,6 +70,53 @@ def _needed(require: str | int, total: int) -> int:
     return int(require)
 
 
+def _required_literals(seq: object) -> list[str] | None:
+    """Lower-case strings of which at least one must occur wherever the parsed regex ``seq``
+    matches, or ``None`` when no such set is found. Lets the matcher skip a regex with a
+    plain substring test, which is much faster than running it (most rules never match)."""
+    items = list(seq)  # type: ignore[call-overload]
+    if len(items) == 1 and items[0][0] is _sre.BRANCH:
+        out: list[str] = []
+        for branch in items[0][1][1]:
+            lits = _required_literals(branch)
+            if lits is None:
+                return None
+            out += lits
+        return out
+    best = ""
+    run: list[str] = []
+    groups: list[object] = []
+    for op, arg in [*items, (None, None)]:
+        if op is _sre.LITERAL:
+            run.append(chr(arg))  # type: ignore[arg-type]
+            continue
+        if len(run) > len(best):
+            best = "".join(run)
+        run = []
+        if op is _sre.SUBPATTERN:
+            groups.append(arg[-1])  # type: ignore[index]
+    if len(best) >= 3:
+        return [best.lower()]
+    for group in groups:
+        lits = _required_literals(group)
+        if lits is not None:
+            return lits
+    return None
+
+
+def _prefilter(patterns: list[str]) -> list[str] | None:
+    out: list[str] = []
+    for pattern in patterns:
+        try:
+            lits = _required_literals(_parser.parse(pattern))
+        except Exception:  # noqa: BLE001 - an internal parser: fall back to no prefilter
+            return None
+        if lits is None:
+            return None
+        out += lits
+    return out
+
+
 @dataclass
 class _Hit:
     location: Location
@@ -98,9 +147,26 @@ class Matcher:
             elif m.regex is not None:
                 flags = 0 if m.regex.case_sensitive else re.IGNORECASE
                 self._patterns[rule.id] = [re.compile(p, flags) for p in m.regex.patterns]
+        # Per rule: lower-case literals one of which must be present for any pattern to match.
+        self._hints: dict[str, list[str] | None] = {}
+        for rule in rules.rules:
+            m = rule.match
+            if m.literal is not None:
+                self._hints[rule.id] = [v.lower() for v in m.literal.values]
+            elif m.regex is not None:
+                self._hints[rule.id] = _prefilter(m.regex.patterns)
+
+    def _lowered(self, frag: Fragment) -> str:
+        key = id(frag)
+        got = self._lower_cache.get(key)
+        if got is None or got[0] is not frag:
+            got = (frag, frag.text.lower())
+            self._lower_cache[key] = got
+        return got[1]
 
     def match(self, facts: Facts) -> list[Finding]:
         """Every finding the rules produce on ``facts``."""
+        self._lower_cache: dict[int, tuple[Fragment, str]] = {}
         findings: list[Finding] = []
         urls = [
             (frag, *u) for frag in facts.fragments for u in find_urls(frag.text)
@@ -194,11 +260,16 @@ class Matcher:
         self, rule: Rule, fragments: Iterable[Fragment], require: str | int
     ) -> Iterator[_Hit]:
         pats = self._patterns[rule.id]
+        hints = self._hints[rule.id]
         needed = _needed(require, len(pats))
         first_hit: dict[int, _Hit] = {}
         for frag in fragments:
             if not rule.applies_to(frag.kind):
                 continue
+            if hints is not None:
+                lowered = self._lowered(frag)
+                if not any(h in lowered for h in hints):
+                    continue
             for i, pat in enumerate(pats):
                 if needed == 1 and i in first_hit and len(first_hit) >= _MAX_PER_RULE:
                     continue
