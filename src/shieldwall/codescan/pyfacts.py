@@ -230,16 +230,49 @@ class _Visitor(ast.NodeVisitor):
         inner = python_facts(text, self._at(node), layers=layers, budget=self.budget.deeper())
         self.facts.extend(inner)
 
+    def _argv_of(self, node: ast.expr) -> list[str] | None:
+        """An argument list whose parts are only partly known: ``[sys.executable, "-m",
+        "pip", "install", *pkgs]`` keeps what folds and marks the rest ``<?>``."""
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._argv_of(node.left), self._argv_of(node.right)
+            return None if left is None or right is None else left + right
+        if isinstance(node, ast.Name | ast.Starred):
+            inner = node.value if isinstance(node, ast.Starred) else node
+            got = self.folder.fold(inner)
+            if got is not None and isinstance(got.value, list):
+                return [str(x) for x in got.value]
+            return None if isinstance(node, ast.Name) else ["<?>"]
+        if not isinstance(node, ast.List | ast.Tuple):
+            return None
+        out: list[str] = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Starred):
+                out += self._argv_of(elt) or ["<?>"]
+                continue
+            got = self.folder.fold(elt)
+            if got is not None and (text := got.text) is not None:
+                out.append(text)
+            elif self.folder.callee_name(elt) == "sys.executable":
+                out.append("python")
+            else:
+                out.append("<?>")
+        return out
+
     def _spawn(self, name: str, args: list[Folded | None], node: ast.Call) -> None:
         argv: list[str] | None = None
         first: Folded | None = None
+        pos = 0
         if name in _SPAWN_FIRST_ARG or name.startswith(("os.exec", "os.spawn", "os.posix_spawn")):
             # os.execv(path, argv) and os.spawnv(mode, path, argv) carry argv later on.
             index = {"os.spawn": 2, "os.exec": 1, "os.posix_spawn": 1}
             pos = next((v for k, v in index.items() if name.startswith(k)), 0)
             first = args[pos] if pos < len(args) else None
-        if first is None:
-            return
+        if first is None or not isinstance(first.value, list | str | bytes):
+            first_node = node.args[pos] if pos < len(node.args) else None
+            argv_guess = self._argv_of(first_node) if first_node is not None else None
+            if argv_guess is None:
+                return
+            first = Folded(argv_guess, first.layers if first else ())
         if isinstance(first.value, list):
             argv = [str(x) for x in first.value if isinstance(x, str | bytes)]
             from shieldwall.codescan.textfacts import command_facts

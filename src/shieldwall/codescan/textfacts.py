@@ -13,6 +13,7 @@ from shieldwall.codescan.commands import (
     requirement_names,
     split_shell,
 )
+from shieldwall.codescan.deobfuscate import guess_decodings
 from shieldwall.codescan.model import Command, Facts, Fragment, Location, Origin
 from shieldwall.codescan.pyfacts import DecodeBudget, python_facts
 
@@ -41,6 +42,9 @@ def command_facts(
     facts.commands.append(Command(argv, location, layers, origin))
     for name in packages_installed(cmd):
         facts.packages.append((name, location))
+    for token in argv:
+        if len(token) >= 16 and _ENCODED_TOKEN.match(token):
+            _decoded_token(token, location, layers, budget, origin, facts)
     if budget.exhausted and (cmd.python_code or cmd.shell_code):
         facts.notes.append(f"{location}: decode depth limit reached (inline code)")
         return facts
@@ -53,6 +57,33 @@ def command_facts(
             shell_facts(cmd.shell_code, location, layers=(*layers, "sh -c"), budget=budget.deeper())
         )
     return facts
+
+
+_ENCODED_TOKEN = re.compile(r"^[A-Za-z0-9+/=_-]+$")
+
+
+def _decoded_token(
+    token: str,
+    location: Location,
+    layers: tuple[str, ...],
+    budget: DecodeBudget,
+    origin: Origin,
+    facts: Facts,
+) -> None:
+    """``echo <base64> | base64 -d | bash``: an encoded argument is decoded and read as shell
+    (the usual destination of such pipes), one layer deeper."""
+    if budget.exhausted:
+        facts.notes.append(f"{location}: decode depth limit reached (encoded argument)")
+        return
+    results, hit = guess_decodings(token, 2)
+    if hit:
+        facts.notes.append(f"{location}: decode depth limit reached (encoded argument)")
+    for found in results:
+        text = found.text
+        if text is None or "guess:rot13" in found.layers:
+            continue
+        inner = (*layers, *found.layers)
+        facts.extend(shell_facts(text, location, layers=inner, budget=budget.deeper(), origin=origin))
 
 
 def shell_facts(
