@@ -1,0 +1,99 @@
+"""The runtime guard. End-to-end runs use a child process, because an audit hook cannot be
+removed once added; the hook's logic is also driven directly, without installing it."""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shieldwall.codescan import Scanner
+from shieldwall.codescan.guard import Guard
+from shieldwall.errors import ScanBlocked
+
+HIDDEN = base64.b64encode(codecs.encode("https://github.com/s0md3v/roop", "rot13").encode())
+
+
+def run_guarded(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` under ``python -m shieldwall.guard`` with a fake ``git`` on PATH that
+    leaves a marker file when it is started."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_git = bin_dir / "git"
+    fake_git.write_text(f"#!/bin/sh\ntouch {tmp_path / 'git-started'}\n")
+    fake_git.chmod(0o755)
+    (tmp_path / "job.py").write_text(script)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [sys.executable, "-m", "shieldwall.guard", "job.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_hidden_clone_url_is_stopped_before_the_subprocess_starts(tmp_path: Path) -> None:
+    script = (
+        "import base64, codecs, subprocess\n"
+        "def reveal(s):\n"
+        "    return codecs.decode(base64.b64decode(s[::-1]).decode(), 'rot13')\n"
+        f"target = reveal({HIDDEN.decode()[::-1]!r})\n"
+        "print('about to clone', flush=True)\n"
+        "subprocess.run(['git', 'clone', target, '.program'])\n"
+        "print('clone finished')\n"
+    )
+    proc = run_guarded(tmp_path, script)
+    assert proc.returncode == 3, proc.stderr
+    assert "about to clone" in proc.stdout and "clone finished" not in proc.stdout
+    assert not (tmp_path / "git-started").exists()  # stopped before the process started
+    assert "BLOCKED" in proc.stderr
+    assert "https://github.com/s0md3v/roop" in proc.stderr
+    assert "SW-ROOP-REPO" in proc.stderr and "seen at run time" in proc.stderr
+    assert "appeal" in proc.stderr
+
+
+def test_ordinary_programs_run_normally_under_the_guard(tmp_path: Path) -> None:
+    script = (
+        "import subprocess, json\n"
+        "subprocess.run(['git', 'clone', 'https://github.com/ultralytics/yolov5'])\n"
+        "print(json.dumps({'ok': True}))\n"
+    )
+    proc = run_guarded(tmp_path, script)
+    assert proc.returncode == 0, proc.stderr
+    assert '{"ok": true}' in proc.stdout
+    assert (tmp_path / "git-started").exists()
+
+
+def test_hook_blocks_a_face_swap_url_fetch_at_run_time() -> None:
+    guard = Guard(Scanner(), log=io.StringIO())
+    with pytest.raises(ScanBlocked) as err:
+        guard.hook("urllib.Request", ("https://huggingface.co/hacksider/deep-live-cam/resolve/main/inswapper_128_fp16.onnx", None, {}, "GET"))
+    assert "SW-SWAP-MODEL-URL" in err.value.message
+    assert err.value.exit_code == 3
+
+
+def test_hook_adds_up_evidence_and_ignores_unrelated_events() -> None:
+    guard = Guard(Scanner(), log=io.StringIO())
+    guard.hook("os.listdir", (".",))
+    guard.hook("compile", ("print('hello')", "cell.py"))
+    guard.hook("subprocess.Popen", ("ls", ["ls", "-l"], None, None))
+    assert guard.history == []
+    # A weak signal at run time never blocks.
+    guard.hook("os.system", (b"ngrok http 7860",))
+    assert [f.rule_id for f in guard.history] == ["SW-WEAK-TUNNEL"]
+    with pytest.raises(ScanBlocked):
+        guard.hook("os.system", (b"python run.py -s a.jpg -t b.mp4 --frame-processor face_swapper",))
+
+
+def test_hook_checks_large_model_files_opened(tmp_path: Path) -> None:
+    from .test_models import swapper_like
+
+    model = swapper_like(tmp_path / "weights.onnx")
+    small = Scanner(settings=Scanner().settings.model_copy(update={"codescan_guard_min_file_bytes": 1}))
+    guard = Guard(small, log=io.StringIO())
+    with pytest.raises(ScanBlocked, match="SW-INSWAPPER-ONNX"):
+        guard.hook("open", (str(model), "rb", 0))
