@@ -33,8 +33,14 @@ def has(source: str, needle: str, layer: str) -> bool:
         (f"u = ''.join(chr(c) for c in {[ord(c) for c in URL]})", "chr"),
         (f"u = ''.join(map(chr, {[ord(c) for c in URL]}))", "chr"),
         (f"u = ''.join([{', '.join(repr(c) for c in URL)}])", "join"),
-        (f"import base64\nu = base64.b64decode('{base64.b64encode(URL.encode()).decode()}')", "base64"),
-        (f"import base64\nu = base64.b32decode('{base64.b32encode(URL.encode()).decode()}')", "base32"),
+        (
+            f"import base64\nu = base64.b64decode('{base64.b64encode(URL.encode()).decode()}')",
+            "base64",
+        ),
+        (
+            f"import base64\nu = base64.b32decode('{base64.b32encode(URL.encode()).decode()}')",
+            "base32",
+        ),
         (f"import binascii\nu = binascii.unhexlify('{URL.encode().hex()}')", "hex"),
         (f"u = bytes.fromhex('{URL.encode().hex()}').decode()", "hex"),
         (f"import codecs\nu = codecs.decode('{codecs.encode(URL, 'rot13')}', 'rot13')", "rot13"),
@@ -66,7 +72,8 @@ def test_getattr_import_indirection_and_nested_exec() -> None:
     )
     facts = python_facts(outer, Location("t.py", 1), budget=DecodeBudget(8))
     clones = [c for c in facts.commands if "clone" in c.argv]
-    assert clones and clones[0].argv[-1] == URL
+    assert clones
+    assert clones[0].argv[-1] == URL
     # two exec layers, each recorded; the decoder was found through getattr(__import__(...))
     assert clones[0].layers.count("exec") == 2
     assert "getattr" in clones[0].layers
@@ -101,7 +108,9 @@ def test_obfuscated_clone_is_detected_end_to_end(scanner: Scanner) -> None:
 def test_deep_exec_onion_stops_at_the_depth_limit_quickly() -> None:
     code = f"import os\nos.system('git clone {URL}')"
     for _ in range(40):
-        code = f"import base64\nexec(base64.b64decode('{base64.b64encode(code.encode()).decode()}'))"
+        code = (
+            f"import base64\nexec(base64.b64decode('{base64.b64encode(code.encode()).decode()}'))"
+        )
     start = time.perf_counter()
     facts = python_facts(code, Location("t.py", 1), budget=DecodeBudget(5))
     assert time.perf_counter() - start < 5

@@ -29,7 +29,9 @@ def test_exit_codes(args: list[str], code: int, capsys: pytest.CaptureFixture[st
     assert run(["scan", *args]) == code
 
 
-def test_error_exit_code_for_unreadable_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_error_exit_code_for_unreadable_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.ipynb"
     bad.write_text("not json")
     assert run(["scan", str(bad)]) == 2
@@ -41,16 +43,23 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"] == "block"
     repo = next(f for f in data["findings"] if f["rule"] == "SW-ROOP-REPO")
-    assert repo["cell"] == 1 and repo["line"] == 1 and "s0md3v/roop" in repo["evidence"]
+    assert repo["cell"] == 1
+    assert repo["line"] == 1
+    assert "s0md3v/roop" in repo["evidence"]
 
 
 def test_sarif_output_validates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     allow = tmp_path / "allow.yaml"
-    allow.write_text("version: 1\nallow:\n  - id: a1\n    reason: test\n    rules: [SW-GEN-SWAP-WORDS]\n")
+    allow.write_text(
+        "version: 1\nallow:\n  - id: a1\n    reason: test\n    rules: [SW-GEN-SWAP-WORDS]\n"
+    )
     bad = tmp_path / "bad.ipynb"
     bad.write_text("{")
-    paths = [str(CORPUS / "positive" / "facefusion" / "obfuscated.ipynb"),
-             str(CORPUS / "positive" / "faceswap" / "plain.sh"), str(bad)]  # fmt: skip
+    paths = [
+        str(CORPUS / "positive" / "facefusion" / "obfuscated.ipynb"),
+        str(CORPUS / "positive" / "faceswap" / "plain.sh"),
+        str(bad),
+    ]
     assert run(["scan", "--format", "sarif", "--allow", str(allow), *paths]) == 3
     log = json.loads(capsys.readouterr().out)
     jsonschema.validate(log, SCHEMA)
@@ -74,7 +83,9 @@ def test_scan_help_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Exit codes" in capsys.readouterr().out
 
 
-def test_rule_file_error_is_a_clean_cli_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rule_file_error_is_a_clean_cli_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rules = tmp_path / "r.yaml"
     rules.write_text("version: 2\n")
     assert run(["scan", "--rules", str(rules), "--cmd", "ls"]) == 2

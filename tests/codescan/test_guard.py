@@ -17,6 +17,8 @@ from shieldwall.codescan import Scanner
 from shieldwall.codescan.guard import Guard
 from shieldwall.errors import ScanBlocked
 
+from .test_models import swapper_like
+
 HIDDEN = base64.b64encode(codecs.encode("https://github.com/s0md3v/roop", "rot13").encode())
 
 
@@ -32,8 +34,13 @@ def run_guarded(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run(
         [sys.executable, "-m", "shieldwall.guard", "job.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_hidden_clone_url_is_stopped_before_the_subprocess_starts(tmp_path: Path) -> None:
@@ -48,11 +55,13 @@ def test_hidden_clone_url_is_stopped_before_the_subprocess_starts(tmp_path: Path
     )
     proc = run_guarded(tmp_path, script)
     assert proc.returncode == 3, proc.stderr
-    assert "about to clone" in proc.stdout and "clone finished" not in proc.stdout
+    assert "about to clone" in proc.stdout
+    assert "clone finished" not in proc.stdout
     assert not (tmp_path / "git-started").exists()  # stopped before the process started
     assert "BLOCKED" in proc.stderr
     assert "https://github.com/s0md3v/roop" in proc.stderr
-    assert "SW-ROOP-REPO" in proc.stderr and "seen at run time" in proc.stderr
+    assert "SW-ROOP-REPO" in proc.stderr
+    assert "seen at run time" in proc.stderr
     assert "appeal" in proc.stderr
 
 
@@ -71,7 +80,15 @@ def test_ordinary_programs_run_normally_under_the_guard(tmp_path: Path) -> None:
 def test_hook_blocks_a_face_swap_url_fetch_at_run_time() -> None:
     guard = Guard(Scanner(), log=io.StringIO())
     with pytest.raises(ScanBlocked) as err:
-        guard.hook("urllib.Request", ("https://huggingface.co/hacksider/deep-live-cam/resolve/main/inswapper_128_fp16.onnx", None, {}, "GET"))
+        guard.hook(
+            "urllib.Request",
+            (
+                "https://huggingface.co/hacksider/deep-live-cam/resolve/main/inswapper_128_fp16.onnx",
+                None,
+                {},
+                "GET",
+            ),
+        )
     assert "SW-SWAP-MODEL-URL" in err.value.message
     assert err.value.exit_code == 3
 
@@ -86,14 +103,16 @@ def test_hook_adds_up_evidence_and_ignores_unrelated_events() -> None:
     guard.hook("os.system", (b"ngrok http 7860",))
     assert [f.rule_id for f in guard.history] == ["SW-WEAK-TUNNEL"]
     with pytest.raises(ScanBlocked):
-        guard.hook("os.system", (b"python run.py -s a.jpg -t b.mp4 --frame-processor face_swapper",))
+        guard.hook(
+            "os.system", (b"python run.py -s a.jpg -t b.mp4 --frame-processor face_swapper",)
+        )
 
 
 def test_hook_checks_large_model_files_opened(tmp_path: Path) -> None:
-    from .test_models import swapper_like
-
     model = swapper_like(tmp_path / "weights.onnx")
-    small = Scanner(settings=Scanner().settings.model_copy(update={"codescan_guard_min_file_bytes": 1}))
+    small = Scanner(
+        settings=Scanner().settings.model_copy(update={"codescan_guard_min_file_bytes": 1})
+    )
     guard = Guard(small, log=io.StringIO())
     with pytest.raises(ScanBlocked, match="SW-INSWAPPER-ONNX"):
         guard.hook("open", (str(model), "rb", 0))

@@ -20,12 +20,13 @@ ROOP_CMD = "python run.py -s face.jpg -t clip.mp4 -o out.mp4 --frame-processor f
 
 
 def write_notebook(path: Path, *cells: str, output: str | None = None) -> Path:
-    nb = new_notebook()
+    nb = new_notebook()  # type: ignore[no-untyped-call]
     for src in cells:
-        nb.cells.append(new_code_cell(src))
+        nb.cells.append(new_code_cell(src))  # type: ignore[no-untyped-call]
     if output is not None:
-        nb.cells[-1].outputs = [new_output("stream", name="stdout", text=output)]
-    nbformat.write(nb, str(path))
+        stream = new_output("stream", name="stdout", text=output)  # type: ignore[no-untyped-call]
+        nb.cells[-1].outputs = [stream]
+    nbformat.write(nb, str(path))  # type: ignore[no-untyped-call]
     return path
 
 

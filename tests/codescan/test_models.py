@@ -39,8 +39,10 @@ def recogniser_like(path: Path) -> Path:
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 112, 112])
     out = helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [1, 512])
     w = numpy_helper.from_array(np.zeros((3 * 112 * 112, 512), dtype=np.float32)[:8], "w")
-    nodes = [helper.make_node("Flatten", ["image"], ["flat"]),
-             helper.make_node("MatMul", ["flat", "w"], ["embedding"])]  # fmt: skip
+    nodes = [
+        helper.make_node("Flatten", ["image"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "w"], ["embedding"]),
+    ]
     graph = helper.make_graph(nodes, "r", [image], [out], [w])
     onnx.save(helper.make_model(graph), str(path))
     return path
@@ -50,11 +52,14 @@ def test_reexported_swapper_is_found_by_structure(scanner: Scanner, tmp_path: Pa
     path = swapper_like(tmp_path / "generic_name.onnx", emap_name="tensor_417")
     report = scanner.scan(paths=[path])
     finding = next(f for f in report.findings if f.rule_id == "SW-INSWAPPER-ONNX")
-    assert "1x3x128x128" in finding.evidence and "512x512" in finding.evidence
+    assert "1x3x128x128" in finding.evidence
+    assert "512x512" in finding.evidence
 
 
 def test_other_onnx_graphs_do_not_match(scanner: Scanner, tmp_path: Path) -> None:
-    assert "SW-INSWAPPER-ONNX" not in rule_ids(scanner.scan(paths=[recogniser_like(tmp_path / "r.onnx")]))
+    assert "SW-INSWAPPER-ONNX" not in rule_ids(
+        scanner.scan(paths=[recogniser_like(tmp_path / "r.onnx")])
+    )
     assert "SW-INSWAPPER-ONNX" not in rule_ids(
         scanner.scan(paths=[swapper_like(tmp_path / "s256.onnx", side=256)])
     )
@@ -74,18 +79,31 @@ def test_fingerprints_from_a_provider_rule_file(tmp_path: Path) -> None:
     rules.write_text(
         "version: 1\nrules:\n  - id: ACME-KNOWN-SWAPPER\n    family: inswapper\n"
         "    title: a swapper mirrored on our storage\n    weight: strong\n    signal: swap-model\n"
-        f"    match:\n      hash:\n        files: [{{sha256: {digest}, size: {model.stat().st_size}}}]\n"
+        f"    match:\n      hash:\n        files: [{{sha256: {digest}, "
+        f"size: {model.stat().st_size}}}]\n"
     )
     scanner = Scanner(load_rules([rules]))
-    finding = next(f for f in scanner.scan(paths=[model]).findings if f.rule_id == "ACME-KNOWN-SWAPPER")
+    finding = next(
+        f for f in scanner.scan(paths=[model]).findings if f.rule_id == "ACME-KNOWN-SWAPPER"
+    )
     assert digest in finding.evidence
 
 
 def test_dfl_model_pickle_is_read_by_opcode(scanner: Scanner, tmp_path: Path) -> None:
-    options = {"resolution": 224, "face_type": "wf", "archi": "liae-ud", "ae_dims": 256,
-               "e_dims": 64, "d_dims": 64, "d_mask_dims": 22, "masked_training": True,
-               "eyes_mouth_prio": True, "uniform_yaw": False, "true_face_power": 0.0,
-               "gan_power": 0.1}  # fmt: skip
+    options = {
+        "resolution": 224,
+        "face_type": "wf",
+        "archi": "liae-ud",
+        "ae_dims": 256,
+        "e_dims": 64,
+        "d_dims": 64,
+        "d_mask_dims": 22,
+        "masked_training": True,
+        "eyes_mouth_prio": True,
+        "uniform_yaw": False,
+        "true_face_power": 0.0,
+        "gan_power": 0.1,
+    }
     data = {"iter": 120000, "options": options, "loss_history": [[0.5, 0.4]] * 3}
     path = tmp_path / "new_SAEHD_data.dat"
     path.write_bytes(pickle.dumps(data, protocol=4))

@@ -25,7 +25,9 @@ rules:
 """
 
 
-def write_rule(tmp_path: Path, weight: str = "strong", match: str = "literal: {values: [acmeswap]}") -> Path:
+def write_rule(
+    tmp_path: Path, weight: str = "strong", match: str = "literal: {values: [acmeswap]}"
+) -> Path:
     path = tmp_path / "acme.yaml"
     path.write_text(RULE.format(weight=weight, match=match))
     return path
@@ -34,11 +36,33 @@ def write_rule(tmp_path: Path, weight: str = "strong", match: str = "literal: {v
 def test_builtin_pack_loads_and_covers_every_catalogue_family() -> None:
     rules = load_builtin_rules().rules
     families = {r.family for r in rules}
-    assert {"deepfacelab", "deepfacelive", "faceswap", "roop", "facefusion", "simswap", "ghost",
-            "inswapper", "reactor", "pypi", "dual-use"} <= families  # fmt: skip
+    assert {
+        "deepfacelab",
+        "deepfacelive",
+        "faceswap",
+        "roop",
+        "facefusion",
+        "simswap",
+        "ghost",
+        "inswapper",
+        "reactor",
+        "pypi",
+        "dual-use",
+    } <= families
     kinds = {r.match.kind() for r in rules}
-    assert kinds == {"literal", "regex", "import", "call", "url", "command", "package",
-                     "filename", "hash", "onnx", "layout"}  # fmt: skip
+    assert kinds == {
+        "literal",
+        "regex",
+        "import",
+        "call",
+        "url",
+        "command",
+        "package",
+        "filename",
+        "hash",
+        "onnx",
+        "layout",
+    }
     assert len({r.id for r in rules}) == len(rules)
 
 
@@ -47,7 +71,11 @@ def test_builtin_pack_loads_and_covers_every_catalogue_family() -> None:
     [
         ("mighty", "literal: {values: [x]}", "rule ACME-1: weight"),
         ("strong", "regex: {patterns: ['(unclosed']}", "bad regular expression"),
-        ("strong", "literal: {values: [x]}\n      regex: {patterns: [y]}", "exactly one match kind"),
+        (
+            "strong",
+            "literal: {values: [x]}\n      regex: {patterns: [y]}",
+            "exactly one match kind",
+        ),
         ("strong", "telepathy: {x: 1}", "rule ACME-1: match.telepathy"),
     ],
 )
@@ -99,7 +127,8 @@ def test_allow_list_suppresses_but_keeps_findings(tmp_path: Path) -> None:
     assert blocked.verdict is Verdict.BLOCK
     allowed = Scanner(allow=load_allow_list(allow)).scan(paths=[work])
     assert allowed.verdict is Verdict.ALLOW
-    assert allowed.suppressed and all(f.suppressed_by == "ffpp-2026" for f in allowed.suppressed)
+    assert allowed.suppressed
+    assert all(f.suppressed_by == "ffpp-2026" for f in allowed.suppressed)
 
 
 def test_allow_list_entry_needs_a_reason_and_a_scope(tmp_path: Path) -> None:
@@ -109,7 +138,9 @@ def test_allow_list_entry_needs_a_reason_and_a_scope(tmp_path: Path) -> None:
         load_allow_list(allow)
 
 
-def finding(signal: str, weight: Weight, origin: Origin = Origin.STATIC, kind: str = "capability") -> Finding:
+def finding(
+    signal: str, weight: Weight, origin: Origin = Origin.STATIC, kind: str = "capability"
+) -> Finding:
     return Finding(f"R-{signal}", "f", weight, kind, signal, "t", Location("x"), "e", (), origin)
 
 
@@ -124,7 +155,10 @@ def finding(signal: str, weight: Weight, origin: Origin = Origin.STATIC, kind: s
         ([finding("s", Weight.STRONG), finding("s", Weight.STRONG)], Verdict.WARN),
         ([finding("s1", Weight.STRONG), finding("s2", Weight.STRONG)], Verdict.BLOCK),
         (
-            [finding("t1", Weight.STRONG, kind="threat"), finding("t2", Weight.STRONG, kind="threat")],
+            [
+                finding("t1", Weight.STRONG, kind="threat"),
+                finding("t2", Weight.STRONG, kind="threat"),
+            ],
             Verdict.WARN,
         ),
         ([finding("s", Weight.STRONG, Origin.RUNTIME)], Verdict.BLOCK),
@@ -137,8 +171,10 @@ def test_verdict_policy(findings: list[Finding], verdict: Verdict) -> None:
 
 def test_block_message_names_evidence_policy_and_appeal(scanner: Scanner) -> None:
     report = scanner.scan(
-        commands=["python facefusion.py headless-run --processors face_swapper "
-                  "--face-swapper-model inswapper_128 -s a.jpg -t b.mp4 -o c.mp4"]  # fmt: skip
+        commands=[
+            "python facefusion.py headless-run --processors face_swapper "
+            "--face-swapper-model inswapper_128 -s a.jpg -t b.mp4 -o c.mp4"
+        ]
     )
     assert report.verdict is Verdict.BLOCK
     message = report.message()
@@ -146,5 +182,6 @@ def test_block_message_names_evidence_policy_and_appeal(scanner: Scanner) -> Non
     assert settings.codescan_policy_url in message
     assert settings.codescan_appeal_url in message
     assert report.scan_id in message
-    assert "SW-FF-CLI" in message and "--cmd 1 line 1" in message
+    assert "SW-FF-CLI" in message
+    assert "--cmd 1 line 1" in message
     assert report.exit_code == 3

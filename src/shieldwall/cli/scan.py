@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -26,19 +27,22 @@ class OutputFormat(StrEnum):
 
 @app.command()
 def scan(
-    paths: list[Path] = typer.Argument(  # noqa: B008
-        None, help="Files, directories, notebooks, zip archives or model files to scan."
-    ),
-    cmd: list[str] = typer.Option(  # noqa: B008
-        None, "--cmd", help="A command line to scan (repeatable)."
-    ),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.text, "--format", help="text, json or sarif (SARIF 2.1.0)."
-    ),
-    rules: list[Path] = typer.Option(  # noqa: B008
-        None, "--rules", help="An extra rule file (YAML; repeatable)."
-    ),
-    allow: Path | None = typer.Option(None, "--allow", help="An allow-list file (YAML)."),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files, directories, notebooks, zip archives or model files to scan."),
+    ] = None,
+    cmd: Annotated[
+        list[str] | None, typer.Option("--cmd", help="A command line to scan (repeatable).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text, json or sarif (SARIF 2.1.0).")
+    ] = OutputFormat.text,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="An extra rule file (YAML; repeatable).")
+    ] = None,
+    allow: Annotated[
+        Path | None, typer.Option("--allow", help="An allow-list file (YAML).")
+    ] = None,
 ) -> None:
     """Scan for face-swap deepfake tooling.
 

@@ -148,8 +148,21 @@ def packages_installed(cmd: NormalisedCommand) -> list[str]:
         if skip_next:
             skip_next = False
             continue
-        if tok in ("-r", "-c", "-e", "--requirement", "--constraint", "-i", "--index-url",
-                   "--extra-index-url", "-f", "--find-links", "-t", "--target", "-c"):  # fmt: skip
+        if tok in (
+            "-r",
+            "-c",
+            "-e",
+            "--requirement",
+            "--constraint",
+            "-i",
+            "--index-url",
+            "--extra-index-url",
+            "-f",
+            "--find-links",
+            "-t",
+            "--target",
+            "-c",
+        ):
             skip_next = tok not in ("-e",)
             continue
         if tok.startswith("-"):
@@ -170,13 +183,13 @@ def requirement_names(text: str) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     for lineno, line in enumerate(text.splitlines(), 1):
         egg = re.search(r"#egg=([A-Za-z0-9._-]+)", line)
-        line = re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
+        spec = re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
         if egg:
             out.append((normalise_package(egg.group(1)), lineno))
             continue
-        if not line or line.startswith("-") or "://" in line:
+        if not spec or spec.startswith("-") or "://" in spec:
             continue
-        m = _REQ_NAME_RE.match(line)
+        m = _REQ_NAME_RE.match(spec)
         if m:
             out.append((normalise_package(m.group(1)), lineno))
     return out

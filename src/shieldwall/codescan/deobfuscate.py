@@ -125,14 +125,45 @@ _CODEC_LAYERS: dict[str, tuple[Callable[[object], object], str]] = {
 }
 
 _BUILTINS = frozenset(
-    {"chr", "ord", "str", "bytes", "bytearray", "reversed", "list", "tuple", "getattr",
-     "__import__", "exec", "eval", "compile", "int", "range", "len", "map"}
-)  # fmt: skip
+    {
+        "chr",
+        "ord",
+        "str",
+        "bytes",
+        "bytearray",
+        "reversed",
+        "list",
+        "tuple",
+        "getattr",
+        "__import__",
+        "exec",
+        "eval",
+        "compile",
+        "int",
+        "range",
+        "len",
+        "map",
+    }
+)
 
 _STR_METHODS = frozenset(
-    {"join", "decode", "encode", "replace", "lower", "upper", "strip", "lstrip", "rstrip",
-     "split", "swapcase", "casefold", "removeprefix", "removesuffix"}
-)  # fmt: skip
+    {
+        "join",
+        "decode",
+        "encode",
+        "replace",
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "swapcase",
+        "casefold",
+        "removeprefix",
+        "removesuffix",
+    }
+)
 
 
 class Folder:
@@ -179,11 +210,22 @@ class Folder:
             return None
         try:
             return self._fold(node, _depth + 1)
-        except (ValueError, TypeError, binascii.Error, zlib.error, UnicodeError, OverflowError,
-                IndexError, KeyError, AttributeError, RecursionError, MemoryError):  # fmt: skip
+        except (
+            ValueError,
+            TypeError,
+            binascii.Error,
+            zlib.error,
+            UnicodeError,
+            OverflowError,
+            IndexError,
+            KeyError,
+            AttributeError,
+            RecursionError,
+            MemoryError,
+        ):
             return None
 
-    def _fold(self, node: ast.AST, d: int) -> Folded | None:  # noqa: PLR0915
+    def _fold(self, node: ast.AST, d: int) -> Folded | None:
         f = self.fold
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str | bytes | int) and not isinstance(node.value, bool):
@@ -210,15 +252,19 @@ class Folder:
                 return None
             lv, rv = left.value, right.value
             layers = _merge(left.layers, right.layers)
-            if isinstance(node.op, ast.Add) and type(lv) is type(rv) and isinstance(
-                lv, str | bytes | list | int
+            if (
+                isinstance(node.op, ast.Add)
+                and type(lv) is type(rv)
+                and isinstance(lv, str | bytes | list | int)
             ):
                 out = lv + rv  # type: ignore[operator]
                 if isinstance(out, str | bytes | list) and len(out) > _MAX_ITEMS:
                     return None
                 return Folded(out, layers if isinstance(lv, int) else (*layers, "concat"))
-            if isinstance(node.op, ast.Mult) and isinstance(lv, str | bytes) and isinstance(
-                rv, int
+            if (
+                isinstance(node.op, ast.Mult)
+                and isinstance(lv, str | bytes)
+                and isinstance(rv, int)
             ):
                 if len(lv) * rv > _MAX_ITEMS:
                     return None
@@ -238,16 +284,7 @@ class Folder:
                 return Folded(-inner.value, inner.layers)
             return None
         if isinstance(node, ast.JoinedStr):
-            parts: list[str] = []
-            layers: tuple[str, ...] = ()
-            for value in node.values:
-                inner = value.value if isinstance(value, ast.FormattedValue) else value
-                got = f(inner, d)
-                if got is None or not isinstance(got.value, str | int):
-                    return None
-                parts.append(str(got.value))
-                layers = _merge(layers, got.layers)
-            return Folded("".join(parts), (*layers, "f-string") if len(parts) > 1 else layers)
+            return self._fold_fstring(node, d)
         if isinstance(node, ast.List | ast.Tuple):
             if len(node.elts) > _MAX_ITEMS:
                 return None
@@ -260,12 +297,17 @@ class Folder:
             if base is None or not isinstance(base.value, str | bytes | list):
                 return None
             if isinstance(node.slice, ast.Slice):
-                bounds: list[object] = []
+                bounds: list[int | None] = []
                 for part in (node.slice.lower, node.slice.upper, node.slice.step):
                     got = None if part is None else f(part, d)
-                    if part is not None and (got is None or not isinstance(got.value, int)):
-                        return None  # an unknown bound: slicing cannot be known
-                    bounds.append(None if got is None else got.value)
+                    if got is None:
+                        if part is not None:
+                            return None  # an unknown bound: the slice cannot be known
+                        bounds.append(None)
+                    elif isinstance(got.value, int):
+                        bounds.append(got.value)
+                    else:
+                        return None
                 sl = slice(*bounds)
                 layer = "reverse" if bounds == [None, None, -1] else "slice"
                 return Folded(base.value[sl], (*base.layers, layer))
@@ -278,6 +320,18 @@ class Folder:
         if isinstance(node, ast.Call):
             return self._fold_call(node, d)
         return None
+
+    def _fold_fstring(self, node: ast.JoinedStr, d: int) -> Folded | None:
+        parts: list[str] = []
+        layers: tuple[str, ...] = ()
+        for value in node.values:
+            inner = value.value if isinstance(value, ast.FormattedValue) else value
+            got = self.fold(inner, d)
+            if got is None or not isinstance(got.value, str | int):
+                return None
+            parts.append(str(got.value))
+            layers = _merge(layers, got.layers)
+        return Folded("".join(parts), (*layers, "f-string") if len(parts) > 1 else layers)
 
     def _fold_comprehension(self, node: ast.ListComp | ast.GeneratorExp, d: int) -> Folded | None:
         if len(node.generators) != 1:
@@ -309,9 +363,9 @@ class Folder:
             self.bind(gen.target.id, saved)
         return Folded(out, layers)
 
-    def _fold_call(self, node: ast.Call, d: int) -> Folded | None:  # noqa: PLR0911
+    def _fold_call(self, node: ast.Call, d: int) -> Folded | None:
         callee = self.fold(node.func, d)
-        if callee is None or node.keywords and not isinstance(callee.value, FuncRef):
+        if callee is None or (node.keywords and not isinstance(callee.value, FuncRef)):
             return None
         args = [self.fold(a, d) for a in node.args]
         if any(a is None or isinstance(a, ast.Starred) for a in args):
@@ -380,7 +434,7 @@ def _apply_builtin(name: str, vals: list[object], layers: tuple[str, ...]) -> Fo
     if name in ("bytes", "bytearray") and vals:
         v = vals[0]
         if isinstance(v, list) and all(isinstance(i, int) for i in v):
-            return Folded(bytes(v), (*layers, "bytes"))  # type: ignore[arg-type]
+            return Folded(bytes(v), (*layers, "bytes"))
         if isinstance(v, str):
             return Folded(v.encode(str(vals[1]) if len(vals) > 1 else "utf-8"), layers)
         if isinstance(v, bytes):
@@ -389,15 +443,16 @@ def _apply_builtin(name: str, vals: list[object], layers: tuple[str, ...]) -> Fo
         return Folded(list(reversed(vals[0])), (*layers, "reverse"))
     if name in ("list", "tuple") and vals and isinstance(vals[0], str | bytes | list):
         return Folded(list(vals[0]), layers)
-    if name == "range" and vals and all(isinstance(v, int) for v in vals):
-        r = range(*vals)  # type: ignore[arg-type]
+    ints = [v for v in vals if isinstance(v, int)]
+    if name == "range" and 1 <= len(ints) == len(vals) <= 3:
+        r = range(*ints)
         return Folded(r, layers) if len(r) <= _MAX_ITEMS else None
     if name == "len" and vals and isinstance(vals[0], str | bytes | list):
         return Folded(len(vals[0]), layers)
     if name == "map" and len(vals) == 2 and vals[0] == FuncRef("chr"):
         seq = vals[1]
         if isinstance(seq, list) and all(isinstance(i, int) for i in seq):
-            return Folded([chr(i) for i in seq], (*layers, "chr"))  # type: ignore[arg-type]
+            return Folded([chr(i) for i in seq], (*layers, "chr"))
     return None
 
 
@@ -406,9 +461,9 @@ def _apply_method(m: _Method, vals: list[object], layers: tuple[str, ...]) -> Fo
     if m.name == "join" and vals and isinstance(vals[0], list):
         items = vals[0]
         if isinstance(obj, str) and all(isinstance(i, str) for i in items):
-            return Folded(obj.join(items), (*layers, "join"))  # type: ignore[arg-type]
+            return Folded(obj.join(items), (*layers, "join"))
         if isinstance(obj, bytes) and all(isinstance(i, bytes) for i in items):
-            return Folded(obj.join(items), (*layers, "join"))  # type: ignore[arg-type]
+            return Folded(obj.join(items), (*layers, "join"))
         return None
     if m.name == "decode" and isinstance(obj, bytes):
         enc = str(vals[0]) if vals else "utf-8"
@@ -473,7 +528,9 @@ def _one_step(text: str) -> list[tuple[str, str]]:
         candidates.append(("base64", _b64))
         candidates.append(("reverse+base64", lambda s: _b64(s.strip()[::-1])))
     if stripped.startswith("begin ") or re.match(r"^[M-`][ -`]{20,}$", stripped.split("\n")[0]):
-        candidates.append(("uu", lambda s: _uu(s.split("\n", 1)[-1] if s.startswith("begin") else s)))
+        candidates.append(
+            ("uu", lambda s: _uu(s.split("\n", 1)[-1] if s.startswith("begin") else s))
+        )
     for layer, fn in candidates:
         try:
             got = _readable(fn(text))

@@ -90,8 +90,15 @@ class Guard:
         self._local.busy = True  # our own parsing and file reads raise audit events too
         try:
             facts, origin = handler(args)
-            if not (facts.fragments or facts.imports or facts.commands or facts.calls
-                    or facts.files or facts.hashes or facts.onnx_graphs):  # fmt: skip
+            if not (
+                facts.fragments
+                or facts.imports
+                or facts.commands
+                or facts.calls
+                or facts.files
+                or facts.hashes
+                or facts.onnx_graphs
+            ):
                 return
             found = self.scanner.matcher.match(facts)
             if origin is Origin.RUNTIME:
@@ -99,7 +106,7 @@ class Guard:
             self._judge(event, found)
         except ScanBlocked:
             raise
-        except Exception as exc:  # noqa: BLE001 - telemetry must not crash the program
+        except Exception as exc:
             print(f"shieldwall guard: could not inspect {event}: {exc!r}", file=self.log)
         finally:
             self._local.busy = False
@@ -164,8 +171,9 @@ class Guard:
         return self._command(self._argv(args[2]))
 
     def _on_url(self, args: tuple[object, ...]) -> tuple[Facts, Origin]:
-        facts = Facts(fragments=[Fragment(str(args[0]), Location("<url>"), "command",
-                                          (), Origin.RUNTIME)])  # fmt: skip
+        facts = Facts(
+            fragments=[Fragment(str(args[0]), Location("<url>"), "command", (), Origin.RUNTIME)]
+        )
         return facts, Origin.RUNTIME
 
     def _on_open(self, args: tuple[object, ...]) -> tuple[Facts, Origin]:

@@ -35,10 +35,37 @@ from shieldwall.errors import CorruptInput, InputTooLarge, ScanInputError, Unsup
 __all__ = ["InputReader", "Unit", "classify"]
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox"})
-_MODEL_EXTS = (".onnx", ".pth", ".pt", ".ckpt", ".dfm", ".npy", ".dat", ".pkl", ".pickle",
-               ".bin", ".safetensors", ".h5", ".tar")  # fmt: skip
-_TEXT_EXTS = (".txt", ".md", ".json", ".yaml", ".yml", ".cfg", ".ini", ".toml", ".js", ".html",
-              ".rst", ".csv", ".conf", ".lua")  # fmt: skip
+_MODEL_EXTS = (
+    ".onnx",
+    ".pth",
+    ".pt",
+    ".ckpt",
+    ".dfm",
+    ".npy",
+    ".dat",
+    ".pkl",
+    ".pickle",
+    ".bin",
+    ".safetensors",
+    ".h5",
+    ".tar",
+)
+_TEXT_EXTS = (
+    ".txt",
+    ".md",
+    ".json",
+    ".yaml",
+    ".yml",
+    ".cfg",
+    ".ini",
+    ".toml",
+    ".js",
+    ".html",
+    ".rst",
+    ".csv",
+    ".conf",
+    ".lua",
+)
 _SHELL_EXTS = (".sh", ".bash", ".zsh", ".command", ".bat", ".cmd", ".ps1")
 
 
@@ -146,9 +173,14 @@ class InputReader:
                 if full.is_symlink() or not full.is_file():
                     continue
                 if self._files_seen >= self.settings.codescan_max_files:
-                    self.errors.append(InputError(str(root), InputTooLarge.code,
-                        f"{root}: more than {self.settings.codescan_max_files} files; "
-                        "the rest were not scanned"))  # fmt: skip
+                    self.errors.append(
+                        InputError(
+                            str(root),
+                            InputTooLarge.code,
+                            f"{root}: more than {self.settings.codescan_max_files} files; "
+                            "the rest were not scanned",
+                        )
+                    )
                     return
                 self._visit_file(full, f"{prefix}/{fname}")
 
@@ -192,13 +224,15 @@ class InputReader:
             _MODEL_EXTS
         )
         if blob.size in self.known_sizes or (
-            is_model and self.hash_all_models and blob.size <= self.settings.codescan_max_model_bytes
+            is_model
+            and self.hash_all_models
+            and blob.size <= self.settings.codescan_max_model_bytes
         ):
             with blob.open() as fh:
                 digest, size = sha256_stream(fh)
             unit.facts.hashes.append((digest, size, Location(blob.name)))
 
-    def _read(self, blob: _Blob, kind: str) -> None:  # noqa: PLR0912
+    def _read(self, blob: _Blob, kind: str) -> None:
         unit = Unit(blob.name)
         self.units.append(unit)
         loc = Location(blob.name, 1)
@@ -253,9 +287,14 @@ class InputReader:
         total = 0
         infos = archive.infolist()
         if len(infos) > s.codescan_max_archive_members:
-            self.errors.append(InputError(blob.name, InputTooLarge.code,
-                f"{blob.name}: {len(infos)} members, over the limit of "
-                f"{s.codescan_max_archive_members}; only the first ones were scanned"))  # fmt: skip
+            self.errors.append(
+                InputError(
+                    blob.name,
+                    InputTooLarge.code,
+                    f"{blob.name}: {len(infos)} members, over the limit of "
+                    f"{s.codescan_max_archive_members}; only the first ones were scanned",
+                )
+            )
             infos = infos[: s.codescan_max_archive_members]
         for info in infos:
             name = f"{blob.name}!{info.filename}"
@@ -267,15 +306,25 @@ class InputReader:
             self.tree.facts.files.append((info.filename, Location(name)))
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > 1024 * 1024 and ratio > s.codescan_max_compression_ratio:
-                self.errors.append(InputError(name, InputTooLarge.code,
-                    f"{name}: compression ratio {ratio:.0f}:1 is over the limit of "
-                    f"{s.codescan_max_compression_ratio}:1 (zip bomb?); not extracted"))  # fmt: skip
+                self.errors.append(
+                    InputError(
+                        name,
+                        InputTooLarge.code,
+                        f"{name}: compression ratio {ratio:.0f}:1 is over the limit of "
+                        f"{s.codescan_max_compression_ratio}:1 (zip bomb?); not extracted",
+                    )
+                )
                 continue
             total += info.file_size
             if total > s.codescan_max_archive_bytes:
-                self.errors.append(InputError(blob.name, InputTooLarge.code,
-                    f"{blob.name}: over {s.codescan_max_archive_bytes} uncompressed bytes; "
-                    "the remaining members were not scanned"))  # fmt: skip
+                self.errors.append(
+                    InputError(
+                        blob.name,
+                        InputTooLarge.code,
+                        f"{blob.name}: over {s.codescan_max_archive_bytes} uncompressed bytes; "
+                        "the remaining members were not scanned",
+                    )
+                )
                 return
             yield _Blob(name, info.file_size, _member_opener(archive, info), blob.depth + 1)
 

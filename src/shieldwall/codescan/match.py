@@ -4,10 +4,10 @@ carry their evidence (the matched text, its file, cell and line, and the decodin
 from __future__ import annotations
 
 import re
-import re._constants as _sre  # the regex parser's constants: used to find required literals
-import re._parser as _parser
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
 from urllib.parse import urlsplit
 
 from shieldwall.codescan.commands import normalise
@@ -22,6 +22,11 @@ from shieldwall.codescan.rules import (
 )
 
 __all__ = ["Matcher", "find_urls"]
+
+# The standard library's regex parser, used to find the literals a pattern needs. Private
+# modules, untyped in mypy's stubs (the public sre_* aliases warn on import).
+_parser: Any = import_module("re._parser")
+_sre: Any = import_module("re._constants")
 
 _MAX_PER_RULE = 3  # findings kept per rule and input: enough to explain, not a flood
 _URL_RE = re.compile(
@@ -88,13 +93,13 @@ def _required_literals(seq: object) -> list[str] | None:
     groups: list[object] = []
     for op, arg in [*items, (None, None)]:
         if op is _sre.LITERAL:
-            run.append(chr(arg))  # type: ignore[arg-type]
+            run.append(chr(arg))
             continue
         if len(run) > len(best):
             best = "".join(run)
         run = []
         if op is _sre.SUBPATTERN:
-            groups.append(arg[-1])  # type: ignore[index]
+            groups.append(arg[-1])
     if len(best) >= 3:
         return [best.lower()]
     for group in groups:
@@ -109,7 +114,7 @@ def _prefilter(patterns: list[str]) -> list[str] | None:
     for pattern in patterns:
         try:
             lits = _required_literals(_parser.parse(pattern))
-        except Exception:  # noqa: BLE001 - an internal parser: fall back to no prefilter
+        except Exception:
             return None
         if lits is None:
             return None
@@ -168,9 +173,11 @@ class Matcher:
         """Every finding the rules produce on ``facts``."""
         self._lower_cache: dict[int, tuple[Fragment, str]] = {}
         findings: list[Finding] = []
-        urls = [
-            (frag, *u) for frag in facts.fragments for u in find_urls(frag.text)
-        ] if any(r.match.url for r in self.rules.rules) else []  # fmt: skip
+        urls = (
+            [(frag, *u) for frag in facts.fragments for u in find_urls(frag.text)]
+            if any(r.match.url for r in self.rules.rules)
+            else []
+        )
         for rule in self.rules.rules:
             hits = list(self._hits(rule, facts, urls))
             for hit in hits[:_MAX_PER_RULE]:
@@ -190,7 +197,7 @@ class Matcher:
                 )
         return findings
 
-    def _hits(  # noqa: PLR0912
+    def _hits(
         self,
         rule: Rule,
         facts: Facts,
@@ -276,8 +283,12 @@ class Matcher:
                 mt = pat.search(frag.text)
                 if mt is None:
                     continue
-                hit = _Hit(_line_of(frag, mt.start()), _snippet(frag.text, mt.start(), mt.end()),
-                           frag.layers, frag.origin)  # fmt: skip
+                hit = _Hit(
+                    _line_of(frag, mt.start()),
+                    _snippet(frag.text, mt.start(), mt.end()),
+                    frag.layers,
+                    frag.origin,
+                )
                 if needed == 1:
                     yield hit
                 first_hit.setdefault(i, hit)

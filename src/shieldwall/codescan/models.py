@@ -36,7 +36,7 @@ def onnx_summary(data: bytes, name: str) -> OnnxSummary:
 
     Raises :class:`CorruptInput` when the bytes are not an ONNX model.
     """
-    import onnx  # imported here: only model scans pay for it
+    import onnx  # noqa: PLC0415 - imported here: only model scans pay for its import time
 
     try:
         model = onnx.load_model_from_string(data)
@@ -76,7 +76,9 @@ def pickle_strings(data: bytes, name: str) -> tuple[list[str], bool]:
             elif isinstance(arg, str) and opcode.name.endswith("UNICODE"):
                 if len(arg) < 4096:
                     out.append(arg)
-            elif isinstance(arg, bytes) and opcode.name.startswith(("SHORT_BINSTRING", "BINSTRING")):
+            elif isinstance(arg, bytes) and opcode.name.startswith(
+                ("SHORT_BINSTRING", "BINSTRING")
+            ):
                 out.append(arg.decode("latin-1")[:4096])
     except (ValueError, EOFError, UnicodeDecodeError) as exc:
         if not out:

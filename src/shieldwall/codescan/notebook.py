@@ -21,7 +21,12 @@ from shieldwall.errors import CorruptInput
 __all__ = ["cell_facts", "notebook_facts"]
 
 _SHELL_CELL = frozenset({"bash", "sh", "shell", "script", "system"})
-_TEXT_CELL = {"javascript": "javascript", "js": "javascript", "html": "text", "markdown": "markdown"}
+_TEXT_CELL = {
+    "javascript": "javascript",
+    "js": "javascript",
+    "html": "text",
+    "markdown": "markdown",
+}
 _ASSIGN_SHELL = re.compile(r"^(\s*)([A-Za-z_][\w, ]*)=\s*!(.*)$")
 _MAX_OUTPUT_CHARS = 2_000_000  # per cell: logs beyond this add time, not evidence
 
@@ -110,8 +115,8 @@ def notebook_facts(text: str, path: str, budget: DecodeBudget) -> Facts:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            nb = nbformat.reader.reads(text)
-            nb = nbformat.convert(nb, 4)
+            nb = nbformat.reader.reads(text)  # type: ignore[no-untyped-call]
+            nb = nbformat.convert(nb, 4)  # type: ignore[no-untyped-call]
         cells = list(nb["cells"])
     except (NotJSONError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorruptInput(f"{path}: not a readable Jupyter notebook: {exc}") from exc

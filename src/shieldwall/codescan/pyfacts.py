@@ -9,21 +9,34 @@ deliberately deep onion gives a bounded result instead of a hang.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 from dataclasses import dataclass, replace
 
-from shieldwall.codescan.deobfuscate import Folded, Folder, guess_decodings
+from shieldwall.codescan.deobfuscate import Folded, Folder, FuncRef, guess_decodings
 from shieldwall.codescan.model import Call, Command, Facts, Fragment, Location
 
 __all__ = ["DecodeBudget", "python_facts"]
 
 _EXEC = frozenset({"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile"})
 _SPAWN_FIRST_ARG = frozenset(
-    {"subprocess.run", "subprocess.Popen", "subprocess.call", "subprocess.check_call",
-     "subprocess.check_output", "subprocess.getoutput", "subprocess.getstatusoutput",
-     "os.system", "os.popen", "pty.spawn", "asyncio.create_subprocess_shell",
-     "get_ipython().system", "get_ipython().getoutput", "IPython.get_ipython().system"}
-)  # fmt: skip
+    {
+        "subprocess.run",
+        "subprocess.Popen",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "os.system",
+        "os.popen",
+        "pty.spawn",
+        "asyncio.create_subprocess_shell",
+        "get_ipython().system",
+        "get_ipython().getoutput",
+        "IPython.get_ipython().system",
+    }
+)
 _ENCODED_HINT = re.compile(r"^[A-Za-z0-9+/=_\-\s]{16,}$|^begin \d{3} ")
 
 
@@ -180,10 +193,8 @@ class _Visitor(ast.NodeVisitor):
         if isinstance(node.value, str):
             self._guess(node.value, node, self.layers)
         elif isinstance(node.value, bytes):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 self._guess(node.value.decode("ascii"), node, self.layers)
-            except UnicodeDecodeError:
-                pass
 
     # -- calls -----------------------------------------------------------------------------
 
@@ -275,24 +286,28 @@ class _Visitor(ast.NodeVisitor):
             first = Folded(argv_guess, first.layers if first else ())
         if isinstance(first.value, list):
             argv = [str(x) for x in first.value if isinstance(x, str | bytes)]
-            from shieldwall.codescan.textfacts import command_facts
+            from shieldwall.codescan.textfacts import command_facts  # noqa: PLC0415 - cycle
 
             self.facts.extend(
-                command_facts(tuple(argv), self._at(node), (*self.layers, *first.layers),
-                              self.budget)  # fmt: skip
+                command_facts(
+                    tuple(argv), self._at(node), (*self.layers, *first.layers), self.budget
+                )
             )
         elif (text := first.text) is not None:
-            from shieldwall.codescan.textfacts import shell_facts
+            from shieldwall.codescan.textfacts import shell_facts  # noqa: PLC0415 - cycle
 
             loc = self._at(node)
-            inner = shell_facts(text, loc, layers=(*self.layers, *first.layers),
-                                budget=self.budget, fragments=bool(first.layers))  # fmt: skip
+            inner = shell_facts(
+                text,
+                loc,
+                layers=(*self.layers, *first.layers),
+                budget=self.budget,
+                fragments=bool(first.layers),
+            )
             self.facts.extend(inner)
 
 
-def _ref(name: str) -> object:
-    from shieldwall.codescan.deobfuscate import FuncRef
-
+def _ref(name: str) -> FuncRef:
     return FuncRef(name)
 
 

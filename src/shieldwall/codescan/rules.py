@@ -222,18 +222,26 @@ class MatchSpec(_Spec):
 
     def kind(self) -> str:
         """The name of the one match kind set."""
-        set_kinds = [
-            name.rstrip("_") for name, value in self.__dict__.items() if value is not None
-        ]
+        set_kinds = [name.rstrip("_") for name, value in self.__dict__.items() if value is not None]
         if len(set_kinds) != 1:
             raise ValueError(f"a rule needs exactly one match kind, got {set_kinds or 'none'}")
         return set_kinds[0]
 
 
 FRAGMENT_KINDS = frozenset(
-    {"python", "shell", "output", "requirements", "dockerfile", "text", "pickle", "command",
-     "javascript", "markdown"}
-)  # fmt: skip
+    {
+        "python",
+        "shell",
+        "output",
+        "requirements",
+        "dockerfile",
+        "text",
+        "pickle",
+        "command",
+        "javascript",
+        "markdown",
+    }
+)
 
 
 class Rule(_Spec):
@@ -332,8 +340,10 @@ def load_rule_file(path: Path) -> tuple[list[Rule], list[str]]:
 
 def load_builtin_rules() -> RuleSet:
     """The rule pack shipped with Shieldwall (``codescan/rulepacks/builtin.yaml``)."""
-    text = resources.files("shieldwall.codescan").joinpath("rulepacks/builtin.yaml").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("shieldwall.codescan")
+        .joinpath("rulepacks/builtin.yaml")
+        .read_text(encoding="utf-8")
     )
     rules, _ = _parse_rule_file("builtin.yaml", text)
     return _combine([], rules, [], "builtin.yaml")

@@ -78,8 +78,7 @@ def to_sarif(report: Report, rules: RuleSet) -> dict[str, object]:
             ]
         results.append(result)
     notifications = [
-        {"level": "error", "message": {"text": e.message},
-         "descriptor": {"id": e.code}}  # fmt: skip
+        {"level": "error", "message": {"text": e.message}, "descriptor": {"id": e.code}}
         for e in report.errors
     ]
     return {

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from shieldwall.codescan.inputs import InputReader, Unit
@@ -106,7 +107,10 @@ class Scanner:
         return facts
 
     def report(
-        self, findings: list[Finding], reader: InputReader | None = None, names: list[str] | None = None
+        self,
+        findings: list[Finding],
+        reader: InputReader | None = None,
+        names: list[str] | None = None,
     ) -> Report:
         """Apply the allow-list and the verdict policy to findings."""
         active: list[Finding] = []
@@ -141,6 +145,4 @@ def units_findings(matcher: Matcher, units: Iterable[Unit]) -> list[Finding]:
 
 
 def _suppress(f: Finding, entry: str) -> Finding:
-    from dataclasses import replace
-
     return replace(f, suppressed_by=entry)

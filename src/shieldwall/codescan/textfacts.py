@@ -44,13 +44,14 @@ def command_facts(
         facts.packages.append((name, location))
     for token in argv:
         if len(token) >= 16 and _ENCODED_TOKEN.match(token):
-            _decoded_token(token, location, layers, budget, origin, facts)
+            _decoded_token(token, location, layers, budget, origin=origin, facts=facts)
     if budget.exhausted and (cmd.python_code or cmd.shell_code):
         facts.notes.append(f"{location}: decode depth limit reached (inline code)")
         return facts
     if cmd.python_code is not None:
-        inner = python_facts(cmd.python_code, location, layers=(*layers, "python -c"),
-                             budget=budget.deeper())  # fmt: skip
+        inner = python_facts(
+            cmd.python_code, location, layers=(*layers, "python -c"), budget=budget.deeper()
+        )
         facts.extend(inner)
     if cmd.shell_code is not None:
         facts.extend(
@@ -67,6 +68,7 @@ def _decoded_token(
     location: Location,
     layers: tuple[str, ...],
     budget: DecodeBudget,
+    *,
     origin: Origin,
     facts: Facts,
 ) -> None:
@@ -83,7 +85,9 @@ def _decoded_token(
         if text is None or "guess:rot13" in found.layers:
             continue
         inner = (*layers, *found.layers)
-        facts.extend(shell_facts(text, location, layers=inner, budget=budget.deeper(), origin=origin))
+        facts.extend(
+            shell_facts(text, location, layers=inner, budget=budget.deeper(), origin=origin)
+        )
 
 
 def shell_facts(

@@ -153,8 +153,11 @@ class Report:
             "reason": self.reason,
             "scan_id": self.scan_id,
             "message": self.message(),
-            "policy": {"name": self.policy.name, "url": self.policy.url,
-                       "appeal_url": self.policy.appeal_url},  # fmt: skip
+            "policy": {
+                "name": self.policy.name,
+                "url": self.policy.url,
+                "appeal_url": self.policy.appeal_url,
+            },
             "findings": [f.to_dict() for f in self.findings],
             "suppressed": [f.to_dict() for f in self.suppressed],
             "errors": [e.to_dict() for e in self.errors],

@@ -1,7 +1,7 @@
 """The runtime guard (see :mod:`shieldwall.codescan.guard`).
 
 Run a script under it with ``python -m shieldwall.guard script.py [args...]``, or in a notebook
-kernel with ``%load_ext shieldwall.guard`` (or ``import shieldwall.guard; shieldwall.guard.install()``).
+kernel with ``%load_ext shieldwall.guard`` (or ``shieldwall.guard.install()``).
 Audit hooks are telemetry, not a sandbox.
 """
 
