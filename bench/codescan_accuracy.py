@@ -30,8 +30,18 @@ sys.path.insert(0, str(ROOT / "src"))
 from shieldwall.codescan import Scanner, Verdict  # noqa: E402 - after the path set-up
 
 # A string-list scanner like the one the issue describes, as the reference.
-NAIVE_LIST = ["deepfacelab", "deepfacelive", "faceswap", "roop", "facefusion", "simswap",
-              "sber-swap", "inswapper", "reactor", "deepfake"]  # fmt: skip
+NAIVE_LIST = [
+    "deepfacelab",
+    "deepfacelive",
+    "faceswap",
+    "roop",
+    "facefusion",
+    "simswap",
+    "sber-swap",
+    "inswapper",
+    "reactor",
+    "deepfake",
+]
 
 
 def cases() -> list[tuple[Path, bool]]:
@@ -77,15 +87,23 @@ def typical_notebook(size: int) -> str:
     while len(notebook_json(cells)) < size:
         image = base64.b64encode(rng.randbytes(24_000)).decode()
         log = "".join(f"epoch {i} loss {rng.random():.4f}\n" for i in range(60))
-        cells.append({
-            "cell_type": "code", "id": f"c{len(cells)}", "metadata": {}, "execution_count": 1,
-            "source": code + "\n!pip install -q ultralytics\n%cd /content",
-            "outputs": [
-                {"output_type": "stream", "name": "stdout", "text": log},
-                {"output_type": "display_data", "metadata": {},
-                 "data": {"image/png": image, "text/plain": "<Figure size 640x480>"}},
-            ],
-        })  # fmt: skip
+        cells.append(
+            {
+                "cell_type": "code",
+                "id": f"c{len(cells)}",
+                "metadata": {},
+                "execution_count": 1,
+                "source": code + "\n!pip install -q ultralytics\n%cd /content",
+                "outputs": [
+                    {"output_type": "stream", "name": "stdout", "text": log},
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"image/png": image, "text/plain": "<Figure size 640x480>"},
+                    },
+                ],
+            }
+        )
     return notebook_json(cells)
 
 
@@ -94,8 +112,16 @@ def code_only_notebook(size: int) -> str:
     code = (ROOT / "src" / "shieldwall" / "codescan" / "deobfuscate.py").read_text()
     cells: list[dict[str, object]] = []
     while len(notebook_json(cells)) < size:
-        cells.append({"cell_type": "code", "id": f"c{len(cells)}", "metadata": {},
-                      "execution_count": 1, "source": code, "outputs": []})  # fmt: skip
+        cells.append(
+            {
+                "cell_type": "code",
+                "id": f"c{len(cells)}",
+                "metadata": {},
+                "execution_count": 1,
+                "source": code,
+                "outputs": [],
+            }
+        )
     return notebook_json(cells)
 
 
@@ -131,20 +157,24 @@ def main() -> None:
     npos = sum(1 for _, p in flagged if p)
     nneg = len(flagged) - npos
     print("## Code scanner (`bench/codescan_accuracy.py`)\n")
-    print(f"Corpus: {npos} positive cases (plain, renamed, obfuscated; {len(list((CORPUS / 'positive').iterdir()))} "
-          f"tool families) and {nneg} lookalikes.\n")  # fmt: skip
+    families = len(list((CORPUS / "positive").iterdir()))
+    print(
+        f"Corpus: {npos} positive cases (plain, renamed, obfuscated; {families} tool families) "
+        f"and {nneg} lookalikes.\n"
+    )
     print("| scanner | precision | recall | lookalikes flagged | positives missed |")
     print("|---|---|---|---|---|")
-    for label, rows in (("Shieldwall, flagged (warn or block)", flagged),
-                        ("Shieldwall, blocked", blocked),
-                        ("reference: tool-name substring list", naive)):  # fmt: skip
+    for label, rows in (
+        ("Shieldwall, flagged (warn or block)", flagged),
+        ("Shieldwall, blocked", blocked),
+        ("reference: tool-name substring list", naive),
+    ):
         p, r, fp, fn = rates(rows)
         print(f"| {label} | {p:.2f} | {r:.2f} | {fp} | {fn} |")
     print()
     if misses or false_alarms:
-        print(
-            f"Missed: {', '.join(misses) or 'none'}. False alarms: {', '.join(false_alarms) or 'none'}.\n"
-        )
+        missed = ", ".join(misses) or "none"
+        print(f"Missed: {missed}. False alarms: {', '.join(false_alarms) or 'none'}.\n")
 
     notebooks = [p for p, _ in cases() if p.suffix == ".ipynb"]
     texts = [(p.name, p.read_text()) for p in notebooks]
@@ -165,13 +195,16 @@ def main() -> None:
     t_code = time_ms(scanner, code_only, repeats=3)
     print("| speed (one core) | Shieldwall | reference | ratio |")
     print("|---|---|---|---|")
-    print(f"| corpus notebooks per second | {per_s:.0f} | {naive_per_s:.0f} | "
-          f"{naive_per_s / per_s:.0f}x slower |")  # fmt: skip
-    print(f"| 1 MB notebook, usual make-up ({len(typical) / 1e6:.2f} MB: code, logs, images) | "
-          f"{t_typical:.0f} ms | | target < 200 ms |")  # fmt: skip
     print(
-        f"| 1 MB notebook, code only ({len(code_only) / 1e6:.2f} MB of Python) | {t_code:.0f} ms | | |"
+        f"| corpus notebooks per second | {per_s:.0f} | {naive_per_s:.0f} | "
+        f"{naive_per_s / per_s:.0f}x slower |"
     )
+    print(
+        f"| 1 MB notebook, usual make-up ({len(typical) / 1e6:.2f} MB: code, logs, images) | "
+        f"{t_typical:.0f} ms | | target < 200 ms |"
+    )
+    size = len(code_only) / 1e6
+    print(f"| 1 MB notebook, code only ({size:.2f} MB of Python) | {t_code:.0f} ms | | |")
 
 
 if __name__ == "__main__":
