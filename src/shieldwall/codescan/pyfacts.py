@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from shieldwall.codescan.deobfuscate import Folded, Folder, FuncRef, guess_decodings
 from shieldwall.codescan.model import Call, Command, Facts, Fragment, Location
@@ -37,6 +39,7 @@ _SPAWN_FIRST_ARG = frozenset(
         "IPython.get_ipython().system",
     }
 )
+_LEAVES = frozenset({ast.Name, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue})
 _ENCODED_HINT = re.compile(r"^[A-Za-z0-9+/=_\-\s]{16,}$|^begin \d{3} ")
 
 
@@ -94,6 +97,37 @@ class _Visitor(ast.NodeVisitor):
         self.facts = Facts()
         self.flags: list[str] = []
         self._seen: set[tuple[str, int]] = set()
+        self._dispatch: dict[type[ast.AST], Callable[[Any], None]] = {
+            ast.Import: self.visit_Import,
+            ast.ImportFrom: self.visit_ImportFrom,
+            ast.Assign: self.visit_Assign,
+            ast.AnnAssign: self.visit_AnnAssign,
+            ast.FunctionDef: self.visit_FunctionDef,
+            ast.Return: self.visit_Return,
+            ast.Constant: self.visit_Constant,
+            ast.Call: self.visit_Call,
+        }
+
+    # NodeVisitor's dispatch builds a method name per node; a type-keyed table and skipping
+    # leaves halve the walk over large notebooks.
+    def visit(self, node: ast.AST) -> None:
+        """Visit one node: our handler for its type, or its children."""
+        handler = self._dispatch.get(type(node))
+        if handler is not None:
+            handler(node)
+        elif type(node) not in _LEAVES:
+            self.generic_visit(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        """Visit the children of ``node`` in source order."""
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
 
     def _at(self, node: ast.AST) -> Location:
         line = getattr(node, "lineno", 1)

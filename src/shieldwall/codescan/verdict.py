@@ -129,16 +129,24 @@ class Report:
                 f"blocked ({self.reason}), but running it may be."
             )
         lines = [head, f"Policy: {p.name} ({p.url})", "Evidence:"]
-        ranked = sorted(self.findings, key=lambda f: (_ORDER[f.weight], f.rule_id))
-        for f in ranked[:max_evidence]:
+        # One line per rule (run-time evidence first): the JSON and SARIF forms keep them all.
+        by_rule: dict[str, list[Finding]] = {}
+        for f in sorted(
+            self.findings, key=lambda f: (_ORDER[f.weight], f.origin is not Origin.RUNTIME)
+        ):
+            by_rule.setdefault(f.rule_id, []).append(f)
+        ranked = sorted(by_rule.values(), key=lambda g: (_ORDER[g[0].weight], g[0].rule_id))
+        for group in ranked[:max_evidence]:
+            f = group[0]
             decoded = f" [decoded: {' > '.join(f.layers)}]" if f.layers else ""
             when = " [seen at run time]" if f.origin is Origin.RUNTIME else ""
+            more = f" (+{len(group) - 1} more)" if len(group) > 1 else ""
             lines.append(
                 f"  - {f.rule_id} ({f.weight.value}, {f.family}): {f.title} - {f.location}: "
-                f"{f.evidence}{decoded}{when}"
+                f"{f.evidence}{decoded}{when}{more}"
             )
         if len(ranked) > max_evidence:
-            lines.append(f"  ... and {len(ranked) - max_evidence} more findings")
+            lines.append(f"  ... and {len(ranked) - max_evidence} more rules matched")
         lines.append(
             "If this is a mistake (for example deepfake-detection research, face recognition "
             f"or photo restoration), appeal at {p.appeal_url} quoting scan id {self.scan_id}."
