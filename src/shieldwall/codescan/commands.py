@@ -32,9 +32,10 @@ def split_shell(text: str, first_line: int = 1) -> list[tuple[tuple[str, ...], i
     while i < len(lines):
         start = i
         line = lines[i]
-        while line.endswith("\\") and i + 1 < len(lines):
+        # "\\" continues a POSIX shell line, " ^" a Windows batch line (DeepFaceLab's .bat files).
+        while line.rstrip().endswith(("\\", " ^")) and i + 1 < len(lines):
             i += 1
-            line = line[:-1] + " " + lines[i]
+            line = line.rstrip()[:-1] + " " + lines[i]
         i += 1
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from shieldwall.codescan.commands import split_shell
 from shieldwall.codescan.deobfuscate import Folded, Folder, FuncRef, guess_decodings
 from shieldwall.codescan.model import Call, Command, Facts, Fragment, Location
 
@@ -106,6 +107,7 @@ class _Visitor(ast.NodeVisitor):
             ast.Return: self.visit_Return,
             ast.Constant: self.visit_Constant,
             ast.Call: self.visit_Call,
+            ast.JoinedStr: self.visit_JoinedStr,
         }
 
     # NodeVisitor's dispatch builds a method name per node; a type-keyed table and skipping
@@ -150,6 +152,7 @@ class _Visitor(ast.NodeVisitor):
         layers = (*self.layers, *folded.layers)
         self.facts.fragments.append(Fragment(text, self._at(node), "python", layers))
         self._guess(text, node, layers)
+        self._commandish(text, node, layers)
 
     def _guess(self, text: str, node: ast.AST, layers: tuple[str, ...]) -> None:
         if len(text) < 16 or len(text) > 1_000_000 or not _ENCODED_HINT.match(text[:200]):
@@ -223,9 +226,36 @@ class _Visitor(ast.NodeVisitor):
         if node.value is not None:
             self._emit(self.folder.fold(node.value), node)
 
+    def _commandish(self, text: str, node: ast.AST, layers: tuple[str, ...]) -> None:
+        """Strings that read as command lines (``cmd = "main.py train --model SAEHD ..."``,
+        later run as ``!python $cmd``) are matched as commands: how they reach a shell is often
+        out of static sight, their flags are not."""
+        if text.count(" -") < 2 or len(text) > 20_000:
+            return
+        loc = self._at(node)
+        for argv, line in split_shell(text, loc.line or 1):
+            if sum(1 for a in argv if a.startswith("-")) >= 2:
+                where = Location(loc.path, line, loc.cell)
+                self.facts.commands.append(Command(argv, where, layers))
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        # f"python run.py -s {src} -t {dst} ...": the command's shape survives unknown values.
+        parts: list[str] = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                parts.append(value.value)
+            else:
+                got = (
+                    self.folder.fold(value.value) if isinstance(value, ast.FormattedValue) else None
+                )
+                parts.append((got.text if got is not None else None) or "{?}")
+        self._commandish("".join(parts), node, self.layers)
+        self.generic_visit(node)
+
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str):
             self._guess(node.value, node, self.layers)
+            self._commandish(node.value, node, self.layers)
         elif isinstance(node.value, bytes):
             with contextlib.suppress(UnicodeDecodeError):
                 self._guess(node.value.decode("ascii"), node, self.layers)
