@@ -12,100 +12,23 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from shieldwall.codescan.model import Facts, Fragment, InputError, Location
-from shieldwall.codescan.models import onnx_summary, pickle_strings, sha256_stream
-from shieldwall.codescan.notebook import notebook_facts
-from shieldwall.codescan.pyfacts import DecodeBudget, python_facts
-from shieldwall.codescan.textfacts import (
-    dockerfile_facts,
-    pyproject_facts,
-    requirements_facts,
-    shell_facts,
-)
+from shieldwall.codescan.model import Facts, InputError, Location
+from shieldwall.codescan.models import sha256_stream
+from shieldwall.codescan.pyfacts import DecodeBudget
+from shieldwall.codescan.readers import MODEL_EXTS, OpaqueReader, Source, reader_for
 from shieldwall.config import Settings
-from shieldwall.errors import CorruptInput, InputTooLarge, ScanInputError, UnsupportedInput
+from shieldwall.errors import CorruptInput, InputTooLarge, ScanInputError
 
-__all__ = ["InputReader", "Unit", "classify"]
+__all__ = ["InputReader", "Unit"]
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox"})
-_MODEL_EXTS = (
-    ".onnx",
-    ".pth",
-    ".pt",
-    ".ckpt",
-    ".dfm",
-    ".npy",
-    ".dat",
-    ".pkl",
-    ".pickle",
-    ".bin",
-    ".safetensors",
-    ".h5",
-    ".tar",
-)
-_TEXT_EXTS = (
-    ".txt",
-    ".md",
-    ".json",
-    ".yaml",
-    ".yml",
-    ".cfg",
-    ".ini",
-    ".toml",
-    ".js",
-    ".html",
-    ".rst",
-    ".csv",
-    ".conf",
-    ".lua",
-)
-_SHELL_EXTS = (".sh", ".bash", ".zsh", ".command", ".bat", ".cmd", ".ps1")
-
-
-def classify(name: str, head: bytes) -> str:
-    """The reader for a file, from its name and first bytes."""
-    base = name.rsplit("/", 1)[-1]
-    lower = base.lower()
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return "zip"
-    if lower.endswith(".ipynb"):
-        return "notebook"
-    if lower.endswith((".py", ".pyw")):
-        return "python"
-    if lower.endswith(_SHELL_EXTS):
-        return "shell"
-    if lower == "pyproject.toml":
-        return "pyproject"
-    if re.match(r"^(requirements|constraints)[\w.-]*\.(txt|in)$", lower):
-        return "requirements"
-    if lower.startswith(("dockerfile", "containerfile")) or lower.endswith(".dockerfile"):
-        return "dockerfile"
-    if lower.endswith(".onnx"):
-        return "onnx"
-    if head[:1] == b"\x80" and lower.endswith((".dat", ".pkl", ".pickle", ".pt", ".pth")):
-        return "pickle"
-    if lower.endswith(_MODEL_EXTS):
-        return "model"
-    if b"\x00" in head[:8192]:
-        return "binary"
-    if lower.endswith(_TEXT_EXTS) or "." not in base:
-        return "text"
-    return "text" if _looks_text(head) else "binary"
-
-
-def _looks_text(head: bytes) -> bool:
-    try:
-        head[:4096].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start > 4000  # cut in the middle of a character
-    return True
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 @dataclass
@@ -114,14 +37,6 @@ class Unit:
 
     name: str
     facts: Facts = field(default_factory=Facts)
-
-
-@dataclass
-class _Blob:
-    name: str  # display path: "dir/x.py" or "a.zip!x.py"
-    size: int
-    open: Callable[[], IO[bytes]]
-    depth: int = 0
 
 
 class InputReader:
@@ -153,11 +68,10 @@ class InputReader:
         else:
             self.errors.append(InputError(str(path), "not_found", f"{path}: no such file"))
 
-    def add_text(self, text: str, name: str, kind: str | None = None) -> None:
-        """Read text given directly (an upload, a cell), as ``kind`` or by ``name``."""
+    def add_text(self, text: str, name: str) -> None:
+        """Read text given directly (an upload, a cell), as its ``name`` says."""
         data = text.encode("utf-8")
-        blob = _Blob(name, len(data), lambda: io.BytesIO(data))
-        self._guarded(blob, kind or classify(name, data[:8192]))
+        self._guarded(Source(name, len(data), lambda: io.BytesIO(data)))
 
     def _walk(self, root: Path) -> None:
         top = root.resolve().name or str(root)
@@ -187,84 +101,43 @@ class InputReader:
     def _visit_file(self, path: Path, rel: str) -> None:
         self._files_seen += 1
         size = path.stat().st_size
-        blob = _Blob(str(path) if rel == path.name else rel, size, lambda: path.open("rb"))
-        self.tree.facts.files.append((rel, Location(blob.name)))
-        with blob.open() as fh:
-            head = fh.read(8192)
-        self._guarded(blob, classify(path.name, head))
+        source = Source(str(path) if rel == path.name else rel, size, lambda: path.open("rb"))
+        self.tree.facts.files.append((rel, Location(source.name)))
+        self._guarded(source)
 
-    def _guarded(self, blob: _Blob, kind: str) -> None:
+    def _guarded(self, source: Source) -> None:
         try:
-            self._read(blob, kind)
+            self._read(source)
         except ScanInputError as exc:
-            self.errors.append(InputError(blob.name, exc.code, exc.message))
+            self.errors.append(InputError(source.name, exc.code, exc.message))
         except OSError as exc:
-            self.errors.append(InputError(blob.name, "unreadable", f"{blob.name}: {exc}"))
+            self.errors.append(InputError(source.name, "unreadable", f"{source.name}: {exc}"))
 
-    def _read_bytes(self, blob: _Blob, limit: int, what: str) -> bytes:
-        if blob.size > limit:
-            raise InputTooLarge(
-                f"{blob.name}: {blob.size} bytes is over the {limit}-byte limit for {what}; "
-                "only its name and fingerprint were checked"
-            )
-        with blob.open() as fh:
-            data = fh.read(limit + 1)
-        if len(data) > limit:  # archives can lie about sizes
-            raise InputTooLarge(f"{blob.name}: over the {limit}-byte limit for {what}")
-        return data
-
-    def _text(self, blob: _Blob) -> str:
-        data = self._read_bytes(blob, self.settings.codescan_max_file_bytes, "text files")
-        if b"\x00" in data[:65536]:
-            raise UnsupportedInput(f"{blob.name}: binary content in a file read as text")
-        return data.decode("utf-8", errors="replace")
-
-    def _maybe_hash(self, blob: _Blob, unit: Unit, kind: str) -> None:
-        is_model = kind in ("onnx", "pickle", "model", "binary") and blob.name.lower().endswith(
-            _MODEL_EXTS
-        )
-        if blob.size in self.known_sizes or (
+    def _maybe_hash(self, source: Source, unit: Unit, is_model: bool) -> None:
+        if source.size in self.known_sizes or (
             is_model
             and self.hash_all_models
-            and blob.size <= self.settings.codescan_max_model_bytes
+            and source.size <= self.settings.codescan_max_model_bytes
         ):
-            with blob.open() as fh:
+            with source.open() as fh:
                 digest, size = sha256_stream(fh)
-            unit.facts.hashes.append((digest, size, Location(blob.name)))
+            unit.facts.hashes.append((digest, size, Location(source.name)))
 
-    def _read(self, blob: _Blob, kind: str) -> None:
-        unit = Unit(blob.name)
+    def _read(self, source: Source) -> None:
+        with source.open() as fh:
+            head = fh.read(8192)
+        unit = Unit(source.name)
         self.units.append(unit)
-        loc = Location(blob.name, 1)
-        facts = unit.facts
-        self._maybe_hash(blob, unit, kind)
-        if kind == "notebook":
-            facts.extend(notebook_facts(self._text(blob), blob.name, self.budget))
-        elif kind == "python":
-            facts.extend(python_facts(self._text(blob), loc, budget=self.budget))
-        elif kind == "shell":
-            facts.extend(shell_facts(self._text(blob), loc, budget=self.budget))
-        elif kind == "requirements":
-            facts.extend(requirements_facts(self._text(blob), loc))
-        elif kind == "pyproject":
-            facts.extend(pyproject_facts(self._text(blob), loc))
-        elif kind == "dockerfile":
-            facts.extend(dockerfile_facts(self._text(blob), loc, self.budget))
-        elif kind == "text":
-            facts.fragments.append(Fragment(self._text(blob), loc, "text"))
-        elif kind == "onnx":
-            data = self._read_bytes(blob, self.settings.codescan_max_model_bytes, "ONNX models")
-            facts.onnx_graphs.append((onnx_summary(data, blob.name), Location(blob.name)))
-        elif kind == "pickle":
-            data = self._read_bytes(blob, self.settings.codescan_max_model_bytes, "pickles")
-            strings, complete = pickle_strings(data, blob.name)
-            facts.fragments.append(Fragment("\n".join(strings), Location(blob.name), "pickle"))
-            if not complete:
-                facts.notes.append(f"{blob.name}: pickle truncated or damaged; read in part")
-        elif kind == "zip":
-            self._zip(blob)
+        if head.startswith(_ZIP_MAGIC):  # also PyTorch checkpoints: fingerprint, then open
+            self._maybe_hash(source, unit, source.base().endswith(MODEL_EXTS))
+            self._zip(source)
+            return
+        reader = reader_for(source, head)
+        is_model = source.base().endswith(MODEL_EXTS) or isinstance(reader, OpaqueReader)
+        self._maybe_hash(source, unit, is_model)
+        unit.facts.extend(reader.read(source, self.settings, self.budget))
 
-    def _zip(self, blob: _Blob) -> None:
+    def _zip(self, blob: Source) -> None:
         s = self.settings
         if blob.depth >= s.codescan_max_archive_depth:
             raise InputTooLarge(f"{blob.name}: archive nested deeper than {blob.depth} levels")
@@ -277,12 +150,10 @@ class InputReader:
             except (zipfile.BadZipFile, ValueError) as exc:
                 raise CorruptInput(f"{blob.name}: not a readable zip archive: {exc}") from exc
             with archive:
-                for blob_m in self._members(blob, archive):
-                    with blob_m.open() as fh:
-                        head = fh.read(8192)
-                    self._guarded(blob_m, classify(blob_m.name, head))
+                for member in self._members(blob, archive):
+                    self._guarded(member)
 
-    def _members(self, blob: _Blob, archive: zipfile.ZipFile) -> Iterator[_Blob]:
+    def _members(self, blob: Source, archive: zipfile.ZipFile) -> Iterator[Source]:
         s = self.settings
         total = 0
         infos = archive.infolist()
@@ -326,7 +197,7 @@ class InputReader:
                     )
                 )
                 return
-            yield _Blob(name, info.file_size, _member_opener(archive, info), blob.depth + 1)
+            yield Source(name, info.file_size, _member_opener(archive, info), blob.depth + 1)
 
 
 def _member_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
