@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from shieldwall.codescan.commands import split_shell
-from shieldwall.codescan.deobfuscate import Folded, Folder, FuncRef, guess_decodings
+from shieldwall.codescan.deobfuscate import Folded, Folder, FuncRef
+from shieldwall.codescan.guess import guess_decodings
 from shieldwall.codescan.model import Call, Command, Facts, Fragment, Location
 
 __all__ = ["DecodeBudget", "python_facts"]

@@ -13,7 +13,7 @@ from shieldwall.codescan.commands import (
     requirement_names,
     split_shell,
 )
-from shieldwall.codescan.deobfuscate import guess_decodings
+from shieldwall.codescan.guess import guess_decodings
 from shieldwall.codescan.model import Command, Facts, Fragment, Location, Origin
 from shieldwall.codescan.pyfacts import DecodeBudget, python_facts
 
