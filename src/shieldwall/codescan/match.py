@@ -19,6 +19,9 @@ from shieldwall.codescan.rules import (
     OnnxSpec,
     Rule,
     RuleSet,
+    YaraMatch,
+    YaraRules,
+    compile_yara,
 )
 
 __all__ = ["Matcher", "find_urls"]
@@ -135,6 +138,7 @@ class Matcher:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
+        self._yara: dict[str, YaraRules] = {}
         self._patterns: dict[str, list[re.Pattern[str]]] = {}
         for rule in rules.rules:
             m = rule.match
@@ -172,6 +176,7 @@ class Matcher:
     def match(self, facts: Facts) -> list[Finding]:
         """Every finding the rules produce on ``facts``."""
         self._lower_cache: dict[int, tuple[Fragment, str]] = {}
+        self._yara_cache: dict[tuple[str, int], list[YaraMatch]] = {}
         findings: list[Finding] = []
         urls = (
             [(frag, *u) for frag in facts.fragments for u in find_urls(frag.text)]
@@ -258,10 +263,34 @@ class Matcher:
             for summary, loc in facts.onnx_graphs:
                 if _onnx_matches(m.onnx, summary):
                     yield _Hit(loc, _describe_onnx(summary))
+        elif m.yara is not None:
+            yield from self._yara_hits(rule, m.yara.file, m.yara.rule, facts.fragments)
         elif m.layout is not None:
             root = _layout_root(m.layout, facts)
             if root is not None:
                 yield _Hit(Location(root), f"layout under {root}: {', '.join(m.layout.all)}")
+
+    def _yara_hits(
+        self, rule: Rule, file: str, name: str, fragments: Iterable[Fragment]
+    ) -> Iterator[_Hit]:
+        if file not in self._yara:
+            self._yara[file] = compile_yara(file)
+        compiled = self._yara[file]
+        for frag in fragments:
+            if not rule.applies_to(frag.kind):
+                continue
+            key = (file, id(frag))
+            if key not in self._yara_cache:  # one YARA run per file and fragment, all rules
+                self._yara_cache[key] = compiled.match(data=frag.text.encode("utf-8", "replace"))
+            for found in self._yara_cache[key]:
+                if found.rule != name or not found.strings:
+                    continue
+                instance = found.strings[0].instances[0]
+                data = frag.text.encode("utf-8", "replace")
+                offset = len(data[: instance.offset].decode("utf-8", "replace"))
+                matched = instance.matched_data.decode("utf-8", "replace")
+                yield _Hit(_line_of(frag, offset), f"yara {name}: {matched[:200]}", frag.layers,
+                           frag.origin)  # fmt: skip
 
     def _text_hits(
         self, rule: Rule, fragments: Iterable[Fragment], require: str | int

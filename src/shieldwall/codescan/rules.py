@@ -16,7 +16,8 @@ A rule file is::
           command: {all: ["-s|--source", "-t|--target"], any: ["face_swapper"]}
 
 Match kinds: ``literal``, ``regex``, ``import``, ``call``, ``url``, ``command``, ``package``,
-``filename``, ``hash``, ``onnx``, ``layout`` (see docs/codescan.md for each one's fields). Every
+``filename``, ``hash``, ``onnx``, ``layout`` (see docs/codescan.md for each one's fields), and
+``yara`` for rules loaded from a YARA file. Every
 error names the file and the rule, e.g. ``rules.yaml: rule SW-X: match.regex: bad pattern``.
 """
 
@@ -24,11 +25,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -205,6 +206,14 @@ class LayoutSpec(_Spec):
     all: list[str] = Field(min_length=1)
 
 
+class YaraSpec(_Spec):
+    """A rule from a YARA file (``--rules x.yar``), run on every text fragment, decoded ones
+    included. Set by the loader from the YARA rule's ``meta``; not written by hand."""
+
+    file: str
+    rule: str
+
+
 class MatchSpec(_Spec):
     """Exactly one match kind."""
 
@@ -219,6 +228,7 @@ class MatchSpec(_Spec):
     hash: HashSpec | None = None
     onnx: OnnxSpec | None = None
     layout: LayoutSpec | None = None
+    yara: YaraSpec | None = None
 
     def kind(self) -> str:
         """The name of the one match kind set."""
@@ -330,12 +340,89 @@ def _parse_rule_file(name: str, text: str) -> tuple[list[Rule], list[str]]:
 
 
 def load_rule_file(path: Path) -> tuple[list[Rule], list[str]]:
-    """Read one rule file: its rules and the ids it disables. Raises :class:`RuleError`."""
+    """Read one rule file (YAML, or YARA for ``.yar``/``.yara``): its rules and the ids it
+    disables. Raises :class:`RuleError`."""
+    if path.suffix.lower() in (".yar", ".yara"):
+        return _load_yara(path), []
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc}") from exc
     return _parse_rule_file(str(path), text)
+
+
+class YaraInstance(Protocol):
+    """One place a YARA string matched (the part of yara-python's API we use)."""
+
+    offset: int
+    matched_data: bytes
+
+
+class YaraString(Protocol):
+    """A YARA string that matched, with its instances."""
+
+    instances: list[YaraInstance]
+
+
+class YaraMatch(Protocol):
+    """A YARA rule that matched."""
+
+    rule: str
+    strings: list[YaraString]
+
+
+class YaraRule(Protocol):
+    """A compiled YARA rule's name and metadata."""
+
+    identifier: str
+    meta: dict[str, object]
+
+
+class YaraRules(Protocol):
+    """Compiled YARA rules (yara-python ships no type hints: this is what we rely on)."""
+
+    def match(self, *, data: bytes) -> list[YaraMatch]:
+        """Run the rules on ``data``."""
+
+    def __iter__(self) -> Iterator[YaraRule]:
+        """The compiled rules."""
+
+
+def compile_yara(path: str) -> YaraRules:
+    """Compile a YARA file (``yara-python`` is an optional dependency)."""
+    try:
+        import yara  # noqa: PLC0415 - optional: only YARA users need it
+    except ImportError as exc:
+        raise RuleError(
+            f"{path}: YARA rules need the yara-python package (pip install 'shieldwall[yara]')"
+        ) from exc
+    try:
+        return cast(YaraRules, yara.compile(filepath=path))
+    except yara.Error as exc:
+        raise RuleError(f"{path}: not valid YARA: {exc}") from exc
+
+
+def _load_yara(path: Path) -> list[Rule]:
+    """One :class:`Rule` per YARA rule; its ``meta`` gives ``weight`` (required), ``family``,
+    ``title``, ``kind``, ``signal`` and ``description``."""
+    rules: list[Rule] = []
+    for yrule in compile_yara(str(path)):
+        meta = dict(yrule.meta)
+        data = {
+            "id": yrule.identifier,
+            "family": meta.get("family", "generic"),
+            "title": meta.get("title", meta.get("description", yrule.identifier)),
+            "weight": meta.get("weight"),
+            "kind": meta.get("kind", "capability"),
+            "signal": meta.get("signal"),
+            "description": meta.get("description", ""),
+            "match": {"yara": {"file": str(path), "rule": yrule.identifier}},
+        }
+        try:
+            rules.append(Rule.model_validate(data))
+        except ValidationError as exc:
+            raise RuleError(f"{path}: rule {yrule.identifier}: meta: {_describe(exc)}") from exc
+    return rules
 
 
 def load_builtin_rules() -> RuleSet:
