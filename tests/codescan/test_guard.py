@@ -116,3 +116,10 @@ def test_hook_checks_large_model_files_opened(tmp_path: Path) -> None:
     guard = Guard(small, log=io.StringIO())
     with pytest.raises(ScanBlocked, match="SW-INSWAPPER-ONNX"):
         guard.hook("open", (str(model), "rb", 0))
+
+
+def test_hook_reads_strings_of_code_objects_run_without_source() -> None:
+    guard = Guard(Scanner(), log=io.StringIO())
+    code = compile("URL = 'https://github.com/facefusion/facefusion'", "/tmp/payload.py", "exec")
+    guard.hook("exec", (code,))
+    assert [f.rule_id for f in guard.history] == ["SW-FF-REPO"]

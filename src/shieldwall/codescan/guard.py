@@ -4,6 +4,8 @@ Obfuscation has to be undone before code can run, so the guard looks at the chok
 
 - ``compile``: source as it is compiled (``exec`` of decoded strings included), scanned like a
   file (static evidence);
+- ``exec``: the constant strings of code objects run without being compiled here (``marshal``,
+  ``.pyc`` payloads);
 - ``import``: module names as they are imported;
 - ``subprocess.Popen``, ``os.system``, ``os.exec``, ``os.posix_spawn``, ``os.spawn``: command
   lines as they are spawned;
@@ -29,6 +31,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import types
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -67,11 +70,12 @@ class Guard:
         )
         self._handlers: dict[str, Callable[[tuple[object, ...]], tuple[Facts, Origin]]] = {
             "compile": self._on_compile,
+            "exec": self._on_exec,
             "import": self._on_import,
             "subprocess.Popen": self._on_popen,
             "os.system": self._on_system,
-            "os.exec": self._on_exec,
-            "os.posix_spawn": self._on_exec,
+            "os.exec": self._on_os_exec,
+            "os.posix_spawn": self._on_os_exec,
             "os.spawn": self._on_spawn,
             "urllib.Request": self._on_url,
             "open": self._on_open,
@@ -136,6 +140,28 @@ class Guard:
             return Facts(), Origin.STATIC
         return python_facts(source, Location(filename, 1), budget=self._budget), Origin.STATIC
 
+    def _on_exec(self, args: tuple[object, ...]) -> tuple[Facts, Origin]:
+        """Code objects that were never compiled from source here (``marshal``-loaded,
+        ``.pyc`` payloads): the strings they carry."""
+        code = args[0]
+        if not isinstance(code, types.CodeType) or self._ours(code.co_filename):
+            return Facts(), Origin.STATIC
+        strings: list[str] = []
+        stack = [code]
+        while stack and len(strings) < 10_000:
+            current = stack.pop()
+            for const in current.co_consts:
+                if isinstance(const, str):
+                    strings.append(const)
+                elif isinstance(const, types.CodeType):
+                    stack.append(const)
+        if not strings:
+            return Facts(), Origin.STATIC
+        text = "\n".join(strings)
+        return Facts(
+            fragments=[Fragment(text, Location(code.co_filename), "python")]
+        ), Origin.STATIC
+
     def _on_import(self, args: tuple[object, ...]) -> tuple[Facts, Origin]:
         facts = Facts()
         facts.imports.append((str(args[0]), Location("<import>"), ()))
@@ -164,7 +190,7 @@ class Guard:
     def _on_system(self, args: tuple[object, ...]) -> tuple[Facts, Origin]:
         return self._shell(os.fsdecode(args[0]))  # type: ignore[arg-type]
 
-    def _on_exec(self, args: tuple[object, ...]) -> tuple[Facts, Origin]:
+    def _on_os_exec(self, args: tuple[object, ...]) -> tuple[Facts, Origin]:
         return self._command(self._argv(args[1]))
 
     def _on_spawn(self, args: tuple[object, ...]) -> tuple[Facts, Origin]:
