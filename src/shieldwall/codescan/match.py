@@ -41,6 +41,10 @@ _URL_RE = re.compile(
 )
 
 
+_URL_HINTS = ("://", "git@", "github.com", "gitlab.com", "huggingface.co", "hf.co", "codeberg.org",
+              "bitbucket.org", "gitee.com", "sourceforge.net")  # fmt: skip
+
+
 def find_urls(text: str) -> Iterator[tuple[str, str, str, int]]:
     """(url, host, path, offset) for each URL-like string in ``text``."""
     for m in _URL_RE.finditer(text):
@@ -139,6 +143,7 @@ class Matcher:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         self._yara: dict[str, YaraRules] = {}
+        self._has_url_rules = any(r.match.url for r in rules.rules)
         self._patterns: dict[str, list[re.Pattern[str]]] = {}
         for rule in rules.rules:
             m = rule.match
@@ -178,11 +183,13 @@ class Matcher:
         self._lower_cache: dict[int, tuple[Fragment, str]] = {}
         self._yara_cache: dict[tuple[str, int], list[YaraMatch]] = {}
         findings: list[Finding] = []
-        urls = (
-            [(frag, *u) for frag in facts.fragments for u in find_urls(frag.text)]
-            if any(r.match.url for r in self.rules.rules)
-            else []
-        )
+        urls: list[tuple[Fragment, str, str, str, int]] = []
+        if self._has_url_rules:
+            for frag in facts.fragments:
+                # The URL regex is costly on long logs; a substring test rules most text out.
+                lowered = self._lowered(frag)
+                if any(hint in lowered for hint in _URL_HINTS):
+                    urls += [(frag, *u) for u in find_urls(frag.text)]
         for rule in self.rules.rules:
             hits = list(self._hits(rule, facts, urls))
             for hit in hits[:_MAX_PER_RULE]:
