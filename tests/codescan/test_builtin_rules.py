@@ -38,6 +38,11 @@ CASES = [
     ("SW-NSFW-BYPASS", "x.py", "def predict_frame(frame):\n    return False\n"),
     ("SW-GEN-ANTI-IDLE", "x.js", "document.querySelector('colab-connect-button').click()\n"),
     ("SW-GEN-SHORTENER-CLONE", "s.sh", "git clone https://bit.ly/3abcd x\n"),
+    (
+        "SW-SWAP-HUB-REPO",
+        "x.py",
+        "hf_hub_download(repo_id='facefusion/models-3.0.0', filename='x.onnx')\n",
+    ),
     ("SW-ROOP-DEPS", "requirements.txt", "insightface\nonnxruntime-gpu==1.16\nopennsfw2\n"),
 ]
 
