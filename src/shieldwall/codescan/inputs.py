@@ -3,9 +3,10 @@ reader that turns it into :class:`~shieldwall.codescan.model.Facts`.
 
 Every limit comes from :class:`~shieldwall.config.Settings` (``codescan_*``): files visited,
 bytes parsed as text, archive members, uncompressed archive bytes, compression ratio, archive
-nesting, model bytes. Past a limit the input gets an :class:`~shieldwall.model.InputError`
-and the scan goes on with the rest: a zip bomb, a 2 GB file or a corrupt notebook costs a
-bounded amount of work and never hides the other inputs' findings.
+nesting, model bytes. Past a limit the input gets an
+:class:`~shieldwall.codescan.model.InputError` and the scan goes on with the rest: a zip bomb, a
+2 GB file or a corrupt notebook costs a bounded amount of work and never hides the other inputs'
+findings.
 """
 
 from __future__ import annotations
