@@ -44,11 +44,35 @@ def run_guarded(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]
 
 
 def test_hidden_clone_url_is_stopped_before_the_subprocess_starts(tmp_path: Path) -> None:
+    # The URL is hidden (reverse > base64 > rot13): the guard undoes it when the script is
+    # compiled; the clone never starts, and the explanation names the decoded URL.
     script = (
         "import base64, codecs, subprocess\n"
         "def reveal(s):\n"
         "    return codecs.decode(base64.b64decode(s[::-1]).decode(), 'rot13')\n"
         f"target = reveal({HIDDEN.decode()[::-1]!r})\n"
+        "subprocess.run(['git', 'clone', target, '.program'])\n"
+        "print('clone finished')\n"
+    )
+    proc = run_guarded(tmp_path, script)
+    assert proc.returncode == 3, proc.stderr
+    assert "clone finished" not in proc.stdout
+    assert not (tmp_path / "git-started").exists()  # stopped before the process started
+    assert "BLOCKED" in proc.stderr
+    assert "https://github.com/s0md3v/roop" in proc.stderr
+    assert "SW-ROOP-REPO" in proc.stderr
+    assert "rot13" in proc.stderr
+    assert "appeal" in proc.stderr
+
+
+def test_url_known_only_at_run_time_is_stopped_at_the_spawn(tmp_path: Path) -> None:
+    # Static analysis cannot see this URL (it is read from a file when the script runs): the
+    # spawn itself is the one strong signal, confirmed at run time, and it is blocked.
+    (tmp_path / "job.cfg").write_text(HIDDEN.decode())
+    script = (
+        "import base64, codecs, pathlib, subprocess\n"
+        "raw = pathlib.Path('job.cfg').read_text()\n"
+        "target = codecs.decode(base64.b64decode(raw).decode(), 'rot13')\n"
         "print('about to clone', flush=True)\n"
         "subprocess.run(['git', 'clone', target, '.program'])\n"
         "print('clone finished')\n"
@@ -57,12 +81,10 @@ def test_hidden_clone_url_is_stopped_before_the_subprocess_starts(tmp_path: Path
     assert proc.returncode == 3, proc.stderr
     assert "about to clone" in proc.stdout
     assert "clone finished" not in proc.stdout
-    assert not (tmp_path / "git-started").exists()  # stopped before the process started
-    assert "BLOCKED" in proc.stderr
-    assert "https://github.com/s0md3v/roop" in proc.stderr
-    assert "SW-ROOP-REPO" in proc.stderr
+    assert not (tmp_path / "git-started").exists()
+    assert "stopped subprocess.Popen" in proc.stderr
     assert "seen at run time" in proc.stderr
-    assert "appeal" in proc.stderr
+    assert "https://github.com/s0md3v/roop" in proc.stderr
 
 
 def test_ordinary_programs_run_normally_under_the_guard(tmp_path: Path) -> None:

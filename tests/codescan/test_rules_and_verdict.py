@@ -62,6 +62,7 @@ def test_builtin_pack_loads_and_covers_every_catalogue_family() -> None:
         "hash",
         "onnx",
         "layout",
+        "concealed",
     }
     assert len({r.id for r in rules}) == len(rules)
 

@@ -15,6 +15,7 @@ from shieldwall.codescan.model import Facts, Finding, Fragment, Location, OnnxSu
 from shieldwall.codescan.rules import (
     CallSpec,
     CommandSpec,
+    ConcealedSpec,
     LayoutSpec,
     OnnxSpec,
     Rule,
@@ -190,8 +191,13 @@ class Matcher:
                 lowered = self._lowered(frag)
                 if any(hint in lowered for hint in _URL_HINTS):
                     urls += [(frag, *u) for u in find_urls(frag.text)]
-        for rule in self.rules.rules:
-            hits = list(self._hits(rule, facts, urls))
+        # Concealment rules judge the other rules' findings, so they run last.
+        ordered = sorted(self.rules.rules, key=lambda r: r.match.concealed is not None)
+        for rule in ordered:
+            if rule.match.concealed is not None:
+                hits = list(_concealed_hits(rule.match.concealed, findings))
+            else:
+                hits = list(self._hits(rule, facts, urls))
             for hit in hits[:_MAX_PER_RULE]:
                 findings.append(
                     Finding(
@@ -334,6 +340,17 @@ class Matcher:
             joined = " | ".join(h.evidence for _, h in hits)
             layers = tuple(x for _, h in hits for x in h.layers)
             yield _Hit(base.location, joined[:600], layers, base.origin)
+
+
+def _concealed_hits(spec: ConcealedSpec, findings: list[Finding]) -> Iterator[_Hit]:
+    wanted = set(spec.layers)
+    for f in findings:
+        used = {layer.removeprefix("guess:") for layer in f.layers}
+        if f.weight is spec.of_weight and f.kind == "capability" and used & wanted:
+            hidden_by = " > ".join(f.layers)
+            yield _Hit(f.location, f"{f.rule_id} evidence hidden by {hidden_by}: {f.evidence}",
+                       f.layers, f.origin)  # fmt: skip
+            return  # one is enough: concealment is one signal
 
 
 def _call_matches(

@@ -16,8 +16,8 @@ A rule file is::
           command: {all: ["-s|--source", "-t|--target"], any: ["face_swapper"]}
 
 Match kinds: ``literal``, ``regex``, ``import``, ``call``, ``url``, ``command``, ``package``,
-``filename``, ``hash``, ``onnx``, ``layout`` (see docs/codescan.md for each one's fields), and
-``yara`` for rules loaded from a YARA file. Every
+``filename``, ``hash``, ``onnx``, ``layout``, ``concealed`` (see docs/codescan.md for each
+one's fields), and ``yara`` for rules loaded from a YARA file. Every
 error names the file and the rule, e.g. ``rules.yaml: rule SW-X: match.regex: bad pattern``.
 """
 
@@ -214,6 +214,15 @@ class YaraSpec(_Spec):
     rule: str
 
 
+class ConcealedSpec(_Spec):
+    """Evidence that was hidden: a finding of another rule, of weight ``of_weight`` and kind
+    capability, whose text only appeared after one of these decoding ``layers`` (``guess:``
+    prefixes ignored). Plain concatenation is not concealment: ordinary code joins paths."""
+
+    layers: list[str] = Field(min_length=1)
+    of_weight: Weight = Weight.STRONG
+
+
 class MatchSpec(_Spec):
     """Exactly one match kind."""
 
@@ -229,6 +238,7 @@ class MatchSpec(_Spec):
     onnx: OnnxSpec | None = None
     layout: LayoutSpec | None = None
     yara: YaraSpec | None = None
+    concealed: ConcealedSpec | None = None
 
     def kind(self) -> str:
         """The name of the one match kind set."""
