@@ -46,6 +46,24 @@ _URL_HINTS = ("://", "git@", "github.com", "gitlab.com", "huggingface.co", "hf.c
               "bitbucket.org", "gitee.com", "sourceforge.net")  # fmt: skip
 
 
+# The facts each match kind reads; a rule is skipped when they are all empty.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "literal": ("fragments",),
+    "regex": ("fragments",),
+    "yara": ("fragments",),
+    "url": ("fragments",),
+    "import": ("imports",),
+    "call": ("calls",),
+    "command": ("commands",),
+    "package": ("packages",),
+    "filename": ("files",),
+    "hash": ("hashes",),
+    "onnx": ("onnx_graphs",),
+    "layout": ("dirs", "files"),
+    "concealed": (),
+}
+
+
 def find_urls(text: str) -> Iterator[tuple[str, str, str, int]]:
     """(url, host, path, offset) for each URL-like string in ``text``."""
     for m in _URL_RE.finditer(text):
@@ -145,6 +163,12 @@ class Matcher:
         self.rules = rules
         self._yara: dict[str, YaraRules] = {}
         self._has_url_rules = any(r.match.url for r in rules.rules)
+        # Concealment rules judge the other rules' findings, so they run last.
+        # Rules are grouped by the facts they read, so that a guard event with only a file name
+        # skips the other groups at once (the guard's hot path).
+        self._groups: dict[tuple[str, ...], list[Rule]] = {}
+        for r in sorted(rules.rules, key=lambda r: r.match.concealed is not None):
+            self._groups.setdefault(_NEEDS[r.match.kind()], []).append(r)
         self._patterns: dict[str, list[re.Pattern[str]]] = {}
         for rule in rules.rules:
             m = rule.match
@@ -162,6 +186,14 @@ class Matcher:
             elif m.regex is not None:
                 flags = 0 if m.regex.case_sensitive else re.IGNORECASE
                 self._patterns[rule.id] = [re.compile(p, flags) for p in m.regex.patterns]
+            elif m.import_ is not None:
+                self._patterns[rule.id] = [re.compile(p) for p in m.import_.modules]
+            elif m.package is not None:
+                self._patterns[rule.id] = [re.compile(p) for p in m.package.names]
+            elif m.filename is not None:
+                self._patterns[rule.id] = [
+                    re.compile(p, re.IGNORECASE) for p in m.filename.patterns
+                ]
         # Per rule: lower-case literals one of which must be present for any pattern to match.
         self._hints: dict[str, list[str] | None] = {}
         for rule in rules.rules:
@@ -191,29 +223,39 @@ class Matcher:
                 lowered = self._lowered(frag)
                 if any(hint in lowered for hint in _URL_HINTS):
                     urls += [(frag, *u) for u in find_urls(frag.text)]
-        # Concealment rules judge the other rules' findings, so they run last.
-        ordered = sorted(self.rules.rules, key=lambda r: r.match.concealed is not None)
-        for rule in ordered:
-            if rule.match.concealed is not None:
-                hits = list(_concealed_hits(rule.match.concealed, findings))
-            else:
-                hits = list(self._hits(rule, facts, urls))
-            for hit in hits[:_MAX_PER_RULE]:
-                findings.append(
-                    Finding(
-                        rule_id=rule.id,
-                        family=rule.family,
-                        weight=rule.weight,
-                        kind=rule.kind,
-                        signal=rule.signal_key,
-                        title=rule.title,
-                        location=hit.location,
-                        evidence=hit.evidence,
-                        layers=hit.layers,
-                        origin=hit.origin,
-                    )
-                )
+        for needs, group in self._groups.items():
+            if needs and not any(getattr(facts, attr) for attr in needs):
+                continue  # nothing of the kind these rules read
+            for rule in group:
+                self._apply(rule, facts, urls, findings)
         return findings
+
+    def _apply(
+        self,
+        rule: Rule,
+        facts: Facts,
+        urls: list[tuple[Fragment, str, str, str, int]],
+        findings: list[Finding],
+    ) -> None:
+        if rule.match.concealed is not None:
+            hits = list(_concealed_hits(rule.match.concealed, findings))
+        else:
+            hits = list(self._hits(rule, facts, urls))
+        for hit in hits[:_MAX_PER_RULE]:
+            findings.append(
+                Finding(
+                    rule_id=rule.id,
+                    family=rule.family,
+                    weight=rule.weight,
+                    kind=rule.kind,
+                    signal=rule.signal_key,
+                    title=rule.title,
+                    location=hit.location,
+                    evidence=hit.evidence,
+                    layers=hit.layers,
+                    origin=hit.origin,
+                )
+            )
 
     def _hits(
         self,
@@ -226,7 +268,7 @@ class Matcher:
             require = m.literal.require if m.literal else m.regex.require  # type: ignore[union-attr]
             yield from self._text_hits(rule, facts.fragments, require)
         elif m.import_ is not None:
-            pats = [re.compile(p) for p in m.import_.modules]
+            pats = self._patterns[rule.id]
             for name, loc, layers in facts.imports:
                 if any(p.fullmatch(name) for p in pats):
                     yield _Hit(loc, f"import {name}", layers)
@@ -252,7 +294,7 @@ class Matcher:
                 if _command_matches(m.command, cmd.argv):
                     yield _Hit(cmd.location, cmd.text[:300], cmd.layers, cmd.origin)
         elif m.package is not None:
-            pats = [re.compile(p) for p in m.package.names]
+            pats = self._patterns[rule.id]
             found: dict[int, tuple[str, Location]] = {}
             for name, loc in facts.packages:
                 for i, p in enumerate(pats):
@@ -263,7 +305,7 @@ class Matcher:
                 names = ", ".join(sorted({n for n, _ in found.values()}))
                 yield _Hit(first[1], f"packages: {names}")
         elif m.filename is not None:
-            pats = [re.compile(p, re.IGNORECASE) for p in m.filename.patterns]
+            pats = self._patterns[rule.id]
             for rel, loc in facts.files:
                 if any(p.search(rel) for p in pats):
                     yield _Hit(loc, f"file {rel}")
