@@ -145,3 +145,26 @@ def test_hook_reads_strings_of_code_objects_run_without_source() -> None:
     code = compile("URL = 'https://github.com/facefusion/facefusion'", "/tmp/payload.py", "exec")
     guard.hook("exec", (code,))
     assert [f.rule_id for f in guard.history] == ["SW-FF-REPO"]
+
+
+def test_importable_hook_for_a_notebook_kernel(tmp_path: Path) -> None:
+    # What %load_ext shieldwall.guard does in a kernel: install the hook in the running process.
+    code = (
+        "import shieldwall.guard, subprocess\n"
+        "shieldwall.guard.load_ipython_extension(None)\n"
+        "try:\n"
+        "    subprocess.run(['git', 'clone', 'https://github.com/facefusion/facefusion'])\n"
+        "except Exception as exc:\n"
+        "    print('stopped:', type(exc).__name__)\n"
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(f"#!/bin/sh\ntouch {tmp_path / 'git-started'}\n")
+    (bin_dir / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert "stopped: ScanBlocked" in proc.stdout, proc.stderr
+    assert not (tmp_path / "git-started").exists()
