@@ -168,3 +168,15 @@ def test_directory_walk_respects_file_limit(tmp_path: Path) -> None:
         (tmp_path / f"f{i}.py").write_text("x = 1\n")
     report = Scanner(settings=Settings.load(codescan_max_files=3)).scan(paths=[tmp_path])
     assert any(e.code == "input_too_large" for e in report.errors)
+
+
+def test_uploaded_bytes_are_read_by_name(scanner: Scanner, tmp_path: Path) -> None:
+    # What an HTTP endpoint would pass on: the body of an upload, and its file name.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("job/workspace/data_src/aligned/0.jpg", b"")
+        zf.writestr("job/workspace/data_dst/aligned/0.jpg", b"")
+        zf.writestr("job/run.sh", ROOP_CMD)
+    report = scanner.scan_text(buf.getvalue(), "upload.zip")
+    assert {"SW-DFL-WORKSPACE", "SW-SWAP-CLI"} <= rule_ids(report)
+    assert report.to_dict()["verdict"] == "block"

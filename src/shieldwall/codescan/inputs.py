@@ -71,7 +71,11 @@ class InputReader:
 
     def add_text(self, text: str, name: str) -> None:
         """Read text given directly (an upload, a cell), as its ``name`` says."""
-        data = text.encode("utf-8")
+        self.add_bytes(text.encode("utf-8"), name)
+
+    def add_bytes(self, data: bytes, name: str) -> None:
+        """Read bytes given directly (an uploaded notebook, zip or model), as ``name`` says."""
+        self.tree.facts.files.append((name, Location(name)))
         self._guarded(Source(name, len(data), lambda: io.BytesIO(data)))
 
     def _walk(self, root: Path) -> None:

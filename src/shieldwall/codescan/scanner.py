@@ -7,7 +7,8 @@ Example::
     report = Scanner().scan(paths=[Path("notebook.ipynb")], commands=["python run.py -s a -t b"])
     print(report.verdict, report.message())
 
-An HTTP endpoint is a thin wrapper: ``Scanner().scan_text(body, name).to_dict()``.
+An HTTP endpoint is a thin wrapper: ``Scanner().scan_text(body, filename).to_dict()``, with
+``body`` the uploaded bytes (a notebook, a zip of a workspace, a model file).
 """
 
 from __future__ import annotations
@@ -71,17 +72,21 @@ class Scanner:
         self,
         paths: Iterable[Path] = (),
         commands: Iterable[str | Sequence[str]] = (),
-        texts: Iterable[tuple[str, str]] = (),
+        texts: Iterable[tuple[str, str | bytes]] = (),
     ) -> Report:
         """Scan files and directories, command lines (a string is split like a shell would),
-        and ``(name, text)`` pairs, together: the verdict weighs all of their evidence."""
+        and ``(name, content)`` pairs (text or bytes: an upload), together: the verdict weighs
+        all of their evidence."""
         reader = self.reader()
         names: list[str] = []
         for path in paths:
             reader.add_path(path)
             names.append(str(path))
-        for name, text in texts:
-            reader.add_text(text, name)
+        for name, content in texts:
+            if isinstance(content, bytes):
+                reader.add_bytes(content, name)
+            else:
+                reader.add_text(content, name)
             names.append(name)
         for i, cmd in enumerate(commands, 1):
             argv = tuple(shlex.split(cmd)) if isinstance(cmd, str) else tuple(cmd)
@@ -91,9 +96,9 @@ class Scanner:
         units = [*reader.units, reader.tree]
         return self.report(units_findings(self.matcher, units), reader, names)
 
-    def scan_text(self, text: str, name: str = "<text>") -> Report:
-        """Scan one text given directly; ``name`` decides how it is read (``x.ipynb``,
-        ``requirements.txt``, ``run.sh``, ...)."""
+    def scan_text(self, text: str | bytes, name: str = "<text>") -> Report:
+        """Scan one upload given directly; ``name`` decides how it is read (``x.ipynb``,
+        ``requirements.txt``, ``run.sh``, ``job.zip``, ``model.onnx``, ...)."""
         return self.scan(texts=[(name, text)])
 
     def command_facts(
