@@ -126,3 +126,22 @@ def test_deep_base64_literal_is_bounded(scanner: Scanner) -> None:
     report = scanner.scan_text(f"X = '{text}'", "x.py")
     assert time.perf_counter() - start < 5
     assert any("depth limit" in n for n in report.notes)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = b'abc'.decode('testcodec')",
+        "import codecs\nx = codecs.decode(b'abc', 'no_such_codec')",
+        "x = bytes([1, 2, 300])",
+        "x = int('9' * 5000)",
+        "x = 'a' * 10**12",
+        "import base64\nx = base64.b64decode('!!!')",
+        "x = chr(-1)",
+        "x = ''.join(chr(c) for c in range(10**9))",
+    ],
+)
+def test_unfoldable_constants_never_fail_the_scan(scanner: Scanner, source: str) -> None:
+    report = scanner.scan_text(source, "x.py")
+    assert not report.errors
+    assert report.verdict == "allow"
