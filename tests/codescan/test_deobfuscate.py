@@ -145,3 +145,10 @@ def test_unfoldable_constants_never_fail_the_scan(scanner: Scanner, source: str)
     report = scanner.scan_text(source, "x.py")
     assert not report.errors
     assert report.verdict == "allow"
+
+
+def test_parser_warnings_about_scanned_code_are_not_raised(scanner: Scanner) -> None:
+    # Under filterwarnings=error these SyntaxWarnings would abort the scan if they escaped.
+    report = scanner.scan_text("x = 1if True else 2\npath = '\\d+'\nassert (x, 'y')\n", "w.py")
+    assert not report.errors
+    assert not report.notes

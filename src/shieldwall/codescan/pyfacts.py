@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -402,7 +403,11 @@ def python_facts(
     facts = Facts()
     facts.fragments.append(Fragment(code_without_comments(source), location, kind, layers))
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():
+            # The parser warns about the user's code (invalid escapes, "is" with a literal):
+            # not our warnings to show, and an error where warnings are errors.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         facts.notes.append(f"{location}: not valid Python; matched as text only")
         return facts
