@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from shieldwall.codescan import Scanner, Verdict, Weight
+from shieldwall.codescan.allowlist import load_allow_list
 from shieldwall.codescan.model import Finding, Location, Origin
-from shieldwall.codescan.rules import load_allow_list, load_builtin_rules, load_rules
+from shieldwall.codescan.rules import load_builtin_rules, load_rules
 from shieldwall.codescan.verdict import decide
 from shieldwall.errors import RuleError
 

@@ -7,8 +7,9 @@ Standalone: needs no database and no service. Entry points: :class:`Scanner` (li
 
 from __future__ import annotations
 
+from shieldwall.codescan.allowlist import AllowList, load_allow_list
 from shieldwall.codescan.model import Finding, InputError, Location, Origin, Verdict, Weight
-from shieldwall.codescan.rules import AllowList, Rule, RuleSet, load_allow_list, load_rules
+from shieldwall.codescan.rules import Rule, RuleSet, load_rules
 from shieldwall.codescan.scanner import Scanner
 from shieldwall.codescan.verdict import Policy, Report
 

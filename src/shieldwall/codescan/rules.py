@@ -23,7 +23,6 @@ error names the file and the rule, e.g. ``rules.yaml: rule SW-X: match.regex: ba
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,18 +33,17 @@ from typing import Annotated, Literal, Protocol, cast
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shieldwall.codescan.model import Finding, Weight
+from shieldwall.codescan.model import Weight
 from shieldwall.errors import RuleError
 
 __all__ = [
-    "AllowEntry",
-    "AllowList",
     "Rule",
     "RuleSet",
-    "load_allow_list",
+    "describe_errors",
     "load_builtin_rules",
     "load_rule_file",
     "load_rules",
+    "read_yaml",
 ]
 
 Require = Literal["any", "all"] | Annotated[int, Field(ge=1)]
@@ -316,25 +314,27 @@ class RuleSet:
         raise KeyError(rule_id)
 
 
-def _read_yaml(path: Path | str, text: str) -> object:
+def read_yaml(path: Path | str, text: str) -> object:
+    """Parse YAML text; a syntax error is a :class:`RuleError` naming ``path``."""
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RuleError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_errors(exc: ValidationError) -> str:
+    """A validation error as ``field.path: message; ...``."""
     return "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
     )
 
 
 def _parse_rule_file(name: str, text: str) -> tuple[list[Rule], list[str]]:
-    data = _read_yaml(name, text)
+    data = read_yaml(name, text)
     try:
         parsed = _RuleFile.model_validate(data)
     except ValidationError as exc:
-        raise RuleError(f"{name}: {_describe(exc)}") from exc
+        raise RuleError(f"{name}: {describe_errors(exc)}") from exc
     rules: list[Rule] = []
     for index, raw in enumerate(parsed.rules):
         label = raw.get("id", f"#{index + 1}")
@@ -342,7 +342,7 @@ def _parse_rule_file(name: str, text: str) -> tuple[list[Rule], list[str]]:
             rule = Rule.model_validate(raw)
             rule.match.kind()
         except ValidationError as exc:
-            raise RuleError(f"{name}: rule {label}: {_describe(exc)}") from exc
+            raise RuleError(f"{name}: rule {label}: {describe_errors(exc)}") from exc
         except ValueError as exc:
             raise RuleError(f"{name}: rule {label}: match: {exc}") from exc
         rules.append(rule)
@@ -431,7 +431,9 @@ def _load_yara(path: Path) -> list[Rule]:
         try:
             rules.append(Rule.model_validate(data))
         except ValidationError as exc:
-            raise RuleError(f"{path}: rule {yrule.identifier}: meta: {_describe(exc)}") from exc
+            raise RuleError(
+                f"{path}: rule {yrule.identifier}: meta: {describe_errors(exc)}"
+            ) from exc
     return rules
 
 
@@ -466,64 +468,3 @@ def load_rules(extra_files: Iterable[Path] = (), *, builtin: bool = True) -> Rul
         new, disable = load_rule_file(path)
         current = _combine(list(current.rules), new, disable, str(path))
     return current
-
-
-class AllowEntry(_Spec):
-    """One allow-list entry: findings whose file matches one of ``paths`` (glob) and whose rule
-    is in ``rules`` (all rules when empty) and whose evidence matches ``evidence`` (regex) are
-    suppressed. ``reason`` is required: the audit trail says why."""
-
-    id: str
-    reason: str = Field(min_length=1)
-    paths: list[str] = Field(default_factory=list)
-    rules: list[str] = Field(default_factory=list)
-    evidence: Pattern | None = None
-
-    def covers(self, finding: Finding) -> bool:
-        """Whether this entry suppresses ``finding``."""
-        if self.paths and not any(
-            fnmatch.fnmatchcase(finding.location.path, p) for p in self.paths
-        ):
-            return False
-        if self.rules and finding.rule_id not in self.rules:
-            return False
-        return not (
-            self.evidence is not None
-            and re.search(self.evidence, finding.evidence, re.IGNORECASE) is None
-        )
-
-
-class AllowList(_Spec):
-    """A provider's allow-list file (``version: 1``, ``allow: [...]``)."""
-
-    version: Literal[1] = 1
-    allow: list[AllowEntry] = Field(default_factory=list)
-
-    def match(self, finding: Finding) -> str | None:
-        """The id of the first entry covering ``finding``, or ``None``."""
-        for entry in self.allow:
-            if entry.covers(finding):
-                return entry.id
-        return None
-
-
-def load_allow_list(path: Path) -> AllowList:
-    """Read an allow-list file. Raises :class:`RuleError` naming the file and entry."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{path}: cannot read allow-list: {exc}") from exc
-    data = _read_yaml(path, text)
-    try:
-        allow = AllowList.model_validate(data)
-    except ValidationError as exc:
-        raise RuleError(f"{path}: {_describe(exc)}") from exc
-    for entry in allow.allow:
-        if not (entry.paths or entry.rules or entry.evidence):
-            raise RuleError(f"{path}: entry {entry.id}: needs paths, rules or evidence")
-        if entry.evidence is not None:
-            try:
-                re.compile(entry.evidence)
-            except re.error as exc:
-                raise RuleError(f"{path}: entry {entry.id}: bad evidence regex: {exc}") from exc
-    return allow
