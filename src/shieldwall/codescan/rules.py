@@ -1,4 +1,5 @@
-"""Rules as data: the YAML rule format, its loader, and provider allow-lists.
+"""Rules as data: the YAML rule format and its loader (YARA files too). Allow-lists are in
+:mod:`shieldwall.codescan.allowlist`.
 
 A rule file is::
 
