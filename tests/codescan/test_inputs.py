@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from shieldwall.codescan import Scanner
@@ -180,3 +181,33 @@ def test_uploaded_bytes_are_read_by_name(scanner: Scanner, tmp_path: Path) -> No
     report = scanner.scan_text(buf.getvalue(), "upload.zip")
     assert {"SW-DFL-WORKSPACE", "SW-SWAP-CLI"} <= rule_ids(report)
     assert report.to_dict()["verdict"] == "block"
+
+
+NB = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps({**NB, "cells": [{"cell_type": "code", "source": [1, 2], "outputs": []}]}),
+        json.dumps({**NB, "cells": [{"cell_type": "code", "source": "x", "outputs": "no"}]}),
+        json.dumps({**NB, "cells": None}),
+        json.dumps({"nbformat": 99, "cells": []}),
+        json.dumps([1, 2]),
+    ],
+)
+def test_malformed_notebooks_are_clear_errors_or_read(scanner: Scanner, content: str) -> None:
+    report = scanner.scan_text(content, "odd.ipynb")
+    assert all(e.code == "corrupt_input" for e in report.errors)
+    assert report.verdict == "allow"
+
+
+def test_nbformat_3_notebooks_are_upgraded(scanner: Scanner) -> None:
+    cell = {
+        "cell_type": "code",
+        "input": "!git clone https://github.com/s0md3v/roop",
+        "outputs": [],
+    }
+    nb3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [cell]}]}
+    assert "SW-ROOP-REPO" in rule_ids(scanner.scan_text(json.dumps(nb3), "old.ipynb"))

@@ -89,11 +89,15 @@ def cell_facts(source: str, location: Location, budget: DecodeBudget) -> Facts:
     return facts
 
 
+def _joined(value: object) -> str:
+    """Notebook text is a string or a list of lines; anything else is shown as it prints."""
+    return "".join(str(x) for x in value) if isinstance(value, list) else str(value)
+
+
 def _output_text(output: dict[str, object]) -> str:
     kind = output.get("output_type")
     if kind == "stream":
-        text = output.get("text", "")
-        return "".join(text) if isinstance(text, list) else str(text)
+        return _joined(output.get("text", ""))
     if kind == "error":
         tb = output.get("traceback", [])
         lines = [str(x) for x in tb] if isinstance(tb, list) else []
@@ -104,7 +108,7 @@ def _output_text(output: dict[str, object]) -> str:
         for mime in ("text/plain", "text/html", "application/javascript", "text/markdown"):
             value = data.get(mime)
             if value is not None:
-                parts.append("".join(value) if isinstance(value, list) else str(value))
+                parts.append(_joined(value))
     return "\n".join(parts)
 
 
@@ -118,19 +122,28 @@ def notebook_facts(text: str, path: str, budget: DecodeBudget) -> Facts:
             nb = nbformat.reader.reads(text)  # type: ignore[no-untyped-call]
             nb = nbformat.convert(nb, 4)  # type: ignore[no-untyped-call]
         cells = list(nb["cells"])
-    except (NotJSONError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (NotJSONError, RecursionError) as exc:
+        raise CorruptInput(f"{path}: not a readable Jupyter notebook: {exc}") from exc
+    except Exception as exc:
+        # nbformat's upgrade steps fail in many ways on malformed JSON (its own ValidationError,
+        # KeyError, TypeError...): this is the boundary where they all become one error.
         raise CorruptInput(f"{path}: not a readable Jupyter notebook: {exc}") from exc
     facts = Facts()
     for index, cell in enumerate(cells, 1):
         if not isinstance(cell, dict):
             raise CorruptInput(f"{path}: cell {index} is not an object")
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        elif not isinstance(source, str):
+            raise CorruptInput(f"{path}: cell {index}: source is neither text nor lines of text")
         loc = Location(path, 1, index)
         kind = cell.get("cell_type")
         if kind == "code":
             facts.extend(cell_facts(source, loc, budget))
-            out = "\n".join(_output_text(o) for o in cell.get("outputs", []) if isinstance(o, dict))
+            outputs = cell.get("outputs", [])
+            outputs = outputs if isinstance(outputs, list) else []
+            out = "\n".join(_output_text(o) for o in outputs if isinstance(o, dict))
             if out.strip():
                 facts.fragments.append(
                     Fragment(out[:_MAX_OUTPUT_CHARS], Location(path, None, index), "output")
