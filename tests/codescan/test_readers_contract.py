@@ -100,3 +100,40 @@ def test_reader_never_executes_content(reader: FileReader, tmp_path: Path) -> No
         with contextlib.suppress(ScanInputError):
             reader.read(source(NAMES[reader.kind], data), SETTINGS, BUDGET)
     assert not marker.exists()
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "cell_type",
+                    "source",
+                    "outputs",
+                    "output_type",
+                    "text",
+                    "data",
+                    "traceback",
+                    "metadata",
+                    "cells",
+                    "nbformat",
+                    "name",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cells=st.lists(JSON, max_size=4), version=st.sampled_from([3, 4, 5, "4"]))
+def test_notebook_reader_on_any_json_shape(cells: list[object], version: object) -> None:
+    text = json.dumps({"nbformat": version, "nbformat_minor": 0, "metadata": {}, "cells": cells})
+    reader = next(r for r in READERS if r.kind == "notebook")
+    with contextlib.suppress(ScanInputError):
+        reader.read(source("n.ipynb", text.encode()), SETTINGS, BUDGET)
