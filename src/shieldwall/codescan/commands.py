@@ -13,7 +13,14 @@ import re
 import shlex
 from dataclasses import dataclass
 
-__all__ = ["NormalisedCommand", "normalise", "packages_installed", "split_shell"]
+__all__ = [
+    "NormalisedCommand",
+    "normalise",
+    "normalise_package",
+    "packages_installed",
+    "requirement_names",
+    "split_shell",
+]
 
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")", "|&"})
 _WRAPPERS = frozenset({"sudo", "nohup", "time", "exec", "env", "nice", "stdbuf", "xargs", "!"})
