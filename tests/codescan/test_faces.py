@@ -90,3 +90,18 @@ def test_rule_file_error_is_a_clean_cli_error(
     rules.write_text("version: 2\n")
     assert run(["scan", "--rules", str(rules), "--cmd", "ls"]) == 2
     assert "r.yaml" in capsys.readouterr().err
+
+
+def test_sarif_locations_are_uri_references(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bat = tmp_path / "6) train SAEHD.bat"
+    bat.write_text("python main.py train --training-data-src-dir a --training-data-dst-dir b\n")
+    assert run(["scan", "--format", "sarif", str(bat)]) == 1
+    log = json.loads(capsys.readouterr().out)
+    uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"][
+        "uri"
+    ]
+    assert uri.startswith("file:///")
+    assert " " not in uri
+    assert uri.endswith("6%29%20train%20SAEHD.bat")

@@ -9,6 +9,8 @@ message go in the run's ``properties``; input errors become ``toolExecutionNotif
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from shieldwall._version import __version__
 from shieldwall.codescan.model import Weight
 from shieldwall.codescan.rules import RuleSet
@@ -21,8 +23,13 @@ _LEVEL = {Weight.STRONG: "error", Weight.MEDIUM: "warning", Weight.WEAK: "note"}
 
 
 def _uri(path: str) -> str:
-    # Archive members are "a.zip!dir/x.py"; SARIF has no member syntax, keep it readable.
-    return path.replace("\\", "/")
+    """A URI reference for a path: ``file://`` for absolute paths, percent-encoded relative
+    ones (spaces are common in Windows batch-file names). Archive members keep the readable
+    ``a.zip!dir/x.py`` form: SARIF has no syntax of its own for them."""
+    posix = path.replace("\\", "/")
+    if posix.startswith("/"):
+        return "file://" + quote(posix, safe="/!")
+    return quote(posix, safe="/!")
 
 
 def to_sarif(report: Report, rules: RuleSet) -> dict[str, object]:
