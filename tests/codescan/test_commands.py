@@ -99,6 +99,9 @@ def test_generic_flags_do_not_trigger(scanner: Scanner) -> None:
         "python translate.py -s en -t de -o out.txt",
         "python inference_realesrgan.py -n RealESRGAN_x4plus -i in -s 4 -t 400 --face_enhance",
         "python train.py --model SAE --epochs 10",
+        "python main.py train --model resnet50 --precision amp",
+        "docker run -t -i -s ubuntu bash",
+        "python x.py -t 5 --loss unbalanced",
         "yolo train data=coco128.yaml model=yolov8n.pt",
     ]:
         assert scanner.scan(commands=[cmd]).findings == [], cmd

@@ -427,6 +427,13 @@ def _command_matches(spec: CommandSpec, argv: tuple[str, ...]) -> bool:
         count = sum(1 for p in spec.any if any(re.fullmatch(p, t, re.IGNORECASE) for t in tokens))
         if count < spec.min_any:
             return False
+    for flag, value in spec.options.items():
+        if not any(
+            re.fullmatch(flag, tokens[i], re.IGNORECASE)
+            and re.fullmatch(value, tokens[i + 1], re.IGNORECASE)
+            for i in range(len(tokens) - 1)
+        ):
+            return False
     return True
 
 

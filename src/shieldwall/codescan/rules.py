@@ -133,19 +133,27 @@ class UrlSpec(_Spec):
 class CommandSpec(_Spec):
     """A command line. ``program`` matches the program's (or script's) base name, ``subcommand``
     the first positional argument after it; ``all`` lists token regexes that must each match
-    some token, ``any`` token regexes of which at least ``min_any`` must match. Tokens are
-    matched whole; ``--flag=value`` counts as two tokens."""
+    some token, ``any`` token regexes of which at least ``min_any`` must match; ``options`` maps
+    a flag regex to the regex its value (the next token) must match. Tokens are matched whole
+    and case-insensitively (``(?-i:...)`` for case); ``--flag=value`` counts as two tokens."""
 
     program: Pattern | None = None
     subcommand: Pattern | None = None
     all: list[Pattern] = Field(default_factory=list)
     any: list[Pattern] = Field(default_factory=list)
     min_any: int = Field(default=1, ge=1)
+    options: dict[Pattern, Pattern] = Field(default_factory=dict)
 
     @field_validator("all", "any")
     @classmethod
     def _valid(cls, v: list[str]) -> list[str]:
         _check_patterns(v)
+        return v
+
+    @field_validator("options")
+    @classmethod
+    def _valid_options(cls, v: dict[str, str]) -> dict[str, str]:
+        _check_patterns([*v.keys(), *v.values()])
         return v
 
 
