@@ -211,3 +211,14 @@ def test_nbformat_3_notebooks_are_upgraded(scanner: Scanner) -> None:
     }
     nb3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [cell]}]}
     assert "SW-ROOP-REPO" in rule_ids(scanner.scan_text(json.dumps(nb3), "old.ipynb"))
+
+
+def test_installed_packages_are_not_the_jobs_code(scanner: Scanner, tmp_path: Path) -> None:
+    lib = tmp_path / "env" / "lib" / "python3.11" / "site-packages" / "insightface" / "model_zoo"
+    lib.mkdir(parents=True)
+    (lib / "inswapper.py").write_text(
+        "class INSwapper:\n    def get(self, img, t, s, paste_back=True): ...\n"
+    )
+    (tmp_path / "train.py").write_text("import insightface\n")
+    report = scanner.scan(paths=[tmp_path])
+    assert report.findings == []

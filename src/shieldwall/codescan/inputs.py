@@ -28,7 +28,13 @@ from shieldwall.errors import CorruptInput, InputTooLarge, ScanInputError
 
 __all__ = ["InputReader", "Unit"]
 
-_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox"})
+# Version control, caches and installed third-party packages: installed libraries are not the
+# user's code (insightface itself contains a swapper class), and what a job installs is seen in
+# its requirements and pip commands, and by the runtime guard when it is imported.
+_SKIP_DIRS = frozenset(
+    {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox", "site-packages",
+     "dist-packages"}
+)  # fmt: skip
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
