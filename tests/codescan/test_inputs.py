@@ -222,3 +222,14 @@ def test_installed_packages_are_not_the_jobs_code(scanner: Scanner, tmp_path: Pa
     (tmp_path / "train.py").write_text("import insightface\n")
     report = scanner.scan(paths=[tmp_path])
     assert report.findings == []
+
+
+def test_ipython_help_lines_do_not_hide_the_cell(scanner: Scanner, tmp_path: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "n.ipynb",
+        "import insightface\ninsightface.model_zoo.get_model?\n"
+        "sw = insightface.model_zoo.get_model('m.onnx')\nout = sw.get(img, t, s, paste_back=True)",
+    )
+    report = scanner.scan(paths=[nb])
+    assert "SW-SWAP-PASTEBACK" in rule_ids(report)
+    assert not report.notes

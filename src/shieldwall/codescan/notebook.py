@@ -28,6 +28,7 @@ _TEXT_CELL = {
     "markdown": "markdown",
 }
 _ASSIGN_SHELL = re.compile(r"^(\s*)([A-Za-z_][\w, ]*)=\s*!(.*)$")
+_HELP = re.compile(r"^(\?\??[\w.]+|[\w.]+\?\??)\s*$")
 _MAX_OUTPUT_CHARS = 2_000_000  # per cell: logs beyond this add time, not evidence
 
 
@@ -81,6 +82,8 @@ def cell_facts(source: str, location: Location, budget: DecodeBudget) -> Facts:
         elif m := _ASSIGN_SHELL.match(line):
             shell = m.group(3)
             python_lines.append(f"{m.group(1)}{m.group(2)}= None")
+        elif _HELP.match(body):
+            python_lines.append(f"{indent}pass")  # obj? / ?obj: IPython help, runs nothing
         else:
             python_lines.append(line)
         if shell is not None:
