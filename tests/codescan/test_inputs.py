@@ -233,3 +233,15 @@ def test_ipython_help_lines_do_not_hide_the_cell(scanner: Scanner, tmp_path: Pat
     report = scanner.scan(paths=[nb])
     assert "SW-SWAP-PASTEBACK" in rule_ids(report)
     assert not report.notes
+
+
+def test_shell_line_continuations_in_cells(scanner: Scanner, tmp_path: Path) -> None:
+    nb = write_notebook(
+        tmp_path / "n.ipynb",
+        "import os\nif True:\n    !python run.py -s a.jpg \\\n        -t b.mp4 \\\n"
+        "        --frame-processor face_swapper\n    print('done')",
+    )
+    report = scanner.scan(paths=[nb])
+    finding = next(f for f in report.findings if f.rule_id == "SW-SWAP-CLI")
+    assert finding.location.line == 3
+    assert not report.notes  # the Python around it still parses

@@ -68,7 +68,11 @@ def cell_facts(source: str, location: Location, budget: DecodeBudget) -> Facts:
         source = "\n" + rest
     python_lines: list[str] = []
     base = location.line or 1
-    for offset, line in enumerate(source.split("\n")):
+    lines = source.split("\n")
+    offset = -1
+    while offset + 1 < len(lines):
+        offset += 1
+        line = lines[offset]
         body = line.lstrip()
         indent = line[: len(line) - len(body)]
         loc = Location(location.path, base + offset, location.cell)
@@ -86,6 +90,11 @@ def cell_facts(source: str, location: Location, budget: DecodeBudget) -> Facts:
             python_lines.append(f"{indent}pass")  # obj? / ?obj: IPython help, runs nothing
         else:
             python_lines.append(line)
+        # "!cmd \" continues on the next lines, as in a shell; they belong to the command.
+        while shell is not None and shell.rstrip().endswith("\\") and offset + 1 < len(lines):
+            offset += 1
+            shell = shell.rstrip()[:-1] + " " + lines[offset].strip()
+            python_lines.append(f"{indent}pass")
         if shell is not None:
             facts.extend(shell_facts(shell, loc, budget=budget))
     facts.extend(python_facts("\n".join(python_lines), location, budget=budget))
