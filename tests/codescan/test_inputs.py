@@ -245,3 +245,16 @@ def test_shell_line_continuations_in_cells(scanner: Scanner, tmp_path: Path) -> 
     finding = next(f for f in report.findings if f.rule_id == "SW-SWAP-CLI")
     assert finding.location.line == 3
     assert not report.notes  # the Python around it still parses
+
+
+def test_colab_notebook_name_is_a_file_name(scanner: Scanner) -> None:
+    nb = {**NB, "metadata": {"colab": {"name": "SberSwapInference.ipynb"}}, "cells": []}
+    assert "SW-GHOST-MODULES" in rule_ids(scanner.scan_text(json.dumps(nb), "upload.ipynb"))
+
+
+def test_message_says_what_could_not_be_scanned(scanner: Scanner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{")
+    message = scanner.scan(paths=[bad]).message()
+    assert message.startswith("ALLOWED")
+    assert "1 input(s) could not be scanned" in message

@@ -141,6 +141,12 @@ def notebook_facts(text: str, path: str, budget: DecodeBudget) -> Facts:
         # KeyError, TypeError...): this is the boundary where they all become one error.
         raise CorruptInput(f"{path}: not a readable Jupyter notebook: {exc}") from exc
     facts = Facts()
+    # Colab keeps the notebook's own name (SberSwapInference.ipynb) even when the file is renamed.
+    meta = nb.get("metadata", {})
+    colab = meta.get("colab", {}) if isinstance(meta, dict) else {}
+    name = colab.get("name") if isinstance(colab, dict) else None
+    if isinstance(name, str) and name:
+        facts.files.append((name, Location(path)))
     for index, cell in enumerate(cells, 1):
         if not isinstance(cell, dict):
             raise CorruptInput(f"{path}: cell {index} is not an object")

@@ -113,11 +113,17 @@ class Report:
         """The explanation shown to the user: what was decided, on which evidence, under
         which policy, and how to appeal."""
         p = self.policy
+        unscanned = (
+            f"\n{len(self.errors)} input(s) could not be scanned: "
+            + "; ".join(e.message for e in self.errors[:3])
+            if self.errors
+            else ""
+        )
         if self.verdict is Verdict.ALLOW:
             head = "ALLOWED: no face-swap deepfake tooling was found"
             if self.findings:
                 head += f" ({len(self.findings)} weak or single signals noted, {self.reason})"
-            return head + "."
+            return head + "." + unscanned
         if self.verdict is Verdict.BLOCK:
             head = (
                 "BLOCKED: this code appears to create face-swap deepfakes, which is not allowed "
@@ -151,7 +157,7 @@ class Report:
             "If this is a mistake (for example deepfake-detection research, face recognition "
             f"or photo restoration), appeal at {p.appeal_url} quoting scan id {self.scan_id}."
         )
-        return "\n".join(lines)
+        return "\n".join(lines) + unscanned
 
     def to_dict(self) -> dict[str, object]:
         """The JSON form (also what an HTTP endpoint returns)."""
