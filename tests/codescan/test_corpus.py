@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,12 @@ def test_every_family_has_plain_and_obfuscated_forms() -> None:
         forms = {p.name.split(".")[0] for p in family.iterdir()}
         assert "obfuscated" in forms, family.name
         assert forms - {"obfuscated"}, family.name
+
+
+def test_one_scanner_serves_threads(scanner: Scanner) -> None:
+    # The runtime guard and a service share one scanner across threads.
+    cases = POSITIVES[:8] + NEGATIVES[:8]
+    expected = [scanner.scan(paths=[c]).verdict for c in cases]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda c: scanner.scan(paths=[c]).verdict, cases * 3))
+    assert got == expected * 3

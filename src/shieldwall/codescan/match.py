@@ -4,6 +4,7 @@ carry their evidence (the matched text, its file, cell and line, and the decodin
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import import_module
@@ -162,6 +163,7 @@ class Matcher:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         self._yara: dict[str, YaraRules] = {}
+        self._local = threading.local()
         self._has_url_rules = any(r.match.url for r in rules.rules)
         # Concealment rules judge the other rules' findings, so they run last.
         # Rules are grouped by the facts they read, so that a guard event with only a file name
@@ -204,17 +206,18 @@ class Matcher:
                 self._hints[rule.id] = _prefilter(m.regex.patterns)
 
     def _lowered(self, frag: Fragment) -> str:
-        key = id(frag)
-        got = self._lower_cache.get(key)
+        cache: dict[int, tuple[Fragment, str]] = self._local.lower
+        got = cache.get(id(frag))
         if got is None or got[0] is not frag:
             got = (frag, frag.text.lower())
-            self._lower_cache[key] = got
+            cache[id(frag)] = got
         return got[1]
 
     def match(self, facts: Facts) -> list[Finding]:
         """Every finding the rules produce on ``facts``."""
-        self._lower_cache: dict[int, tuple[Fragment, str]] = {}
-        self._yara_cache: dict[tuple[str, int], list[YaraMatch]] = {}
+        # Per-call caches, per thread: the runtime guard matches from any thread.
+        self._local.lower = {}
+        self._local.yara = {}
         findings: list[Finding] = []
         urls: list[tuple[Fragment, str, str, str, int]] = []
         if self._has_url_rules:
@@ -335,9 +338,10 @@ class Matcher:
             if not rule.applies_to(frag.kind):
                 continue
             key = (file, id(frag))
-            if key not in self._yara_cache:  # one YARA run per file and fragment, all rules
-                self._yara_cache[key] = compiled.match(data=frag.text.encode("utf-8", "replace"))
-            for found in self._yara_cache[key]:
+            cache: dict[tuple[str, int], list[YaraMatch]] = self._local.yara
+            if key not in cache:  # one YARA run per file and fragment, all rules
+                cache[key] = compiled.match(data=frag.text.encode("utf-8", "replace"))
+            for found in cache[key]:
                 if found.rule != name or not found.strings:
                     continue
                 instance = found.strings[0].instances[0]
