@@ -1,11 +1,19 @@
-"""``make bench``: run every benchmark in this folder; each writes its section of
-docs/benchmarks.md. A benchmark is a ``bench/NAME.py`` with a ``main()``, run as a script."""
+"""``make bench``: run every benchmark in this folder and record its results in
+docs/benchmarks.md.
+
+A benchmark is a ``bench/NAME.py`` run as a script. Those that write their own section of
+docs/benchmarks.md (through ``_report.write_section``) do so; for the others, what they print
+(markdown) becomes their section, with the command that reproduces it.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section
 
 HERE = Path(__file__).resolve().parent
 
@@ -16,8 +24,20 @@ def main() -> int:
         if script.name.startswith("_") or script.name == "run_all.py":
             continue
         print(f"== {script.name}", flush=True)
-        if subprocess.run([sys.executable, str(script)], check=False).returncode != 0:
+        writes_own = "write_section(" in script.read_text()
+        proc = subprocess.run(
+            [sys.executable, str(script)],
+            check=False,
+            stdout=None if writes_own else subprocess.PIPE,
+            text=True,
+        )
+        if proc.returncode != 0:
             failed.append(script.name)
+            continue
+        if not writes_own:
+            print(proc.stdout)
+            title = f"## {script.stem}\n\n"
+            write_section(script.stem, title + proc.stdout, f"python bench/{script.name}")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
