@@ -36,8 +36,13 @@ def main() -> int:
             continue
         if not writes_own:
             print(proc.stdout)
-            title = f"## {script.stem}\n\n"
-            write_section(script.stem, title + proc.stdout, f"python bench/{script.name}")
+            # Markdown only: raw JSON records some benchmarks also print stay on the console.
+            body = "\n".join(
+                line for line in proc.stdout.splitlines() if not line.lstrip().startswith("{")
+            )
+            if not body.lstrip().startswith("#"):
+                body = f"## {script.stem}\n\n{body}"
+            write_section(script.stem, body, f"python bench/{script.name}")
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
