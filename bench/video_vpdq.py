@@ -61,6 +61,23 @@ def reference_frames(path: Path, seconds: int) -> list[FrameHash]:
     ]
 
 
+_TABLE_HEAD = [
+    "| query | should match | query frames matched | bank frames matched | verdict |",
+    "|---|---|---|---|---|",
+]
+
+
+def match_row(name: str, query: list[FrameHash], bank: list[FrameHash], expected: bool) -> str:
+    """One table row: the shares and whether the verdict is the expected one."""
+    result = match_frames(query, bank)
+    ok = result.is_match() == expected
+    verdict = ("match" if result.is_match() else "no match") + ("" if ok else " (**wrong**)")
+    return (
+        f"| {name} | {'yes' if expected else 'no'} | {result.query_share:.0%} | "
+        f"{result.compared_share:.1%} | {verdict} |"
+    )
+
+
 def real_videos() -> list[Path]:
     root = SHARED_DATA / "videos"
     names = [
@@ -160,19 +177,10 @@ def matching(folder: Path) -> list[str]:
         "unrelated video 2": (list(synthetic.panorama(3, 30, FPS, 320, 240)), False),
         "unrelated video 3": (list(synthetic.panorama(4, 30, FPS, 320, 240)), False),
     }
-    rows = [
-        "| query | should match | query frames matched | bank frames matched | verdict |",
-        "|---|---|---|---|---|",
-    ]
+    rows = list(_TABLE_HEAD)
     for i, (name, (frames, expected)) in enumerate(variants.items()):
         path = synthetic.video(folder / f"q{i}.mp4", frames)
-        result = match_frames(hash_video(path, name), bank)
-        ok = result.is_match() == expected
-        verdict = ("match" if result.is_match() else "no match") + ("" if ok else " (**wrong**)")
-        rows.append(
-            f"| {name} | {'yes' if expected else 'no'} | {result.query_share:.0%} | "
-            f"{result.compared_share:.1%} | {verdict} |"
-        )
+        rows.append(match_row(name, hash_video(path, name), bank, expected))
     return rows
 
 
@@ -198,20 +206,12 @@ def real_variants() -> list[str]:
         "frame a second (chair-19 and chair-20 are the same footage cut to 18.8 and 20.5 s; "
         "pattern and doorknob are other videos).",
         "",
-        "| query | should match | query frames matched | bank frames matched | verdict |",
-        "|---|---|---|---|---|",
+        *_TABLE_HEAD,
     ]
     for name, expected in queries:
         path = root / name
-        if not path.exists():
-            continue
-        result = match_frames(hash_video(path, name), bank)
-        ok = result.is_match() == expected
-        verdict = ("match" if result.is_match() else "no match") + ("" if ok else " (**wrong**)")
-        rows.append(
-            f"| {name} | {'yes' if expected else 'no'} | {result.query_share:.0%} | "
-            f"{result.compared_share:.1%} | {verdict} |"
-        )
+        if path.exists():
+            rows.append(match_row(name, hash_video(path, name), bank, expected))
     return [*rows, ""]
 
 

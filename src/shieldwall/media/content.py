@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from shieldwall.errors import EmptyMedia, MediaError, MediaTooLarge
-from shieldwall.media.image import ImageLimits, ReducedImage, decode_image
+from shieldwall.errors import MediaError
+from shieldwall.media.image import ImageLimits, ReducedImage, check_size, decode_image
 from shieldwall.media.video import VideoLimits
 
 __all__ = ["Media"]
@@ -76,9 +76,8 @@ class Media:
             size = path.stat().st_size
             if path.is_dir():
                 raise MediaError(f"{source}: is a directory")
-            if size == 0:
-                raise EmptyMedia(f"{source}: empty file (0 bytes)")
             if not load:
+                check_size(source, size, max(size, 1))  # empty only: videos have their own limit
                 return cls(
                     None,
                     source,
@@ -87,10 +86,7 @@ class Media:
                     video_limits=video_limits,
                     apply_orientation=apply_orientation,
                 )
-            if size > limits.max_bytes:
-                raise MediaTooLarge(
-                    f"{source}: {size:,} bytes is over the limit of {limits.max_bytes:,} bytes"
-                )
+            check_size(source, size, limits.max_bytes)
             data = path.read_bytes()
         except FileNotFoundError as exc:
             raise MediaError(f"{source}: no such file") from exc
@@ -100,8 +96,7 @@ class Media:
             raise MediaError(f"{source}: is a directory") from exc
         except OSError as exc:
             raise MediaError(f"{source}: cannot read: {exc.strerror or exc}") from exc
-        if not data:
-            raise EmptyMedia(f"{source}: empty file (0 bytes)")
+        check_size(source, len(data), limits.max_bytes)  # the file may have changed meanwhile
         return cls(
             data,
             source,
@@ -116,12 +111,7 @@ class Media:
         """All the bytes (read from :attr:`path` on first use, within the byte limit)."""
         if self._data is None:
             assert self.path is not None
-            size = self.path.stat().st_size
-            if size > self.limits.max_bytes:
-                raise MediaTooLarge(
-                    f"{self.source}: {size:,} bytes is over the limit of "
-                    f"{self.limits.max_bytes:,} bytes"
-                )
+            check_size(self.source, self.path.stat().st_size, self.limits.max_bytes)
             self._data = self.path.read_bytes()
         return self._data
 

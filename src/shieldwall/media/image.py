@@ -36,6 +36,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageLimits",
     "ReducedImage",
+    "check_size",
     "decode_image",
     "probe_image",
 ]
@@ -107,13 +108,16 @@ class ReducedImage:
     is_luma: bool = False
 
 
-def _open(data: bytes, source: str, limits: ImageLimits) -> Image.Image:
-    if not data:
+def check_size(source: str, size: int, limit: int) -> None:
+    """:class:`EmptyMedia` for 0 bytes, :class:`MediaTooLarge` over ``limit``."""
+    if size == 0:
         raise EmptyMedia(f"{source}: empty file (0 bytes)")
-    if len(data) > limits.max_bytes:
-        raise MediaTooLarge(
-            f"{source}: {len(data):,} bytes is over the limit of {limits.max_bytes:,} bytes"
-        )
+    if size > limit:
+        raise MediaTooLarge(f"{source}: {size:,} bytes is over the limit of {limit:,} bytes")
+
+
+def _open(data: bytes, source: str, limits: ImageLimits) -> Image.Image:
+    check_size(source, len(data), limits.max_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
