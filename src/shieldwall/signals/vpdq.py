@@ -40,6 +40,8 @@ __all__ = [
     "hash_video",
     "match_frames",
     "parse_vpdq",
+    "usable",
+    "video_match",
 ]
 
 #: Query side: one frame a second (vpdq's default). Bank side: every frame.
@@ -164,6 +166,33 @@ def _ranges(
     return tuple(out)
 
 
+def usable(
+    frames: Sequence[FrameHash], quality_floor: int = FRAME_QUALITY_FLOOR
+) -> list[FrameHash]:
+    """The frames good enough to match (quality at or over the floor)."""
+    return [f for f in frames if f.quality >= quality_floor]
+
+
+def video_match(
+    query: Sequence[FrameHash],
+    query_hit: npt.NDArray[np.bool_],
+    compared: Sequence[FrameHash],
+    compared_hit: npt.NDArray[np.bool_],
+) -> VideoMatch:
+    """Shares and time ranges from which usable frames of each side matched."""
+    if not query or not compared:
+        return VideoMatch(0.0, 0.0, (), ())
+    # Two sampling steps of the sparser side: a sparse query matches only every n-th frame
+    # of a densely hashed bank video, and those must still read as one stretch.
+    gap = 2 * max(_step(query), _step(compared))
+    return VideoMatch(
+        float(query_hit.mean()),
+        float(compared_hit.mean()),
+        _ranges(query, query_hit, gap),
+        _ranges(compared, compared_hit, gap),
+    )
+
+
 def match_frames(
     query: Sequence[FrameHash],
     compared: Sequence[FrameHash],
@@ -171,9 +200,11 @@ def match_frames(
     frame_threshold: int = FRAME_THRESHOLD,
     quality_floor: int = FRAME_QUALITY_FLOOR,
 ) -> VideoMatch:
-    """Compare two videos as sets of frame hashes (exact: every pair within the threshold)."""
-    q = [f for f in query if f.quality >= quality_floor]
-    c = [f for f in compared if f.quality >= quality_floor]
+    """Compare two videos as sets of frame hashes, brute force (exact: every pair within the
+    threshold). :class:`~shieldwall.index.video.VideoIndex` answers the same against many
+    banked videos at once."""
+    q = usable(query, quality_floor)
+    c = usable(compared, quality_floor)
     if not q or not c:
         return VideoMatch(0.0, 0.0, (), ())
     qb, cb = _bits(q), _bits(c)
@@ -185,15 +216,7 @@ def match_frames(
         close = distance <= frame_threshold
         q_hit[start : start + 256] = close.any(axis=1)
         c_hit |= close.any(axis=0)
-    # Two sampling steps of the sparser side: a sparse query matches only every n-th frame
-    # of a densely hashed bank video, and those must still read as one stretch.
-    gap = 2 * max(_step(q), _step(c))
-    return VideoMatch(
-        float(q_hit.mean()),
-        float(c_hit.mean()),
-        _ranges(q, q_hit, gap),
-        _ranges(c, c_hit, gap),
-    )
+    return video_match(q, q_hit, c, c_hit)
 
 
 class VpdqSignal(SignalType):
