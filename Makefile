@@ -35,7 +35,11 @@ typecheck: $(VENV)/.dev
 
 check: lint typecheck test
 
+# vpdq (Meta's video hasher, the reference for bench/video_vpdq.py) compiles against FFmpeg's
+# -dev packages (Debian: libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+# libavdevice-dev libavfilter-dev pkg-config); without them the comparison is skipped.
 bench: $(VENV)/.dev
+	-$(PIP) install vpdq 2>/dev/null || echo "vpdq could not be built: video comparison skipped"
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -57,6 +57,7 @@ def test_demo_runs_and_shows_matches(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "recompressed-q40.jpg" in out and "match" in out
     assert "not an image" in out  # the bad file is reported, not fatal
+    assert "via the flipy variant" in out  # the mirror is found through dihedral variants
 
 
 def test_readme_commands_exist_in_the_makefile() -> None:

@@ -127,4 +127,4 @@ def test_empty_directory_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(["hash", str(tmp_path)]) == 2
-    assert "no image files found" in capsys.readouterr().err
+    assert "no image or video files found" in capsys.readouterr().err

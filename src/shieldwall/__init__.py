@@ -10,8 +10,13 @@ The library face: ``import shieldwall`` gives the same functions the CLI and the
 
 from shieldwall._version import __version__
 from shieldwall.errors import ShieldwallError
+from shieldwall.hashing import HashResult, hash_bytes, hash_file, hash_many
 
 __all__ = [
+    "HashResult",
     "ShieldwallError",
     "__version__",
+    "hash_bytes",
+    "hash_file",
+    "hash_many",
 ]

@@ -77,6 +77,20 @@ class Settings(BaseSettings):
     max_image_dimension: int = Field(
         default=30_000, gt=0, description="Largest image side accepted, in pixels."
     )
+    max_video_bytes: int = Field(
+        default=4 * 1024**3, gt=0, description="Largest video file accepted, in bytes."
+    )
+    max_video_seconds: float = Field(
+        default=4 * 3600.0,
+        gt=0,
+        description="Longest video accepted, in seconds (from the header).",
+    )
+    max_video_frames: int = Field(
+        default=1_000_000, gt=0, description="Most frames a video may have."
+    )
+    max_video_dimension: int = Field(
+        default=8192, gt=0, description="Largest video frame side accepted, in pixels."
+    )
     workers: int = Field(
         default=0, ge=0, description="Processes for batch hashing; 0 means one per core."
     )
@@ -118,6 +132,61 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'shieldwall.db'}"
+
+    codescan_policy_name: str = Field(
+        default="Face-swap deepfake creation is not allowed on this service",
+        description="Name of the policy that code-scan verdicts cite in their message.",
+    )
+    codescan_policy_url: str = Field(
+        default="https://shieldwall.example/policy/deepfakes",
+        description="Where the policy cited by code-scan verdicts can be read.",
+    )
+    codescan_appeal_url: str = Field(
+        default="https://shieldwall.example/appeal",
+        description="Where a user whose code was warned about or blocked can appeal.",
+    )
+    codescan_max_file_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        gt=0,
+        description="Largest text file (notebook, script, requirements) the code scanner "
+        "parses; larger ones are only fingerprinted.",
+    )
+    codescan_max_files: int = Field(
+        default=100_000, gt=0, description="Most files the code scanner visits in one scan."
+    )
+    codescan_max_archive_members: int = Field(
+        default=10_000, gt=0, description="Most members the code scanner reads from one archive."
+    )
+    codescan_max_archive_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        gt=0,
+        description="Most uncompressed bytes the code scanner reads from one archive.",
+    )
+    codescan_max_compression_ratio: int = Field(
+        default=200,
+        gt=0,
+        description="Largest uncompressed/compressed ratio of an archive member (zip bombs).",
+    )
+    codescan_max_archive_depth: int = Field(
+        default=3, ge=0, description="How deep the code scanner follows archives inside archives."
+    )
+    codescan_max_decode_depth: int = Field(
+        default=8,
+        ge=1,
+        description="How many layers of encoding (base64 in base64, exec in exec) the code "
+        "scanner undoes before it stops and reports the limit.",
+    )
+    codescan_max_model_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        gt=0,
+        description="Largest ONNX or pickle file whose structure the code scanner reads.",
+    )
+    codescan_guard_min_file_bytes: int = Field(
+        default=1024 * 1024,
+        ge=0,
+        description="The runtime guard fingerprints model files opened that are at least "
+        "this large.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -20,9 +20,16 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     │   └── LowQualitySignal     below the quality floor
     ├── NotFound                 no such thing                 404      exit 1
     ├── Conflict                 state forbids it              409      exit 1
+    ├── SnapshotError            index snapshot unusable       500      exit 1
     ├── StoreError               the database failed           503      exit 2
     ├── ImportFormatError        a line of an import file      422      exit 1
-    └── SnapshotError            index snapshot unusable       500      exit 1
+    └── ScanError                code scanning failed          422      exit 2
+        ├── RuleError            invalid rule or allow-list file 400
+        ├── ScanInputError       an input that cannot be scanned
+        │   ├── CorruptInput     malformed notebook, archive, model
+        │   ├── UnsupportedInput binary or unknown content   415
+        │   └── InputTooLarge    over a size/count/ratio limit 413
+        └── ScanBlocked          the runtime guard stopped an action 403  exit 3
 """
 
 from __future__ import annotations
@@ -32,19 +39,26 @@ from typing import ClassVar
 __all__ = [
     "ConfigError",
     "Conflict",
+    "CorruptInput",
     "CorruptMedia",
     "EmptyMedia",
     "ImportFormatError",
+    "InputTooLarge",
     "LowQualitySignal",
     "MalformedSignal",
     "MediaError",
     "MediaTooLarge",
     "NotFound",
+    "RuleError",
+    "ScanBlocked",
+    "ScanError",
+    "ScanInputError",
     "ShieldwallError",
     "SignalError",
     "SnapshotError",
     "StoreError",
     "UnknownSignalType",
+    "UnsupportedInput",
     "UnsupportedMedia",
     "UsageError",
 ]
@@ -179,3 +193,55 @@ class SnapshotError(ShieldwallError):
 
     exit_code = 1
     code = "snapshot_error"
+
+
+class ScanError(ShieldwallError):
+    """Code scanning (``shieldwall.codescan``) could not do what was asked."""
+
+    http_status = 422
+    exit_code = 2
+    code = "scan_error"
+
+
+class RuleError(ScanError):
+    """A rule or allow-list file is invalid; the message names the file and the rule."""
+
+    http_status = 400
+    code = "rule_error"
+
+
+class ScanInputError(ScanError):
+    """One input could not be scanned; a scan of many inputs records it and goes on."""
+
+    code = "scan_input_error"
+
+
+class CorruptInput(ScanInputError):
+    """The input claims a format (notebook, zip, ONNX, pickle) but its content is damaged."""
+
+    code = "corrupt_input"
+
+
+class UnsupportedInput(ScanInputError):
+    """The input is binary or of a kind the scanner does not read."""
+
+    http_status = 415
+    code = "unsupported_input"
+
+
+class InputTooLarge(ScanInputError):
+    """Over a configured limit: bytes, archive members, compression ratio, nesting depth."""
+
+    http_status = 413
+    code = "input_too_large"
+
+
+class ScanBlocked(ScanError):
+    """The runtime guard stopped an action because the scan verdict was ``block``.
+
+    ``message`` carries the whole explanation: the evidence, the policy and the appeal route.
+    """
+
+    http_status = 403
+    exit_code = 3
+    code = "scan_blocked"

@@ -18,14 +18,19 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ShieldwallError
-from shieldwall.media import ImageLimits, Media
+from shieldwall.media import IMAGE_EXTENSIONS, ImageLimits, Media
+from shieldwall.media.video import VIDEO_EXTENSIONS, VideoLimits, looks_like_video
 from shieldwall.signals.base import ContentType, Signal
 from shieldwall.signals.registry import all_signal_types, get_signal_type
+from shieldwall.signals.vpdq import VpdqSignal
 
 __all__ = [
     "DEFAULT_SIGNALS",
+    "DEFAULT_VIDEO_SIGNALS",
     "BatchItem",
     "HashResult",
     "hash_bytes",
@@ -34,8 +39,9 @@ __all__ = [
     "hash_media",
 ]
 
-#: What ``shieldwall hash`` computes unless told otherwise.
+#: What ``shieldwall hash`` computes unless told otherwise, per kind of content.
 DEFAULT_SIGNALS = ("pdq", "md5", "sha256")
+DEFAULT_VIDEO_SIGNALS = ("vpdq", "video_md5", "sha256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +60,7 @@ class HashResult:
 
 
 def limits_from(settings: Settings) -> ImageLimits:
-    """The media limits configured in ``settings``."""
+    """The image limits configured in ``settings``."""
     return ImageLimits(
         max_bytes=settings.max_media_bytes,
         max_pixels=settings.max_image_pixels,
@@ -62,25 +68,79 @@ def limits_from(settings: Settings) -> ImageLimits:
     )
 
 
-def _signal_names(names: Sequence[str] | None) -> tuple[str, ...]:
+def video_limits_from(settings: Settings) -> VideoLimits:
+    """The video limits configured in ``settings``."""
+    return VideoLimits(
+        max_bytes=settings.max_video_bytes,
+        max_duration_seconds=settings.max_video_seconds,
+        max_frames=settings.max_video_frames,
+        max_dimension=settings.max_video_dimension,
+    )
+
+
+def _signal_names(names: Sequence[str] | None) -> tuple[str, ...] | None:
     if names is None:
-        return DEFAULT_SIGNALS
+        return None
     for name in names:
         get_signal_type(name)  # raises UnknownSignalType with the list of known ones
     return tuple(names)
 
 
-def hash_media(media: Media, signals: Sequence[str] | None = None) -> HashResult:
-    """Compute ``signals`` (default :data:`DEFAULT_SIGNALS`) of one piece of media.
+def content_type_of(path: Path | None, data: bytes | None = None) -> ContentType:
+    """Photo or video: by file extension, else by sniffing the first bytes."""
+    if path is not None and path.suffix:
+        suffix = path.suffix.lower()
+        if suffix in VIDEO_EXTENSIONS:
+            return ContentType.VIDEO
+        if suffix in IMAGE_EXTENSIONS:
+            return ContentType.PHOTO
+    head = data[:64] if data is not None else _head(path)
+    return ContentType.VIDEO if looks_like_video(head) else ContentType.PHOTO
 
-    Content that cannot be decoded gives a result with ``error`` set, not an exception, so
-    the caller's batch goes on.
+
+def _head(path: Path | None) -> bytes:
+    if path is None:
+        return b""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(64)
+    except OSError:
+        return b""  # the decoder reports the real problem with the file
+
+
+def hash_media(
+    media: Media,
+    signals: Sequence[str] | None = None,
+    content_type: ContentType = ContentType.PHOTO,
+    *,
+    seconds_per_hash: float | None = None,
+) -> HashResult:
+    """Compute ``signals`` of one piece of media (default: those for its ``content_type``).
+
+    Requested signals that do not apply to the content type are skipped; if none applies, the
+    result is an error. Content that cannot be decoded gives a result with ``error`` set, not
+    an exception, so the caller's batch goes on.
     """
     names = _signal_names(signals)
+    if names is None:
+        names = DEFAULT_VIDEO_SIGNALS if content_type is ContentType.VIDEO else DEFAULT_SIGNALS
+    applicable = [n for n in names if content_type in get_signal_type(n).content_types]
+    if not applicable:
+        return HashResult(
+            media.source,
+            {},
+            f"{media.source}: none of the signals {', '.join(names)} applies to a "
+            f"{content_type.value}",
+            "usage_error",
+        )
     out: dict[str, Signal] = {}
     try:
-        for name in names:
-            out[name] = get_signal_type(name).compute(media)
+        for name in applicable:
+            signal_type = get_signal_type(name)
+            if isinstance(signal_type, VpdqSignal) and seconds_per_hash is not None:
+                out[name] = signal_type.compute_frames(media, seconds_per_hash)[0]
+            else:
+                out[name] = signal_type.compute(media)
     except ShieldwallError as exc:
         return HashResult(media.source, {}, exc.message, exc.code)
     return HashResult(media.source, out)
@@ -96,7 +156,13 @@ def hash_bytes(
 ) -> HashResult:
     """Hash content given as bytes; ``source`` names it in error messages."""
     settings = settings or get_settings()
-    media = Media(data, source, limits=limits_from(settings), apply_orientation=apply_orientation)
+    media = Media(
+        data,
+        source,
+        limits=limits_from(settings),
+        video_limits=video_limits_from(settings),
+        apply_orientation=apply_orientation,
+    )
     return hash_media(media, signals)
 
 
@@ -106,17 +172,23 @@ def hash_file(
     *,
     settings: Settings | None = None,
     apply_orientation: bool = True,
+    seconds_per_hash: float | None = None,
 ) -> HashResult:
     """Hash one file. Unreadable or undecodable files give a result with ``error`` set."""
     settings = settings or get_settings()
     names = _signal_names(signals)
+    content_type = content_type_of(Path(path))
     try:
         media = Media.from_path(
-            Path(path), limits=limits_from(settings), apply_orientation=apply_orientation
+            Path(path),
+            limits=limits_from(settings),
+            video_limits=video_limits_from(settings),
+            apply_orientation=apply_orientation,
+            load=content_type is ContentType.PHOTO,
         )
     except ShieldwallError as exc:
         return HashResult(str(path), {}, exc.message, exc.code)
-    return hash_media(media, names)
+    return hash_media(media, names, content_type, seconds_per_hash=seconds_per_hash)
 
 
 #: An item of a batch: a path, or ``(source, data)`` for content already in memory (stdin).
@@ -125,11 +197,18 @@ BatchItem = str | os.PathLike[str] | tuple[str, bytes]
 _WINDOW = 256  # items in flight at once: bounds memory on huge batches
 
 
-def _hash_task(args: tuple[BatchItem, tuple[str, ...], Settings]) -> HashResult:
-    item, names, settings = args
+def _worker_init() -> None:
+    # Each worker already has a core to itself; BLAS threads inside it would oversubscribe.
+    threadpool_limits(1)
+
+
+def _hash_task(
+    args: tuple[BatchItem, tuple[str, ...] | None, Settings, float | None],
+) -> HashResult:
+    item, names, settings, seconds_per_hash = args
     if isinstance(item, tuple):
         return hash_bytes(item[1], item[0], names, settings=settings)
-    return hash_file(item, names, settings=settings)
+    return hash_file(item, names, settings=settings, seconds_per_hash=seconds_per_hash)
 
 
 def hash_many(
@@ -138,6 +217,7 @@ def hash_many(
     *,
     workers: int | None = None,
     settings: Settings | None = None,
+    seconds_per_hash: float | None = None,
 ) -> Iterator[HashResult]:
     """Hash many files (or in-memory items) on ``workers`` processes.
 
@@ -149,11 +229,11 @@ def hash_many(
     count = workers if workers is not None else settings.workers
     if count <= 0:
         count = os.cpu_count() or 1
-    tasks = ((item, names, settings) for item in items)
+    tasks = ((item, names, settings, seconds_per_hash) for item in items)
     if count == 1:
         yield from map(_hash_task, tasks)
         return
-    with ProcessPoolExecutor(max_workers=count) as pool:
+    with ProcessPoolExecutor(max_workers=count, initializer=_worker_init) as pool:
         while window := list(islice(tasks, _WINDOW)):
             yield from pool.map(_hash_task, window, chunksize=max(1, len(window) // (4 * count)))
 

@@ -165,3 +165,20 @@ def test_reduction_keeps_both_sides_above_the_working_size(photo: np.ndarray) ->
     assert (decoded.full_width, decoded.full_height) == (2048, 1536)
     png = decode_image(synthetic.encode(big, "PNG"), "big.png", min_side=128)
     assert min(png.rgb.shape[:2]) >= 128 and png.factor_x > 1
+
+
+def test_luma_only_decoding_of_reduced_jpegs(photo: np.ndarray) -> None:
+    big = synthetic.encode(synthetic.scene(6, 1024, 768))
+    grey = decode_image(big, "big.jpg", min_side=256, luma_ok=True)
+    colour = decode_image(big, "big.jpg", min_side=256)
+    assert grey.is_luma
+    assert grey.rgb.shape == colour.rgb.shape[:2]
+    # JPEG's Y plane is BT.601 luma: within rounding of the luma of the decoded RGB.
+    rgb = colour.rgb.astype(np.float64)
+    luma = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    assert np.abs(grey.rgb - luma).mean() < 1.5
+    # CMYK has no Y plane, and unreduced images keep the exact reference path: RGB.
+    cmyk = _save(Image.fromarray(synthetic.scene(6, 1024, 768)).convert("CMYK"), "JPEG")
+    assert not decode_image(cmyk, "c.jpg", min_side=256, luma_ok=True).is_luma
+    small = synthetic.encode(photo)
+    assert not decode_image(small, "s.jpg", min_side=256, luma_ok=True).is_luma

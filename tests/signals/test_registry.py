@@ -12,7 +12,12 @@ from shieldwall.signals.registry import all_signal_types, get_signal_type, regis
 
 def test_built_ins_are_registered() -> None:
     assert [t.name for t in all_signal_types()][:3] == ["pdq", "md5", "sha256"]
-    assert [t.name for t in all_signal_types(ContentType.VIDEO)] == ["md5", "sha256"]
+    assert [t.name for t in all_signal_types(ContentType.VIDEO)] == [
+        "md5",
+        "sha256",
+        "vpdq",
+        "video_md5",
+    ]
 
 
 def test_unknown_type_lists_the_known_ones() -> None:

@@ -18,14 +18,24 @@ from rich.table import Table
 from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, fail
 from shieldwall.config import get_settings
 from shieldwall.errors import ShieldwallError
-from shieldwall.hashing import DEFAULT_SIGNALS, BatchItem, HashResult, hash_many
+from shieldwall.hashing import (
+    DEFAULT_SIGNALS,
+    DEFAULT_VIDEO_SIGNALS,
+    BatchItem,
+    HashResult,
+    content_type_of,
+    hash_many,
+)
 from shieldwall.media import IMAGE_EXTENSIONS
+from shieldwall.media.video import VIDEO_EXTENSIONS
+from shieldwall.signals.base import ContentType
 from shieldwall.signals.registry import get_signal_type
 
 __all__ = ["OutputFormat", "expand_inputs", "result_to_json"]
 
 #: Show a progress bar (on a terminal) from this many inputs on.
 PROGRESS_FROM = 20
+_MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 
 
 class OutputFormat(StrEnum):
@@ -37,7 +47,8 @@ class OutputFormat(StrEnum):
 
 
 def expand_inputs(paths: list[str]) -> Iterator[BatchItem]:
-    """Files as given, directories walked recursively (image extensions only), ``-`` = stdin."""
+    """Files as given, directories walked recursively (image and video extensions), ``-`` =
+    stdin."""
     for raw in paths:
         if raw == "-":
             limit = get_settings().max_media_bytes
@@ -47,10 +58,24 @@ def expand_inputs(paths: list[str]) -> Iterator[BatchItem]:
         path = Path(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in IMAGE_EXTENSIONS:
+                if child.is_file() and child.suffix.lower() in _MEDIA_EXTENSIONS:
                     yield str(child)
         else:
             yield raw
+
+
+def _columns(items: list[BatchItem]) -> tuple[str, ...]:
+    """Default signals for the kinds of content among ``items`` (photos first)."""
+    kinds = {
+        content_type_of(None, item[1]) if isinstance(item, tuple) else content_type_of(Path(item))
+        for item in items
+    }
+    names: list[str] = []
+    if ContentType.PHOTO in kinds:
+        names += DEFAULT_SIGNALS
+    if ContentType.VIDEO in kinds:
+        names += [n for n in DEFAULT_VIDEO_SIGNALS if n not in names]
+    return tuple(names)
 
 
 def result_to_json(result: HashResult) -> dict[str, object]:
@@ -99,6 +124,8 @@ class _Writer:
                 found = result.signals.get(name)
                 if found is None:
                     cells.append("")
+                elif found.type == "vpdq":
+                    cells.append(f"{found.value.count(chr(10)) + 1} frames (best q{found.quality})")
                 elif found.quality is not None:
                     cells.append(f"{found.value} (q{found.quality})")
                 else:
@@ -132,19 +159,27 @@ def hash_command(
             "--signal", "-s", help="Signal type to compute (repeat; default pdq, md5, sha256)."
         ),
     ] = None,
+    seconds_per_hash: Annotated[
+        float | None,
+        typer.Option(
+            "--seconds-per-hash",
+            min=0,
+            help="Videos: hash one frame every this many seconds (0: every frame; default 1).",
+        ),
+    ] = None,
 ) -> None:
-    """Hash images: one result per input, in input order.
+    """Hash images and videos: one result per input, in input order.
 
     Output is JSON lines by default, one object per input:
     {"path": "a.jpg", "pdq": {"hash": "<64 hex>", "quality": 93}, "md5": {"hash": "<32 hex>"},
     "sha256": {"hash": "<64 hex>"}}, or {"path": "b.jpg", "error": "<reason>"} for an input that
-    cannot be hashed; the batch goes on.
+    cannot be hashed; the batch goes on. Videos give "vpdq" (Meta's vpdq text form, one
+    "frame,quality,pdq,timestamp" line per sampled frame), "video_md5" and "sha256".
 
     Exit codes: 0 every input hashed, 1 some inputs failed, 2 usage error.
     """
-    names = tuple(signal) if signal else DEFAULT_SIGNALS
     try:
-        for name in names:
+        for name in signal or ():
             get_signal_type(name)
     except ShieldwallError as exc:
         fail(exc.message)
@@ -152,7 +187,8 @@ def hash_command(
         fail("stdin (-) can be given only once")
     items = list(expand_inputs(paths))
     if not items:
-        fail("no image files found in the given paths")
+        fail("no image or video files found in the given paths")
+    names = tuple(signal) if signal else _columns(items)
     writer = _Writer(fmt, names, sys.stdout)
     failed = 0
     show_progress = sys.stderr.isatty() and len(items) >= PROGRESS_FROM
@@ -166,7 +202,10 @@ def hash_command(
         transient=True,
     ) as progress:
         task = progress.add_task("hash", total=len(items))
-        for result in hash_many(items, names, workers=workers):
+        requested = tuple(signal) if signal else None
+        for result in hash_many(
+            items, requested, workers=workers, seconds_per_hash=seconds_per_hash
+        ):
             failed += not result.ok
             writer.write(result)
             progress.advance(task)

@@ -1,76 +1,153 @@
-"""A piece of content to hash: its bytes, a name for messages, and decoded views made on demand."""
+"""A piece of content to hash: its bytes (or file), a name for messages, and decoded views."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
-from shieldwall.errors import EmptyMedia, MediaError, MediaTooLarge
-from shieldwall.media.image import ImageLimits, ReducedImage, decode_image
+from shieldwall.errors import MediaError
+from shieldwall.media.image import ImageLimits, ReducedImage, check_size, decode_image
+from shieldwall.media.video import VideoLimits
 
 __all__ = ["Media"]
 
+_CHUNK = 1 << 20
+
 
 class Media:
-    """Bytes of one piece of content plus lazily decoded images.
+    """One piece of content plus lazily decoded views of it.
 
-    Signal types ask for what they need: cryptographic hashes read :attr:`data`, PDQ asks for
-    :meth:`image` at the resolution it works at. Each decoded view is made once.
+    Images are small enough to hold in memory (``data``); videos stay on disk (``path``) and are
+    streamed by the decoder and the digests. Signal types ask for what they need: digests call
+    :meth:`digest`, PDQ asks for :meth:`image` at the resolution it works at, vPDQ opens
+    :attr:`path`. Each decoded view is made once.
 
         >>> media = Media(b"...", source="upload-17")       # doctest: +SKIP
         >>> media.image(min_side=128).rgb.shape              # doctest: +SKIP
         (171, 128, 3)
     """
 
-    __slots__ = ("_images", "apply_orientation", "data", "limits", "source")
+    __slots__ = (
+        "_data",
+        "_images",
+        "apply_orientation",
+        "limits",
+        "path",
+        "source",
+        "video_limits",
+    )
 
     def __init__(
         self,
-        data: bytes,
+        data: bytes | None,
         source: str,
         *,
+        path: Path | None = None,
         limits: ImageLimits | None = None,
+        video_limits: VideoLimits | None = None,
         apply_orientation: bool = True,
     ) -> None:
-        self.data = data
+        if data is None and path is None:
+            raise ValueError("Media needs data or a path")
+        self._data = data
+        self.path = path
         self.source = source
         self.limits = limits or ImageLimits()
+        self.video_limits = video_limits or VideoLimits()
         self.apply_orientation = apply_orientation
-        self._images: dict[int | None, ReducedImage] = {}
+        self._images: dict[tuple[int | None, bool], ReducedImage] = {}
 
     @classmethod
     def from_path(
-        cls, path: Path, *, limits: ImageLimits | None = None, apply_orientation: bool = True
+        cls,
+        path: Path,
+        *,
+        limits: ImageLimits | None = None,
+        video_limits: VideoLimits | None = None,
+        apply_orientation: bool = True,
+        load: bool = True,
     ) -> Media:
-        """Read a file, refusing it before reading when it is over the byte limit."""
+        """Media of a file. With ``load`` (images) the bytes are read now, refusing the file
+        before reading when it is over the byte limit; without (videos) it stays on disk."""
         limits = limits or ImageLimits()
         source = str(path)
         try:
             size = path.stat().st_size
-            if size > limits.max_bytes:
-                raise MediaTooLarge(
-                    f"{source}: {size:,} bytes is over the limit of {limits.max_bytes:,} bytes"
+            if path.is_dir():
+                raise MediaError(f"{source}: is a directory")
+            if not load:
+                check_size(source, size, max(size, 1))  # empty only: videos have their own limit
+                return cls(
+                    None,
+                    source,
+                    path=path,
+                    limits=limits,
+                    video_limits=video_limits,
+                    apply_orientation=apply_orientation,
                 )
+            check_size(source, size, limits.max_bytes)
             data = path.read_bytes()
-        except IsADirectoryError as exc:
-            raise MediaError(f"{source}: is a directory") from exc
         except FileNotFoundError as exc:
             raise MediaError(f"{source}: no such file") from exc
         except PermissionError as exc:
             raise MediaError(f"{source}: permission denied") from exc
+        except IsADirectoryError as exc:
+            raise MediaError(f"{source}: is a directory") from exc
         except OSError as exc:
             raise MediaError(f"{source}: cannot read: {exc.strerror or exc}") from exc
-        if not data:
-            raise EmptyMedia(f"{source}: empty file (0 bytes)")
-        return cls(data, source, limits=limits, apply_orientation=apply_orientation)
+        check_size(source, len(data), limits.max_bytes)  # the file may have changed meanwhile
+        return cls(
+            data,
+            source,
+            path=path,
+            limits=limits,
+            video_limits=video_limits,
+            apply_orientation=apply_orientation,
+        )
 
-    def image(self, min_side: int | None = None) -> ReducedImage:
-        """The upright RGB image, reduced while both sides stay at least ``min_side``."""
-        if min_side not in self._images:
-            self._images[min_side] = decode_image(
+    @property
+    def data(self) -> bytes:
+        """All the bytes (read from :attr:`path` on first use, within the byte limit)."""
+        if self._data is None:
+            assert self.path is not None
+            check_size(self.source, self.path.stat().st_size, self.limits.max_bytes)
+            self._data = self.path.read_bytes()
+        return self._data
+
+    def chunks(self) -> Iterator[bytes]:
+        """The bytes in pieces, streamed from disk when the content is a file."""
+        if self._data is not None:
+            yield self._data
+            return
+        assert self.path is not None
+        try:
+            with self.path.open("rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    yield chunk
+        except OSError as exc:
+            raise MediaError(f"{self.source}: cannot read: {exc.strerror or exc}") from exc
+
+    def digest(self, algorithm: str) -> str:
+        """Hex digest of the bytes, streamed (``md5``, ``sha256``, ...)."""
+        h = hashlib.new(algorithm)
+        for chunk in self.chunks():
+            h.update(chunk)
+        return h.hexdigest()
+
+    def image(self, min_side: int | None = None, *, luma_ok: bool = False) -> ReducedImage:
+        """The upright image, reduced while both sides stay at least ``min_side``.
+
+        With ``luma_ok`` the result may be luma only (see :func:`decode_image`).
+        """
+        key = (min_side, luma_ok)
+        if key not in self._images:
+            self._images[key] = decode_image(
                 self.data,
                 self.source,
                 limits=self.limits,
                 min_side=min_side,
                 apply_orientation=self.apply_orientation,
+                luma_ok=luma_ok,
             )
-        return self._images[min_side]
+        return self._images[key]

@@ -36,6 +36,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageLimits",
     "ReducedImage",
+    "check_size",
     "decode_image",
     "probe_image",
 ]
@@ -87,10 +88,12 @@ class ImageLimits:
 
 @dataclass(frozen=True, slots=True)
 class ReducedImage:
-    """An upright RGB image, possibly reduced from the original by whole-pixel blocks.
+    """An upright image, possibly reduced from the original by whole-pixel blocks.
 
-    ``rgb`` is ``(height, width, 3)`` uint8. ``full_width`` x ``full_height`` is the size of the
-    upright original; each pixel of ``rgb`` is (approximately) the mean of a
+    ``rgb`` is ``(height, width, 3)`` uint8 RGB, or ``(height, width)`` uint8 luma (BT.601 Y,
+    straight from a JPEG's Y plane) when the caller allowed ``luma_ok`` and the decoder could
+    skip colour entirely; ``is_luma`` says which. ``full_width`` x ``full_height`` is the size
+    of the upright original; each pixel of ``rgb`` is (approximately) the mean of a
     ``factor_x`` x ``factor_y`` block of it, blocks anchored at the top-left corner (the last block
     on each axis may be partial).
     """
@@ -102,15 +105,19 @@ class ReducedImage:
     factor_y: int
     format: str
     frames: int
+    is_luma: bool = False
+
+
+def check_size(source: str, size: int, limit: int) -> None:
+    """:class:`EmptyMedia` for 0 bytes, :class:`MediaTooLarge` over ``limit``."""
+    if size == 0:
+        raise EmptyMedia(f"{source}: empty file (0 bytes)")
+    if size > limit:
+        raise MediaTooLarge(f"{source}: {size:,} bytes is over the limit of {limit:,} bytes")
 
 
 def _open(data: bytes, source: str, limits: ImageLimits) -> Image.Image:
-    if not data:
-        raise EmptyMedia(f"{source}: empty file (0 bytes)")
-    if len(data) > limits.max_bytes:
-        raise MediaTooLarge(
-            f"{source}: {len(data):,} bytes is over the limit of {limits.max_bytes:,} bytes"
-        )
+    check_size(source, len(data), limits.max_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -184,12 +191,15 @@ def decode_image(
     limits: ImageLimits | None = None,
     min_side: int | None = None,
     apply_orientation: bool = True,
+    luma_ok: bool = False,
 ) -> ReducedImage:
     """Decode ``data`` into an upright RGB image.
 
     ``source`` names the content in error messages (a path, ``stdin``, an upload id). With
     ``min_side``, the image may be reduced by whole blocks as long as both sides stay at least
-    ``min_side`` pixels (or at the original size when smaller). Raises a
+    ``min_side`` pixels (or at the original size when smaller). With ``luma_ok``, a reduced
+    JPEG is decoded to its Y plane only (JPEG's Y is BT.601 luma, the weights PDQ uses), which
+    skips chroma decoding and colour conversion: about a third faster. Raises a
     :class:`~shieldwall.errors.MediaError` subclass that says what is wrong with ``source``.
     """
     limits = limits or ImageLimits()
@@ -205,7 +215,8 @@ def decode_image(
         if min_side is not None and fmt in {"JPEG", "MPO"}:
             factor = _jpeg_scale(full_w, full_h, min_side)
             if factor > 1:
-                img.draft("RGB", (-(-full_w // factor), -(-full_h // factor)))
+                grey = luma_ok and img.mode in {"RGB", "L"}  # YCbCr or greyscale, not CMYK
+                img.draft("L" if grey else "RGB", (-(-full_w // factor), -(-full_h // factor)))
         img.load()
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise CorruptMedia(f"{source}: image data is damaged or truncated ({exc})") from exc
@@ -213,7 +224,8 @@ def decode_image(
         raise MediaTooLarge(f"{source}: {exc}") from exc
     factor_x = max(1, round(full_w / img.size[0]))
     factor_y = max(1, round(full_h / img.size[1]))
-    rgb_img = _to_rgb(img)
+    is_luma = img.mode == "L" and luma_ok and factor_x > 1
+    rgb_img = img if is_luma else _to_rgb(img)
     if min_side is not None:
         extra = min(rgb_img.size[0] // min_side, rgb_img.size[1] // min_side)
         if extra >= 2:
@@ -225,7 +237,7 @@ def decode_image(
         if orientation in _TRANSPOSING_ORIENTATIONS:
             full_w, full_h = full_h, full_w
             factor_x, factor_y = factor_y, factor_x
-    rgb = np.asarray(rgb_img, dtype=np.uint8)
-    if rgb.ndim != 3 or rgb.shape[2] != 3:  # pragma: no cover - _to_rgb guarantees RGB
-        raise CorruptMedia(f"{source}: decoded to an unexpected shape {rgb.shape}")
-    return ReducedImage(rgb, full_w, full_h, factor_x, factor_y, fmt, frames)
+    pixels = np.asarray(rgb_img, dtype=np.uint8)
+    if pixels.ndim != (2 if is_luma else 3):  # pragma: no cover - guaranteed above
+        raise CorruptMedia(f"{source}: decoded to an unexpected shape {pixels.shape}")
+    return ReducedImage(pixels, full_w, full_h, factor_x, factor_y, fmt, frames, is_luma)

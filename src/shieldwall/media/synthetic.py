@@ -8,16 +8,24 @@ noise), deterministic for a seed, with PDQ quality well above the floor.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+import av
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-__all__ = ["encode", "scene"]
+__all__ = ["encode", "panorama", "scene", "video"]
 
 
-def scene(seed: int, width: int = 1024, height: int = 768) -> npt.NDArray[np.uint8]:
-    """A deterministic ``(height, width, 3)`` uint8 scene; different seeds look unrelated."""
+def scene(
+    seed: int, width: int = 1024, height: int = 768, *, noise: float = 4.0
+) -> npt.NDArray[np.uint8]:
+    """A deterministic ``(height, width, 3)`` uint8 scene; different seeds look unrelated.
+
+    ``noise`` is the standard deviation of per-pixel sensor-like noise.
+    """
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     y /= height
@@ -40,7 +48,8 @@ def scene(seed: int, width: int = 1024, height: int = 768) -> npt.NDArray[np.uin
         else:
             mask = (np.abs(x - cx) <= rx) & (np.abs(y - cy) <= ry)
         field += mask[None] * rng.uniform(-70, 70, size=(3, 1, 1)).astype(np.float32)
-    field += rng.normal(0, 4, size=field.shape).astype(np.float32)
+    if noise:
+        field += rng.normal(0, noise, size=field.shape).astype(np.float32)
     base = rng.uniform(90, 160, size=(3, 1, 1)).astype(np.float32)
     rgb = np.clip(field + base, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(rgb.transpose(1, 2, 0))
@@ -53,3 +62,70 @@ def encode(rgb: npt.NDArray[np.uint8], fmt: str = "JPEG", **params: object) -> b
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format=fmt, **params)
     return buf.getvalue()
+
+
+def panorama(
+    seed: int, seconds: float, fps: int, width: int, height: int
+) -> Iterator[npt.NDArray[np.uint8]]:
+    """Frames of a camera panning slowly across a wide scene: neighbouring frames are nearly
+    the same, frames a few seconds apart show different things (as real footage does)."""
+    count = max(1, round(seconds * fps))
+    step = max(1, width // (8 * fps))  # an eighth of the frame width per second
+    # Drawn at half size and scaled up: footage is smoother than a still's fine detail.
+    half = scene(seed, (width + step * count + 1) // 2, (height + 1) // 2, noise=1.0)
+    wide = np.asarray(
+        Image.fromarray(half).resize(
+            (half.shape[1] * 2, half.shape[0] * 2), Image.Resampling.BICUBIC
+        )
+    )
+    for i in range(count):
+        yield np.ascontiguousarray(wide[:, i * step : i * step + width])
+
+
+def video(
+    path: Path,
+    frames: Iterable[npt.NDArray[np.uint8]],
+    *,
+    fps: int = 10,
+    codec: str = "libx264",
+    rotation: int | None = None,
+    pts_scale: int = 1,
+) -> Path:
+    """Encode RGB frames into a video file (container from the suffix); returns ``path``.
+
+    ``rotation`` writes display-rotation metadata; ``pts_scale`` spaces the timestamps out
+    (a file whose header claims a duration far longer than its content).
+    """
+    container = av.open(str(path), "w")
+    stream: av.video.stream.VideoStream | None = None
+    try:
+        for i, rgb in enumerate(frames):
+            if stream is None:
+                stream = _video_stream(container, codec, fps, rgb.shape[1], rgb.shape[0])
+                if rotation is not None:
+                    stream.set_display_rotation(rotation)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i * pts_scale
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        if stream is not None:
+            for packet in stream.encode():
+                container.mux(packet)
+    finally:
+        container.close()
+    return path
+
+
+def _video_stream(
+    container: av.container.OutputContainer, codec: str, fps: int, width: int, height: int
+) -> av.video.stream.VideoStream:
+    stream = container.add_stream(codec, rate=fps)
+    assert isinstance(stream, av.video.stream.VideoStream)
+    stream.width = width
+    stream.height = height
+    stream.pix_fmt = "yuv420p"
+    if codec == "libx264":
+        stream.options = {"preset": "ultrafast", "crf": "18"}
+    else:  # other encoders default to bitrates meant for much bigger frames
+        stream.bit_rate = 4_000_000
+    return stream

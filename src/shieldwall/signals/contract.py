@@ -76,11 +76,16 @@ class SignalTypeContract:
         noisy = f"  {signal.value.upper()}\n"
         assert signal_type.parse(noisy, signal.quality) == signal
 
+    def malformed_values(self, value: str) -> list[str]:
+        """Corruptions of a valid ``value`` that must be rejected; override for other shapes
+        (multi-line forms, say)."""
+        return ["", value[:-1], value + value[-1], "z" * len(value), value[:-1] + "-"]
+
     def test_rejects_malformed_values_with_a_reason(
         self, signal_type: SignalType, media_pair: tuple[Media, Media]
     ) -> None:
         value = signal_type.compute(media_pair[0]).value
-        for bad in ("", value[:-1], value + value[-1], "z" * len(value), value[:-1] + "-"):
+        for bad in self.malformed_values(value):
             message = _raises_malformed(signal_type, bad)
             assert signal_type.name in message
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import ClassVar
 
@@ -22,7 +21,7 @@ class _DigestSignal(SignalType):
     default_threshold = 0
 
     def compute(self, media: Media) -> Signal:
-        return Signal(self.name, hashlib.new(self.algorithm, media.data).hexdigest())
+        return Signal(self.name, media.digest(self.algorithm))
 
     def validate(self, value: str) -> str:
         canonical = value.strip().lower()

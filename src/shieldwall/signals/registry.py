@@ -28,6 +28,8 @@ DEFAULT_SIGNAL_TYPES: Final = (
     "shieldwall.signals.pdq:PdqSignal",
     "shieldwall.signals.cryptographic:Md5Signal",
     "shieldwall.signals.cryptographic:Sha256Signal",
+    "shieldwall.signals.vpdq:VpdqSignal",
+    "shieldwall.signals.vpdq:VideoMd5Signal",
 )
 
 _registry: dict[str, SignalType] = {}

@@ -1,0 +1,66 @@
+"""``shieldwall scan``: scan notebooks, code, archives, model files and command lines for
+face-swap deepfake tooling."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shieldwall.cli._app import app, fail
+from shieldwall.codescan.sarif import to_sarif
+from shieldwall.codescan.scanner import Scanner
+
+__all__ = ["scan"]
+
+
+class OutputFormat(StrEnum):
+    """Output formats of ``shieldwall scan``."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files, directories, notebooks, zip archives or model files to scan."),
+    ] = None,
+    cmd: Annotated[
+        list[str] | None, typer.Option("--cmd", help="A command line to scan (repeatable).")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text, json or sarif (SARIF 2.1.0).")
+    ] = OutputFormat.text,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="An extra rule file (YAML; repeatable).")
+    ] = None,
+    allow: Annotated[
+        Path | None, typer.Option("--allow", help="An allow-list file (YAML).")
+    ] = None,
+) -> None:
+    """Scan for face-swap deepfake tooling.
+
+    Exit codes: 0 allow, 1 warn, 3 block, 2 error (bad arguments, or an input that could not
+    be scanned and nothing was blocked).
+    """
+    if not paths and not cmd:
+        fail("give at least one PATH or --cmd")
+    scanner = Scanner.from_files(rules or [], allow)
+    report = scanner.scan(paths=paths or [], commands=cmd or [])
+    if output_format is OutputFormat.json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    elif output_format is OutputFormat.sarif:
+        typer.echo(json.dumps(to_sarif(report, scanner.rules), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(report.message())
+        for note in report.notes:
+            typer.echo(f"note: {note}")
+        for error in report.errors:
+            typer.echo(f"error: {error.message}", err=True)
+    raise typer.Exit(report.exit_code)

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo Z2l0IGNsb25lIGh0dHBzOi8vZ2l0aHViLmNvbS9oYWNrc2lkZXIvRGVlcC1MaXZlLUNhbS5naXQgLmQgJiYgY2QgLmQgJiYgcHl0aG9uIHJ1bi5weSAtLWV4ZWN1dGlvbi1wcm92aWRlciBjdWRhIC0tbGl2ZS1taXJyb3IgLS1tYW55LWZhY2VzIC1zIG1lLmpwZyAtdCBjYW0= | base64 -d | sh
+pip install pyvirtualcam
