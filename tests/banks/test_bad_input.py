@@ -74,3 +74,15 @@ def test_withdrawing_an_unknown_id_is_not_found(bank: Database) -> None:
     with pytest.raises(NotFound, match="'case-404'"):
         withdraw(bank, "case-404")
     assert counts(bank) == before
+
+
+def test_a_signal_type_no_index_holds_is_refused(bank: Database) -> None:
+    from shieldwall.banks import BANKABLE_TYPES, prepare_signal
+    from shieldwall.errors import SignalError
+    from shieldwall.signals.registry import all_signal_types
+
+    others = [t.name for t in all_signal_types() if t.name not in BANKABLE_TYPES]
+    if not others:
+        pytest.skip("only bankable signal types are registered")
+    with pytest.raises(SignalError, match="cannot be banked"):
+        prepare_signal(others[0], "0" * 64)

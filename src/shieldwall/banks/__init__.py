@@ -7,6 +7,7 @@ only when no other active case holds it. Every change is logged for the index fo
 """
 
 from shieldwall.banks._banks import (
+    BANKABLE_TYPES,
     create_bank,
     delete_bank,
     get_bank,
@@ -44,6 +45,7 @@ from shieldwall.banks._withdrawal import (
 )
 
 __all__ = [
+    "BANKABLE_TYPES",
     "CHUNK_SIZE",
     "AddOutcome",
     "BankFormat",

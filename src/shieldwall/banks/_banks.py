@@ -15,8 +15,10 @@ from shieldwall.errors import (
     Conflict,
     MalformedSignal,
     NotFound,
+    SignalError,
     UsageError,
 )
+from shieldwall.index import EXACT_TYPES, HAMMING_TYPES
 from shieldwall.signals.base import Signal
 from shieldwall.signals.registry import get_signal_type
 from shieldwall.store import (
@@ -28,7 +30,11 @@ from shieldwall.store import (
 )
 from shieldwall.store.signal_log import LogOp
 
+#: Signal types a bank can hold: those the matching index searches.
+BANKABLE_TYPES = (*HAMMING_TYPES, *EXACT_TYPES)
+
 __all__ = [
+    "BANKABLE_TYPES",
     "create_bank",
     "delete_bank",
     "get_bank",
@@ -52,6 +58,10 @@ def prepare_signal(signal_type: str, value: str, quality: int | None = None) -> 
     below the floor).
     """
     kind = get_signal_type(signal_type)
+    if kind.name not in BANKABLE_TYPES:
+        raise SignalError(
+            f"{kind.name} signals cannot be banked yet (bankable: {', '.join(BANKABLE_TYPES)})"
+        )
     if quality is not None and not 0 <= quality <= 100:
         raise MalformedSignal(f"{kind.name} quality must be 0..100, got {quality}")
     if quality is not None and kind.quality_floor is None:

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shieldwall.banks import BankKind, EntryStatus
+from shieldwall.banks import BANKABLE_TYPES, BankKind, EntryStatus
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import MediaError
 from shieldwall.hashing import DEFAULT_SIGNALS, hash_file, limits_from
@@ -181,8 +181,8 @@ class Matcher:
         queries = [("original", s) for s in signals] + list(variants.items())
         for variant, signal in queries:
             kind = get_signal_type(signal.type)
-            if not kind.is_usable(signal):
-                continue  # below the quality floor: never matched
+            if kind.name not in BANKABLE_TYPES or not kind.is_usable(signal):
+                continue  # no bank holds this type, or below the quality floor: never matched
             radius = self._radius.get(kind.name, kind.default_threshold)
             hit: IndexHit
             for hit in self.index.search(kind.name, signal.value, radius):
