@@ -19,7 +19,7 @@ from shieldwall.config import Settings
 from shieldwall.matching import Matcher, build_index, load_index
 from shieldwall.store import BankEntry, BankSignal, Database, LogOp, signal_log
 
-COUNT = 8_000
+COUNT = 30_000
 
 
 def _live_from_log(db: Database) -> dict[int, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from shieldwall.banks._banks import _bank, prepare_signal
@@ -42,6 +42,7 @@ from shieldwall.store import (
     signal_log,
     utcnow,
 )
+from shieldwall.store.bulk import insert_rows
 from shieldwall.store.signal_log import LogOp
 
 __all__ = ["CHUNK_SIZE", "add_entries", "add_entry", "get_entry"]
@@ -49,6 +50,14 @@ __all__ = ["CHUNK_SIZE", "add_entries", "add_entry", "get_entry"]
 CHUNK_SIZE = 500
 
 # -- entries ---------------------------------------------------------------------------------
+
+
+def _key_filter(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool]:
+    """``(type, value) IN keys`` written so that every database uses the (type, value) index
+    (SQLite scans the table for a row-value IN)."""
+    return and_(
+        BankSignal.type.in_({t for t, _ in keys}), BankSignal.value.in_({v for _, v in keys})
+    )
 
 
 def _entry_info(session: Session, entry: BankEntry, bank_name: str | None = None) -> EntryInfo:
@@ -116,11 +125,9 @@ def _apply(session: Session, bank: Bank, new: NewEntry) -> tuple[int, bool]:
     existing = {
         (s.type, s.value): s
         for s in session.scalars(
-            select(BankSignal).where(
-                BankSignal.bank_id == bank.id,
-                tuple_(BankSignal.type, BankSignal.value).in_(keys),
-            )
+            select(BankSignal).where(BankSignal.bank_id == bank.id, _key_filter(keys))
         )
+        if (s.type, s.value) in keys
     }
     created = not existing
     if created:
@@ -196,15 +203,16 @@ def _existing_keys(
     session: Session, bank: Bank, keys: list[tuple[str, str]]
 ) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
+    wanted = set(keys)
     for i in range(0, len(keys), 400):
         part = keys[i : i + 400]
         rows = session.execute(
             select(BankSignal.type, BankSignal.value).where(
                 BankSignal.bank_id == bank.id,
-                tuple_(BankSignal.type, BankSignal.value).in_(part),
+                _key_filter(part),
             )
         )
-        found.update((t, v) for t, v in rows)
+        found.update((t, v) for t, v in rows if (t, v) in wanted)
     return found
 
 
@@ -224,21 +232,21 @@ def _apply_chunk(session: Session, bank: Bank, ready: list[NewEntry], outcome: A
         seen |= keys
     if fresh:
         now = utcnow()
-        entry_ids = list(
-            session.scalars(
-                insert(BankEntry).returning(BankEntry.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "bank_id": bank.id,
-                        "note": new.note,
-                        "provenance": new.provenance.value,
-                        "status": EntryStatus.ACTIVE.value,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for new in fresh
-                ],
-            )
+        entry_ids = insert_rows(
+            session,
+            BankEntry,
+            [
+                {
+                    "bank_id": bank.id,
+                    "note": new.note,
+                    "provenance": new.provenance.value,
+                    "status": EntryStatus.ACTIVE.value,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for new in fresh
+            ],
+            returning_ids=True,
         )
         holders: list[dict[str, object]] = []
         signals: list[dict[str, object]] = []
@@ -250,6 +258,7 @@ def _apply_chunk(session: Session, bank: Bank, ready: list[NewEntry], outcome: A
                         "external_id": external_id,
                         "status": "active",
                         "added_at": now,
+                        "withdrawn_at": None,
                     }
                 )
             for external_id in dict.fromkeys(new.withdrawn_ids):
@@ -275,13 +284,8 @@ def _apply_chunk(session: Session, bank: Bank, ready: list[NewEntry], outcome: A
                 }
                 for s in new.signals
             )
-        if holders:
-            session.execute(insert(EntryExternalId), holders)
-        signal_ids = list(
-            session.scalars(
-                insert(BankSignal).returning(BankSignal.id, sort_by_parameter_order=True), signals
-            )
-        )
+        insert_rows(session, EntryExternalId, holders)
+        signal_ids = insert_rows(session, BankSignal, signals, returning_ids=True)
         signal_log.append(
             session,
             LogOp.ADD,
@@ -305,16 +309,17 @@ def _unchanged(session: Session, bank: Bank, items: list[NewEntry]) -> list[int 
     an unchanged feed then costs three queries per chunk."""
     if not items:
         return []
-    keys = list({(s.type, s.value) for n in items for s in n.signals})
+    wanted = {(s.type, s.value) for n in items for s in n.signals}
+    keys = list(wanted)
     owner: dict[tuple[str, str], int] = {}
     for i in range(0, len(keys), 400):
         rows = session.execute(
             select(BankSignal.type, BankSignal.value, BankSignal.entry_id).where(
                 BankSignal.bank_id == bank.id,
-                tuple_(BankSignal.type, BankSignal.value).in_(keys[i : i + 400]),
+                _key_filter(keys[i : i + 400]),
             )
         )
-        owner.update({(t, v): e for t, v, e in rows})
+        owner.update({(t, v): e for t, v, e in rows if (t, v) in wanted})
     entry_ids = list(set(owner.values()))
     status: dict[int, str] = {}
     noted: dict[int, bool] = {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from shieldwall.banks import BankKind, EntryStatus
@@ -31,6 +31,7 @@ from shieldwall.store import (
     Bank,
     BankEntry,
     BankSignal,
+    Base,
     Database,
     LedgerItem,
     LedgerSignal,
@@ -39,6 +40,7 @@ from shieldwall.store import (
     signal_log,
     utcnow,
 )
+from shieldwall.store.bulk import insert_rows
 
 __all__ = ["SweepOutcome", "add_to_ledger", "sweep"]
 
@@ -97,15 +99,23 @@ def _record_chunk(session: Session, ready: dict[str, dict[str, Signal]]) -> None
         old = list(known.values())
         for i in range(0, len(old), 500):
             session.execute(delete(LedgerSignal).where(LedgerSignal.item_id.in_(old[i : i + 500])))
-        session.execute(
-            update(LedgerItem),
-            [{"id": item_id, "pdq": pdq_of(cid), "seen_at": now} for cid, item_id in known.items()],
+        table = Base.metadata.tables["ledger_item"]
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("item_id"))
+            .values(pdq=bindparam("new_pdq"), seen_at=bindparam("new_seen_at")),
+            [
+                {"item_id": item_id, "new_pdq": pdq_of(cid), "new_seen_at": now}
+                for cid, item_id in known.items()
+            ],
         )
     fresh = [cid for cid in ids if cid not in known]
     if fresh:
-        new_ids = session.scalars(
-            insert(LedgerItem).returning(LedgerItem.id, sort_by_parameter_order=True),
+        new_ids = insert_rows(
+            session,
+            LedgerItem,
             [{"content_id": cid, "pdq": pdq_of(cid), "seen_at": now} for cid in fresh],
+            returning_ids=True,
         )
         known.update(zip(fresh, new_ids, strict=True))
     exact = [
@@ -114,8 +124,7 @@ def _record_chunk(session: Session, ready: dict[str, dict[str, Signal]]) -> None
         for s in ready[cid].values()
         if s.type != "pdq"
     ]
-    if exact:
-        session.execute(insert(LedgerSignal), exact)
+    insert_rows(session, LedgerSignal, exact)
 
 
 @dataclass(slots=True)

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from shieldwall.store.bulk import insert_rows
 from shieldwall.store.models import BankSignal, SignalLogRecord, utcnow
 
 __all__ = ["LogEntry", "LogOp", "append", "head", "read_after"]
@@ -65,7 +66,7 @@ def append(
         else {"op": op.value, "signal_id": s.id, "type": s.type, "value": s.value, "at": now}
         for s in signals
     ]
-    session.execute(insert(SignalLogRecord), rows)
+    insert_rows(session, SignalLogRecord, rows)
 
 
 def head(session: Session) -> int:
