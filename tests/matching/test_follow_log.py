@@ -38,3 +38,14 @@ def test_a_rebuilt_index_equals_the_followed_one(banks: Database, settings: Sett
     assert rebuilt.seq == matcher.index.seq
     for value in values:
         assert rebuilt.search("pdq", value, 31) == matcher.index.search("pdq", value, 31)
+
+
+def test_refresh_interval_bounds_how_often_the_log_is_read(
+    banks: Database, settings: Settings
+) -> None:
+    matcher = Matcher(banks, settings=settings, refresh_interval=3600)
+    value = random_pdq(1)
+    add_entry(banks, "ncii", [pdq(value)])
+    assert not matcher.match("a", [pdq(value)]).matched  # not followed yet
+    matcher.refresh()
+    assert matcher.match("b", [pdq(value)]).matched

@@ -116,7 +116,8 @@ def match_command(  # noqa: PLR0917 - a Typer signature
         raise UsageError(exc.message) from exc
     settings = get_settings()
     use_dihedral = settings.match_dihedral if dihedral is None else dihedral
-    matcher = Matcher.open(open_database(), settings=settings)
+    # In a batch, follow the log (and bank settings) at most once a second.
+    matcher = Matcher.open(open_database(), settings=settings, refresh_interval=1.0)
     matched = failed = False
 
     def done(source: str, outcome: MatchOutcome) -> None:

@@ -14,6 +14,7 @@ the bank's own threshold) before it counts.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -113,8 +114,12 @@ class Matcher:
         settings: Settings | None = None,
         index: SignalIndexLike | None = None,
         index_factory: IndexFactory = default_index,
+        refresh_interval: float = 0.0,
     ) -> None:
         self.db = db
+        #: :meth:`match` follows the log at most this often (seconds); 0: before every match.
+        self.refresh_interval = refresh_interval
+        self._refreshed_at = float("-inf")
         self.settings = settings or get_settings()
         self.index = index if index is not None else build_index(db, index_factory)
         self.snapshot: Path | None = None
@@ -124,14 +129,16 @@ class Matcher:
         self.refresh()
 
     @classmethod
-    def open(cls, db: Database, *, settings: Settings | None = None) -> Matcher:
+    def open(
+        cls, db: Database, *, settings: Settings | None = None, refresh_interval: float = 0.0
+    ) -> Matcher:
         """A matcher whose index starts from this database's snapshot file in ``data_dir``
         (plus the log tail), or is built and then saved there. Call :meth:`checkpoint` before
         exiting to keep the snapshot fresh."""
         settings = settings or get_settings()
         path = snapshot_path(db, settings.data_dir)
         index, loaded = load_index(db, path)
-        matcher = cls(db, settings=settings, index=index)
+        matcher = cls(db, settings=settings, index=index, refresh_interval=refresh_interval)
         matcher.snapshot = path
         matcher._saved_seq = index.seq if loaded else -1
         return matcher
@@ -153,6 +160,7 @@ class Matcher:
         """Apply the log entries written since the last call and re-read the bank settings;
         returns how many entries were applied."""
         applied = 0
+        self._refreshed_at = time.monotonic()
         with self.db.session() as session:
             while True:  # the log tail and the bank settings, read in one session
                 entries = signal_log.read_after(session, self.index.seq, FOLLOW_BATCH)
@@ -227,6 +235,8 @@ class Matcher:
         """Every bank signal the given signals match now (allow banks included), storing
         nothing. ``variants`` are extra query signals by name (dihedral PDQ variants)."""
         found = self._candidates(signals, variants or {})
+        if not found:  # most content matches nothing: no database round trip
+            return []
         with self.db.session() as session:
             return self._verify(session, found, utcnow())
 
@@ -242,7 +252,8 @@ class Matcher:
     ) -> MatchOutcome:
         """Match one content's signals: find, apply allow-bank suppression and flood
         protection, and (with ``record``) store each match."""
-        self.refresh()
+        if time.monotonic() - self._refreshed_at >= self.refresh_interval:
+            self.refresh()
         hits = self.find(signals, variants=variants)
         outcome = MatchOutcome(content_id)
         allowed = [h for h in hits if h.bank_kind is BankKind.ALLOW]
