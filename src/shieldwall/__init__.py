@@ -30,6 +30,7 @@ def __getattr__(name: str) -> Any:
         return getattr(hashing, name)
     raise AttributeError(f"module 'shieldwall' has no attribute {name!r}")
 
+
 __all__ = [
     "HashResult",
     "ShieldwallError",
