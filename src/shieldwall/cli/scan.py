@@ -11,8 +11,6 @@ from typing import Annotated
 import typer
 
 from shieldwall.cli._app import app, fail
-from shieldwall.codescan.sarif import to_sarif
-from shieldwall.codescan.scanner import Scanner
 
 __all__ = ["scan"]
 
@@ -49,6 +47,11 @@ def scan(
     Exit codes: 0 allow, 1 warn, 3 block, 2 error (bad arguments, or an input that could not
     be scanned and nothing was blocked).
     """
+    # Imported here: the scanner's parsers (nbformat, onnx, YAML) are not needed by the other
+    # commands, which should start quickly.
+    from shieldwall.codescan.sarif import to_sarif  # noqa: PLC0415
+    from shieldwall.codescan.scanner import Scanner  # noqa: PLC0415
+
     if not paths and not cmd:
         fail("give at least one PATH or --cmd")
     scanner = Scanner.from_files(rules or [], allow)
