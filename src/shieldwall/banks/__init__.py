@@ -4,29 +4,19 @@ A bank holds entries; an entry holds the signals (hashes) of one item, the exter
 numbers) that hold it, a note and its provenance. Withdrawing a case removes an entry's signals
 only when no other active case holds it. Every change is logged for the index followers
 (:mod:`shieldwall.store.signal_log`).
+
+The records and enums below load at once; the functions load the database layer on first use,
+so that ``shieldwall --help`` and commands that never touch a bank stay quick to start.
 """
 
-from shieldwall.banks._banks import (
-    BANKABLE_TYPES,
-    create_bank,
-    delete_bank,
-    get_bank,
-    list_banks,
-    parse_signal_string,
-    prepare_signal,
-    set_bank_enabled,
-    set_bank_threshold,
-)
-from shieldwall.banks._entries import CHUNK_SIZE, add_entries, add_entry, get_entry
-from shieldwall.banks._formats import (
-    BankFormat,
-    entry_to_json,
-    export_entries,
-    read_entries,
-    write_entries,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from shieldwall.banks._model import (
     AddOutcome,
+    BankFormat,
     BankInfo,
     BankKind,
     EntryInfo,
@@ -36,13 +26,70 @@ from shieldwall.banks._model import (
     Rejected,
     WithdrawOutcome,
 )
-from shieldwall.banks._withdrawal import (
-    disable_entry,
-    enable_entry,
-    withdraw,
-    withdraw_cases,
-    withdraw_entry,
-)
+
+if TYPE_CHECKING:
+    from shieldwall.banks._banks import (
+        BANKABLE_TYPES,
+        create_bank,
+        delete_bank,
+        get_bank,
+        list_banks,
+        parse_signal_string,
+        prepare_signal,
+        set_bank_enabled,
+        set_bank_threshold,
+    )
+    from shieldwall.banks._entries import CHUNK_SIZE, add_entries, add_entry, get_entry
+    from shieldwall.banks._formats import (
+        entry_to_json,
+        export_entries,
+        read_entries,
+        write_entries,
+    )
+    from shieldwall.banks._withdrawal import (
+        disable_entry,
+        enable_entry,
+        withdraw,
+        withdraw_cases,
+        withdraw_entry,
+    )
+
+_LAZY = {
+    "shieldwall.banks._banks": (
+        "BANKABLE_TYPES",
+        "create_bank",
+        "delete_bank",
+        "get_bank",
+        "list_banks",
+        "parse_signal_string",
+        "prepare_signal",
+        "set_bank_enabled",
+        "set_bank_threshold",
+    ),
+    "shieldwall.banks._entries": ("CHUNK_SIZE", "add_entries", "add_entry", "get_entry"),
+    "shieldwall.banks._formats": (
+        "entry_to_json",
+        "export_entries",
+        "read_entries",
+        "write_entries",
+    ),
+    "shieldwall.banks._withdrawal": (
+        "disable_entry",
+        "enable_entry",
+        "withdraw",
+        "withdraw_cases",
+        "withdraw_entry",
+    ),
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shieldwall.banks' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
 
 __all__ = [
     "BANKABLE_TYPES",

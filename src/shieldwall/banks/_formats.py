@@ -28,14 +28,20 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from enum import StrEnum
 from typing import Any, TextIO
 
 from sqlalchemy import select
 
 from shieldwall.banks._banks import _bank, parse_signal_string
 from shieldwall.banks._entries import _entry_info
-from shieldwall.banks._model import EntryInfo, EntryStatus, NewEntry, Provenance, Rejected
+from shieldwall.banks._model import (
+    BankFormat,
+    EntryInfo,
+    EntryStatus,
+    NewEntry,
+    Provenance,
+    Rejected,
+)
 from shieldwall.errors import ImportFormatError, ShieldwallError
 from shieldwall.signals.base import Signal
 from shieldwall.store import BankEntry, Database
@@ -46,14 +52,6 @@ CSV_FIELDS = ("type", "value", "quality", "external_ids", "withdrawn_ids", "note
 #: StopNCII's signal type names.
 _STOPNCII_TYPES = {"imagepdq": "pdq", "videomd5": "md5"}
 _WITHDRAWN = {"withdrawn", "deleted"}
-
-
-class BankFormat(StrEnum):
-    """File formats of bank import and export."""
-
-    jsonl = "jsonl"
-    csv = "csv"
-    signals = "signals"
 
 
 def _ids(value: Any, what: str) -> list[str]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from shieldwall.signals.base import Signal
+if TYPE_CHECKING:
+    from shieldwall.signals.base import Signal
 
 __all__ = [
     "AddOutcome",
+    "BankFormat",
     "BankInfo",
     "BankKind",
     "EntryInfo",
@@ -19,6 +22,14 @@ __all__ = [
     "Rejected",
     "WithdrawOutcome",
 ]
+
+
+class BankFormat(StrEnum):
+    """File formats of bank import and export (see :mod:`shieldwall.banks._formats`)."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+    signals = "signals"
 
 
 class BankKind(StrEnum):

@@ -16,13 +16,12 @@ from rich.table import Table
 from shieldwall import banks
 from shieldwall.banks import BankFormat, BankInfo, BankKind, EntryInfo, NewEntry, Provenance
 from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, err_console
+from shieldwall.cli._db import open_database
 from shieldwall.cli._progress import progress_bar
 from shieldwall.cli.hash import expand_inputs
 from shieldwall.errors import UsageError
 from shieldwall.hashing import DEFAULT_SIGNALS, hash_many
-from shieldwall.matching import list_quarantined, release_signal
 from shieldwall.signals.registry import get_signal_type
-from shieldwall.store import open_database
 
 __all__ = ["bank_app"]
 
@@ -415,6 +414,8 @@ def enable_entry_command(entry_id: int) -> None:
 @bank_app.command("quarantine")
 def quarantine_command(fmt: FormatOption = Output.table) -> None:
     """List bank signals that flood protection quarantined, pending review."""
+    from shieldwall.matching import list_quarantined  # noqa: PLC0415 (loaded when used)
+
     held = list_quarantined(open_database())
     if fmt is Output.json:
         _print_json(
@@ -437,5 +438,7 @@ def quarantine_command(fmt: FormatOption = Output.table) -> None:
 @bank_app.command("release")
 def release_command(signal_id: int) -> None:
     """Release a quarantined signal after review: it matches again."""
+    from shieldwall.matching import release_signal  # noqa: PLC0415 (loaded when used)
+
     release_signal(open_database(), signal_id)
     typer.echo(f"released signal {signal_id}")

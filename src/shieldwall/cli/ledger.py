@@ -10,13 +10,12 @@ from typing import Annotated
 import typer
 
 from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, err_console
+from shieldwall.cli._db import open_database
 from shieldwall.cli._progress import progress_bar
 from shieldwall.cli.hash import expand_inputs
 from shieldwall.errors import UsageError
 from shieldwall.hashing import hash_many
-from shieldwall.matching import add_to_ledger, sweep
 from shieldwall.signals.base import Signal
-from shieldwall.store import open_database
 
 __all__ = ["ledger_app"]
 
@@ -60,6 +59,8 @@ def ledger_add_command(
                 err_console.print(f"[red]skipped[/] {result.error}", highlight=False)
             else:
                 items.append((result.source, list(result.signals.values())))
+    from shieldwall.matching import add_to_ledger  # noqa: PLC0415 (loaded when used)
+
     count = add_to_ledger(open_database(), items)
     typer.echo(f"recorded {count} items in the ledger")
     raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
@@ -90,6 +91,8 @@ def ledger_import_command(
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
             raise UsageError(f"{file}:{number}: not a hash record with a content_id") from None
         items.append((str(cid), signals))
+    from shieldwall.matching import add_to_ledger  # noqa: PLC0415 (loaded when used)
+
     count = add_to_ledger(open_database(), items)
     typer.echo(f"recorded {count} items in the ledger")
 
@@ -103,6 +106,8 @@ def sweep_command(
 ) -> None:
     """Find hosted copies of block-bank signals added since the last sweep, and store them as
     matches. Run it after adding hashes (or on a timer); running it again finds nothing new."""
+    from shieldwall.matching import sweep  # noqa: PLC0415 (loaded when used)
+
     db = open_database()
     with progress_bar("sweeping ledger") as bar:
         task = bar.add_task("sweep", total=None)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shieldwall.banks import parse_signal_string
+from shieldwall import banks
 from shieldwall.cli._app import EXIT_OK, app
+from shieldwall.cli._db import open_database
 from shieldwall.cli._progress import progress_bar
 from shieldwall.cli.hash import expand_inputs
 from shieldwall.config import get_settings
 from shieldwall.errors import ShieldwallError, UsageError
 from shieldwall.hashing import hash_many
-from shieldwall.matching import Matcher, MatchOutcome
-from shieldwall.store import open_database
+
+if TYPE_CHECKING:
+    from shieldwall.matching import MatchOutcome
 
 __all__ = ["EXIT_INPUT_FAILED", "EXIT_MATCHED", "outcome_to_json"]
 
@@ -111,9 +113,11 @@ def match_command(  # noqa: PLR0917 - a Typer signature
     if content_id is not None and len(paths) + len(hashes) != 1:
         raise UsageError("--content-id needs exactly one input")
     try:  # a bad --hash is a usage error (exit 2): exit 1 means "matched" here
-        queries = [(h, parse_signal_string(h)) for h in hashes]
+        queries = [(h, banks.parse_signal_string(h)) for h in hashes]
     except ShieldwallError as exc:
         raise UsageError(exc.message) from exc
+    from shieldwall.matching import Matcher, MatchOutcome  # noqa: PLC0415 (loaded when used)
+
     settings = get_settings()
     use_dihedral = settings.match_dihedral if dihedral is None else dihedral
     # In a batch, follow the log (and bank settings) at most once a second.
