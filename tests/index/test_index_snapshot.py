@@ -121,6 +121,21 @@ def test_a_flipped_byte_in_any_section_is_detected(tmp_path: Path, snapshot_byte
             SignalIndex.load(tmp_path / "bad.swidx")
 
 
+def test_every_byte_of_the_file_is_checked(tmp_path: Path, snapshot_bytes: bytes) -> None:
+    """Sections are checksummed and the alignment padding must be zeros: flipping any single
+    byte (here every 7th, and the last 64) makes the file unloadable."""
+    positions = [
+        *range(0, len(snapshot_bytes), 7),
+        *range(len(snapshot_bytes) - 64, len(snapshot_bytes)),
+    ]
+    for where in positions:
+        data = bytearray(snapshot_bytes)
+        data[where] ^= 0x04
+        (tmp_path / "bad.swidx").write_bytes(bytes(data))
+        with pytest.raises(SnapshotError):
+            SignalIndex.load(tmp_path / "bad.swidx")
+
+
 @pytest.mark.parametrize("where", [5, 12, 20, 100])
 def test_damage_in_the_header_is_detected(
     tmp_path: Path, snapshot_bytes: bytes, where: int

@@ -144,7 +144,11 @@ def read(path: Path) -> SnapshotContent:
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size
             header = _read_header(f, path, size)
-            arrays = {e["name"]: _read_section(f, path, size, e) for e in header["sections"]}
+            arrays = {}
+            for entry in header["sections"]:
+                _expect_zero_padding(f, path, entry["offset"])
+                arrays[entry["name"]] = _read_section(f, path, size, entry)
+            _expect_zero_padding(f, path, size)
     except OSError as exc:
         raise SnapshotError(f"cannot read index snapshot {path}: {exc}") from exc
     try:
@@ -235,6 +239,13 @@ def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
     seg = Segment(codes, ids, b, rowbits, fbits, dirs, entries, dead)
     seg.n_dead = int(np.bitwise_count(dead).sum())
     return seg
+
+
+def _expect_zero_padding(f: io.BufferedReader, path: Path, until: int) -> None:
+    """The alignment padding up to ``until`` must be zeros: no byte of the file goes unchecked."""
+    gap = until - f.tell()
+    if gap < 0 or gap > _ALIGN or f.read(gap) != b"\0" * gap:
+        raise SnapshotError(f"{path} is corrupt: damaged padding before byte {until}")
 
 
 def _align(offset: int) -> int:
