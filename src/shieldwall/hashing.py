@@ -25,7 +25,7 @@ from shieldwall.errors import ShieldwallError
 from shieldwall.media import IMAGE_EXTENSIONS, ImageLimits, Media
 from shieldwall.media.video import VIDEO_EXTENSIONS, VideoLimits, looks_like_video
 from shieldwall.signals.base import ContentType, Signal
-from shieldwall.signals.registry import all_signal_types, get_signal_type
+from shieldwall.signals.registry import get_signal_type
 from shieldwall.signals.vpdq import VpdqSignal
 
 __all__ = [
@@ -236,8 +236,3 @@ def hash_many(
     with ProcessPoolExecutor(max_workers=count, initializer=_worker_init) as pool:
         while window := list(islice(tasks, _WINDOW)):
             yield from pool.map(_hash_task, window, chunksize=max(1, len(window) // (4 * count)))
-
-
-def photo_signal_names() -> list[str]:
-    """Names of every registered signal type that hashes photos."""
-    return [t.name for t in all_signal_types(ContentType.PHOTO)]

@@ -127,6 +127,6 @@ def test_committed_vectors_still_reproduce() -> None:
     assert vectors["format"] == 1
     for vector in vectors["vectors"]:
         luma = np.array(vector["luma64"], dtype=np.float32).reshape(64, 64)
-        bits, quality, _ = algo.hash_luma(luma)
+        bits, quality, _ = algo.hash_buffer(luma)
         assert algo.bits_to_hex(bits) == vector["pdq"]
         assert quality == vector["quality"]

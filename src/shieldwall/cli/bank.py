@@ -77,6 +77,15 @@ def _print_json(obj: object) -> None:
     typer.echo(json.dumps(obj))
 
 
+def _show(obj: dict[str, object], fmt: Output) -> None:
+    """One record: a JSON object, or ``key: value`` lines."""
+    if fmt is Output.json:
+        _print_json(obj)
+        return
+    for key, value in obj.items():
+        typer.echo(f"{key}: {value}")
+
+
 def _parse_thresholds(values: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for value in values:
@@ -137,12 +146,7 @@ def list_command(fmt: FormatOption = Output.table) -> None:
 @bank_app.command("show")
 def show_command(name: str, fmt: FormatOption = Output.table) -> None:
     """Show one bank: settings, thresholds and entry counts by status."""
-    obj = _bank_json(banks.get_bank(open_database(), name))
-    if fmt is Output.json:
-        _print_json(obj)
-        return
-    for key, value in obj.items():
-        typer.echo(f"{key}: {value}")
+    _show(_bank_json(banks.get_bank(open_database(), name)), fmt)
 
 
 @bank_app.command("enable")
@@ -381,12 +385,7 @@ def export_command(
 @bank_app.command("entry")
 def entry_command(entry_id: int, fmt: FormatOption = Output.table) -> None:
     """Show one bank entry: status, signal types, case numbers, provenance, note."""
-    obj = _entry_json(banks.get_entry(open_database(), entry_id))
-    if fmt is Output.json:
-        _print_json(obj)
-        return
-    for key, value in obj.items():
-        typer.echo(f"{key}: {value}")
+    _show(_entry_json(banks.get_entry(open_database(), entry_id)), fmt)
 
 
 @bank_app.command("disable-entry")

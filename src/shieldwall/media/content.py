@@ -77,7 +77,7 @@ class Media:
             if path.is_dir():
                 raise MediaError(f"{source}: is a directory")
             if not load:
-                check_size(source, size, max(size, 1))  # empty only: videos have their own limit
+                check_size(source, size)  # videos have their own byte limit, in the decoder
                 return cls(
                     None,
                     source,

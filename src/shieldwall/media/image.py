@@ -108,11 +108,11 @@ class ReducedImage:
     is_luma: bool = False
 
 
-def check_size(source: str, size: int, limit: int) -> None:
-    """:class:`EmptyMedia` for 0 bytes, :class:`MediaTooLarge` over ``limit``."""
+def check_size(source: str, size: int, limit: int | None = None) -> None:
+    """:class:`EmptyMedia` for 0 bytes, :class:`MediaTooLarge` over ``limit`` (if any)."""
     if size == 0:
         raise EmptyMedia(f"{source}: empty file (0 bytes)")
-    if size > limit:
+    if limit is not None and size > limit:
         raise MediaTooLarge(f"{source}: {size:,} bytes is over the limit of {limit:,} bytes")
 
 

@@ -68,50 +68,18 @@ class PdqHash:
         }
 
 
-@lru_cache(maxsize=128)
-def _axis_matrix(full: int, reduced: int, factor: int) -> npt.NDArray[np.float64]:
-    """``64 x reduced`` weights of the reference's blur-and-sample along one axis.
-
-    Row ``i`` holds the weights the reference gives each full-resolution sample for output
-    ``i``, summed over each block of ``factor`` samples (the last block takes the remainder).
-    """
-    window = algo.jarosz_window(full)
-    rows = np.zeros((algo.DOWNSAMPLED_SIDE, full))
-    picks = ((np.arange(algo.DOWNSAMPLED_SIDE) + 0.5) * full / algo.DOWNSAMPLED_SIDE).astype(
-        np.intp
-    )
-    rows[np.arange(algo.DOWNSAMPLED_SIDE), picks] = 1.0
-    if window > 1:
-        half = (window + 2) // 2
-        lo = np.clip(np.arange(full) - (window - half), 0, full)
-        hi = np.clip(np.arange(full) + half, 0, full)
-        count = (hi - lo).astype(np.float64)
-        for _ in range(2):  # two box passes; rows @ B where B[k] = 1/count[k] on [lo[k], hi[k])
-            diff = np.zeros((algo.DOWNSAMPLED_SIDE, full + 1))
-            spread = rows / count
-            np.add.at(diff.T, lo, spread.T)
-            np.add.at(diff.T, hi, -spread.T)
-            rows = np.cumsum(diff, axis=1)[:, :full]
-    blocks = np.minimum(np.arange(full) // factor, reduced - 1)
-    folded = np.zeros((algo.DOWNSAMPLED_SIDE, reduced))
-    np.add.at(folded.T, blocks, rows.T)
-    folded[np.abs(folded) < 1e-9] = 0.0  # cumulative-sum residue outside the tent's support
-    folded.setflags(write=False)
-    return folded
-
-
 Band = tuple[npt.NDArray[np.intp], npt.NDArray[np.floating]]
 
 
 @lru_cache(maxsize=256)
 def _axis_band(full: int, reduced: int, factor: int, exact: bool = False) -> Band:
-    """:func:`_axis_matrix` as bands: output ``i`` = ``sum_s weights[i, s] * x[start[i] + s]``.
+    """``filter_weights`` as bands: output ``i`` = ``sum_s weights[i, s] * x[start[i] + s]``.
 
     Each output touches only a few neighbouring samples (the tent's support divided by the
     block size), so applying the band costs a few vector operations instead of a matrix product
     that is ~95 % zeros.
     """
-    matrix = _axis_matrix(full, reduced, factor)
+    matrix = algo.filter_weights(full, reduced, factor)
     nonzero = matrix != 0
     first = np.argmax(nonzero, axis=1)
     last = reduced - 1 - np.argmax(nonzero[:, ::-1], axis=1)
@@ -176,7 +144,7 @@ def pdq_from_luma(
     exact = exact and factor_x == 1 and factor_y == 1
     height, width = y.shape
     if exact and (height, width) == (algo.DOWNSAMPLED_SIDE, algo.DOWNSAMPLED_SIDE):
-        bits, quality, dct = algo.hash_luma(y)  # the reference skips the filter here
+        bits, quality, dct = algo.hash_buffer(y)  # the reference skips the filter here
         return PdqHash(bits, quality, dct)
     if min(full_width, full_height) < algo.MIN_HASHABLE_SIDE:
         return PdqHash(np.zeros(256, dtype=np.bool_), 0, np.zeros((16, 16)))

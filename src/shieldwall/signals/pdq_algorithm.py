@@ -5,21 +5,24 @@ backend) can reproduce the sequence and be checked against our test vectors:
 
 1. :func:`luma` -- ``Y = 0.299 R + 0.587 G + 0.114 B``, computed in float64 and stored as float32,
    as the reference binding does.
-2. :func:`jarosz_filter` -- two passes of box filters along rows then columns (a tent filter),
-   window ``ceil(side / 128)``, edges averaged over the samples that exist.
-3. :func:`decimate` -- pick the 64 x 64 samples at ``floor((i + 0.5) * side / 64)``.
+2. :func:`filter_weights` -- the reference's blur (two passes of box filters along rows then
+   columns, a tent filter, window ``ceil(side / 128)``, edges averaged over the samples that
+   exist) followed by sampling 64 points at ``floor((i + 0.5) * side / 64)``. Both are linear
+   and separable, so the 64 x 64 buffer is ``R @ Y @ C.T`` with one ``64 x side`` weight matrix
+   per axis.
+3. (none) -- a 64 x 64 input is the buffer itself: the reference skips the filter.
 4. :func:`quality` -- gradient energy of the 64 x 64 buffer, ``0..100``.
 5. :func:`dct16` -- ``D @ A @ D.T`` keeping frequencies 1..16 on each axis.
 6. :func:`bits_from_dct` -- bit ``16 i + j`` is set when ``B[i, j]`` exceeds the median (the 128th
    smallest of the 256 values, as Torben's median returns).
 
-The hash is 256 bits; bit 255 is the most significant in the 64-digit hex form. A 64 x 64 input
-skips step 2 and is hashed bit-for-bit as the reference does. Images under 5 pixels on a side
-hash to zero with quality 0.
+The hash is 256 bits; bit 255 is the most significant in the 64-digit hex form. Images under 5
+pixels on a side hash to zero with quality 0.
 
-The fast path (:mod:`shieldwall.signals.pdq`) feeds this with an image already reduced by the
-JPEG decoder (draft mode) and a box reduction, to no less than :data:`WORKING_SIDE` pixels, which
-keeps the hash within a few bits of the full-resolution reference at a fraction of its cost.
+:mod:`shieldwall.signals.pdq` applies the weights as narrow bands, to the full-resolution luma
+(bit-identical to the reference) or to an image already reduced by the JPEG decoder or a box
+reduction (``factor`` > 1: the weights of each block are summed), which keeps the hash within a
+few bits of the reference at a fraction of its cost.
 """
 
 from __future__ import annotations
@@ -36,11 +39,10 @@ __all__ = [
     "bits_from_dct",
     "bits_to_hex",
     "dct16",
-    "decimate",
     "dihedral_dcts",
-    "hash_luma",
+    "filter_weights",
+    "hash_buffer",
     "hex_to_bits",
-    "jarosz_filter",
     "jarosz_window",
     "luma",
     "quality",
@@ -101,50 +103,39 @@ def jarosz_window(old_side: int, new_side: int = DOWNSAMPLED_SIDE) -> int:
     return (old_side + 2 * new_side - 1) // (2 * new_side)
 
 
-def _box_last_axis(a: npt.NDArray[np.float64], window: int) -> npt.NDArray[np.float64]:
-    """Mean over ``[k - (window - half), k + half - 1]`` along the last axis, where
-    ``half = (window + 2) // 2``: the reference's running window, truncated at the edges (the
-    mean of what is there)."""
-    n = a.shape[-1]
-    half = (window + 2) // 2
-    before = window - half  # samples before k in the window
-    csum = np.zeros((*a.shape[:-1], n + 1))
-    np.cumsum(a, axis=-1, out=csum[..., 1:])
-    k = np.arange(n)
-    lo = np.clip(k - before, 0, n)
-    hi = np.clip(k + half, 0, n)
-    out = np.empty_like(a)
-    # Interior (no clipping): plain slices, which are much faster than gathers.
-    first, last = before, n - half  # k in [first, last] has lo = k - before, hi = k + half
-    if first <= last:
-        out[..., first : last + 1] = (
-            csum[..., first + half : last + half + 1] - csum[..., 0 : last - first + 1]
-        ) / window
-    for j in (*range(min(first, n)), *range(max(last + 1, first), n)):  # the clipped edges
-        out[..., j] = (csum[..., hi[j]] - csum[..., lo[j]]) / (hi[j] - lo[j])
-    return out
+def filter_weights(
+    full: int, reduced: int | None = None, factor: int = 1
+) -> npt.NDArray[np.float64]:
+    """``64 x reduced`` weights of the reference's blur-and-sample along one axis of ``full``
+    samples (steps 2-3 of the module docstring).
 
-
-def jarosz_filter(y: F32, passes: int = 2) -> npt.NDArray[np.float64]:
-    """Blur a luma image before decimation: ``passes`` x (box along rows, box along columns)."""
-    rows, cols = y.shape
-    along_rows = jarosz_window(cols)
-    along_cols = jarosz_window(rows)
-    out = y.astype(np.float64)
-    for _ in range(passes):
-        if along_rows > 1:
-            out = _box_last_axis(out, along_rows)
-        if along_cols > 1:  # columns: work on the transpose, contiguous
-            out = np.ascontiguousarray(_box_last_axis(np.ascontiguousarray(out.T), along_cols).T)
-    return out
-
-
-def decimate(a: npt.NDArray[np.floating], side: int = DOWNSAMPLED_SIDE) -> F32:
-    """Sample ``side x side`` points at ``floor((i + 0.5) * n / side)`` on each axis."""
-    rows, cols = a.shape
-    ri = ((np.arange(side) + 0.5) * rows / side).astype(np.intp)
-    ci = ((np.arange(side) + 0.5) * cols / side).astype(np.intp)
-    return a[np.ix_(ri, ci)].astype(np.float32)
+    Row ``i`` holds the weight the reference gives each sample for output ``i``. With
+    ``factor`` > 1 the weights of each block of ``factor`` samples are summed into one column
+    (the last block takes the remainder), for an image reduced by whole blocks.
+    """
+    reduced = full if reduced is None else reduced
+    window = jarosz_window(full)
+    rows = np.zeros((DOWNSAMPLED_SIDE, full))
+    picks = ((np.arange(DOWNSAMPLED_SIDE) + 0.5) * full / DOWNSAMPLED_SIDE).astype(np.intp)
+    rows[np.arange(DOWNSAMPLED_SIDE), picks] = 1.0
+    if window > 1:
+        # Output k of one box pass is the mean of [k - (window - half), k + half - 1], where
+        # half = (window + 2) // 2, truncated at the edges: the reference's running window.
+        half = (window + 2) // 2
+        lo = np.clip(np.arange(full) - (window - half), 0, full)
+        hi = np.clip(np.arange(full) + half, 0, full)
+        count = (hi - lo).astype(np.float64)
+        for _ in range(2):  # two passes: rows @ B, where B[k] = 1/count[k] on [lo[k], hi[k])
+            diff = np.zeros((DOWNSAMPLED_SIDE, full + 1))
+            spread = rows / count
+            np.add.at(diff.T, lo, spread.T)
+            np.add.at(diff.T, hi, -spread.T)
+            rows = np.cumsum(diff, axis=1)[:, :full]
+    blocks = np.minimum(np.arange(full) // factor, reduced - 1)
+    folded = np.zeros((DOWNSAMPLED_SIDE, reduced))
+    np.add.at(folded.T, blocks, rows.T)
+    folded[np.abs(folded) < 1e-9] = 0.0  # cumulative-sum residue outside the tent's support
+    return folded
 
 
 def quality(buf64: F32) -> int:
@@ -222,17 +213,8 @@ def dihedral_dcts(b: npt.NDArray[np.float64]) -> list[npt.NDArray[np.float64]]:
     ]
 
 
-def hash_luma(y: F32) -> tuple[Bits, int, npt.NDArray[np.float64]]:
-    """Hash a float32 luma image: ``(bits, quality, dct16)``.
-
-    A 64 x 64 input is used as the downsampled buffer directly, as in the reference.
-    """
-    rows, cols = y.shape
-    if rows < MIN_HASHABLE_SIDE or cols < MIN_HASHABLE_SIDE:
-        return np.zeros(256, dtype=np.bool_), 0, np.zeros((16, 16))
-    if rows == DOWNSAMPLED_SIDE and cols == DOWNSAMPLED_SIDE:
-        buf = y.astype(np.float32, copy=False)
-    else:
-        buf = decimate(jarosz_filter(y))
-    coefficients = dct16(buf, exact=True)
-    return bits_from_dct(coefficients), quality(buf), coefficients
+def hash_buffer(buf64: F32) -> tuple[Bits, int, npt.NDArray[np.float64]]:
+    """Steps 4-6 on a 64 x 64 float32 buffer, exactly as the reference: ``(bits, quality,
+    dct16)``."""
+    coefficients = dct16(buf64, exact=True)
+    return bits_from_dct(coefficients), quality(buf64), coefficients
