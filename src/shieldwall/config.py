@@ -127,6 +127,56 @@ class Settings(BaseSettings):
         description="Also match the 8 rotations and flips of each PDQ hash of uploaded content.",
     )
 
+    api_host: str = Field(default="127.0.0.1", description="Address `shieldwall serve` listens on.")
+    api_port: int = Field(
+        default=8000, ge=0, le=65535, description="Port `shieldwall serve` listens on."
+    )
+    api_max_body_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        gt=0,
+        description="Largest request body the service accepts, in bytes (uploads included; "
+        "images are further limited by max_media_bytes, videos by max_video_bytes).",
+    )
+    api_max_json_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="Largest JSON request body the service accepts, in bytes.",
+    )
+    api_request_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A request that runs longer is answered 504 (request_timeout).",
+    )
+    api_rate_limit: float = Field(
+        default=100.0,
+        gt=0,
+        description="Requests per second an API key may make unless the key sets its own "
+        "(bursts of twice as many are allowed); over it the answer is 429 with Retry-After.",
+    )
+    api_key_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a process trusts what it read about a key (scopes, revoked); "
+        "a revocation takes effect in every process within this time.",
+    )
+    follow_interval_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        description="How often a matcher process reads the signal log for changes made by "
+        "other processes.",
+    )
+    ready_max_lag_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="/readyz answers 503 when the index last caught up with the signal log "
+        "longer ago than this.",
+    )
+    log_format: str = Field(
+        default="json",
+        pattern="^(json|text)$",
+        description="Format of the service's logs on stderr: json (one object per line) or text.",
+    )
+
     def resolved_database_url(self) -> str:
         """``database_url``, or the default SQLite file in ``data_dir``."""
         if self.database_url:

@@ -30,6 +30,13 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
         │   ├── UnsupportedInput binary or unknown content   415
         │   └── InputTooLarge    over a size/count/ratio limit 413
         └── ScanBlocked          the runtime guard stopped an action 403  exit 3
+    ServiceError                 the HTTP service refused a request
+    ├── Unauthenticated          no key, unknown or revoked key 401
+    ├── Forbidden                the key lacks the scope        403
+    ├── RateLimited              too many requests              429 (Retry-After)
+    ├── RequestTooLarge          body over the limit            413
+    ├── RequestTimeout           ran past the time limit        504
+    └── NotServed                this process's role does not serve the route 503
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ __all__ = [
     "CorruptInput",
     "CorruptMedia",
     "EmptyMedia",
+    "Forbidden",
     "ImportFormatError",
     "InputTooLarge",
     "LowQualitySignal",
@@ -49,14 +57,20 @@ __all__ = [
     "MediaError",
     "MediaTooLarge",
     "NotFound",
+    "NotServed",
+    "RateLimited",
+    "RequestTimeout",
+    "RequestTooLarge",
     "RuleError",
     "ScanBlocked",
     "ScanError",
     "ScanInputError",
+    "ServiceError",
     "ShieldwallError",
     "SignalError",
     "SnapshotError",
     "StoreError",
+    "Unauthenticated",
     "UnknownSignalType",
     "UnsupportedInput",
     "UnsupportedMedia",
@@ -245,3 +259,56 @@ class ScanBlocked(ScanError):
     http_status = 403
     exit_code = 3
     code = "scan_blocked"
+
+
+class ServiceError(ShieldwallError):
+    """The HTTP service refused a request before doing its work."""
+
+    http_status = 400
+    code = "service_error"
+
+
+class Unauthenticated(ServiceError):
+    """No API key, or one that is unknown or revoked (the answer does not say which)."""
+
+    http_status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    """The key is valid but lacks the scope the route needs."""
+
+    http_status = 403
+    code = "forbidden"
+
+
+class RateLimited(ServiceError):
+    """The key made more requests than its rate allows; retry after ``retry_after`` seconds."""
+
+    http_status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RequestTooLarge(ServiceError):
+    """The request body is over the service's limit."""
+
+    http_status = 413
+    code = "request_too_large"
+
+
+class RequestTimeout(ServiceError):
+    """The request ran past the service's time limit."""
+
+    http_status = 504
+    code = "request_timeout"
+
+
+class NotServed(ServiceError):
+    """This process's role does not serve the route (send it to a process that does)."""
+
+    http_status = 503
+    code = "not_served"

@@ -11,6 +11,8 @@ The tables (see ``docs/banks.md`` for what each column means)::
                                                     exact hashes
     sweep_state                                     how far the retroactive sweep has read the log
     database_instance                               a random id naming this database
+    api_key                                         service keys: a digest, scopes, rate limit
+    request_audit                                   one row per API request (never hash values)
 
 ``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
 the existing row. Rows are never deleted except with their bank; removal is a tombstone in
@@ -26,6 +28,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -39,6 +42,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "ApiKey",
     "Bank",
     "BankEntry",
     "BankSignal",
@@ -48,6 +52,7 @@ __all__ = [
     "LedgerItem",
     "LedgerSignal",
     "MatchRecord",
+    "RequestAudit",
     "SignalLogRecord",
     "SweepState",
     "UTCDateTime",
@@ -256,3 +261,38 @@ class SweepState(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ApiKey(Base):
+    """A key of the HTTP service. Only a SHA-256 digest of the secret is stored (the secret is
+    shown once, when created); ``prefix`` is its public part, shown in lists and logs."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    name: Mapped[str] = mapped_column(String(200))
+    #: Scope names (``hash``, ``match``, ``curate``, ``review``, ``admin``, ``read-distances``).
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    #: Requests per second this key may make (a burst of twice as many); ``None``: the default.
+    rate_limit: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class RequestAudit(Base):
+    """One API request: who (key), what (method and route template), the status and when.
+    Never the body, query values or any hash."""
+
+    __tablename__ = "request_audit"
+    __table_args__ = (Index("ix_request_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    key_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    method: Mapped[str] = mapped_column(String(8))
+    route: Mapped[str] = mapped_column(String(200))
+    status: Mapped[int]
+    duration_ms: Mapped[float] = mapped_column(Float)
+    request_id: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,186 @@
+"""``shieldwall serve`` (the HTTP service) and ``shieldwall key`` (its API keys)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shieldwall.cli._app import EXIT_OK, app, err_console
+from shieldwall.cli._db import open_database
+from shieldwall.errors import UsageError
+
+__all__ = ["key_app"]
+
+
+class RoleChoice(StrEnum):
+    """What one process serves."""
+
+    all = "all"
+    api = "api"
+    matcher = "matcher"
+    worker = "worker"
+
+
+class Output(StrEnum):
+    """How results are shown."""
+
+    text = "text"
+    json = "json"
+
+
+DEMO_BANK = "demo-ncii"
+
+
+def _demo_setup(port: int, host: str) -> None:
+    """A demo bank holding a generated photo, a key with every scope, and how to try it."""
+    from shieldwall import banks  # noqa: PLC0415
+    from shieldwall.errors import NotFound  # noqa: PLC0415
+    from shieldwall.hashing import hash_file  # noqa: PLC0415
+    from shieldwall.media import synthetic  # noqa: PLC0415
+    from shieldwall.service.keys import create_key  # noqa: PLC0415
+
+    db = open_database()
+    try:
+        banks.get_bank(db, DEMO_BANK)
+    except NotFound:
+        banks.create_bank(db, DEMO_BANK, "block", description="Demo bank: a generated photo")
+    folder = Path(tempfile.gettempdir()) / "shieldwall-demo"
+    folder.mkdir(exist_ok=True)
+    original = folder / "banked.jpg"
+    original.write_bytes(synthetic.encode(synthetic.scene(seed=7)))
+    (folder / "copy-q40.jpg").write_bytes(synthetic.encode(synthetic.scene(seed=7), quality=40))
+    (folder / "unrelated.jpg").write_bytes(synthetic.encode(synthetic.scene(seed=8)))
+    result = hash_file(original)
+    banks.add_entry(
+        db,
+        DEMO_BANK,
+        [result.signals["pdq"], result.signals["md5"]],
+        external_ids=["demo-case-1"],
+        provenance="reviewer",
+    )
+    _, secret = create_key(db, "demo", "admin,read-distances")
+    base = f"http://{host}:{port}"
+    typer.echo(
+        f"""
+Shieldwall demo: bank {DEMO_BANK!r} holds {original}.
+API key (admin, shown once): {secret}
+
+Try it (a recompressed copy matches; an unrelated photo does not):
+  curl -s -H 'Authorization: Bearer {secret}' -F file=@{folder / "copy-q40.jpg"} {base}/v1/lookup
+  curl -s -H 'Authorization: Bearer {secret}' -F file=@{folder / "unrelated.jpg"} {base}/v1/lookup
+API documentation: {base}/docs   Health: {base}/readyz   Metrics: {base}/metrics
+"""
+    )
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (default: api_host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on (default: api_port).")
+    ] = None,
+    role: Annotated[
+        RoleChoice,
+        typer.Option(
+            "--role",
+            help="all: everything in one process (SQLite is fine). api, matcher, worker: one "
+            "part each, several processes on one PostgreSQL database behind a load balancer.",
+        ),
+    ] = RoleChoice.all,
+    demo: Annotated[
+        bool,
+        typer.Option("--demo", help="Create a demo bank and an admin key, and print how to try."),
+    ] = False,
+) -> None:
+    """Run the HTTP service until SIGTERM or Ctrl-C (in-flight requests finish first)."""
+    from shieldwall.config import get_settings  # noqa: PLC0415
+    from shieldwall.service.server import serve  # noqa: PLC0415
+
+    settings = get_settings()
+    bind_host = host or settings.api_host
+    bind_port = settings.api_port if port is None else port
+    db = open_database()
+    if role is not RoleChoice.all and db.dialect == "sqlite":
+        err_console.print(
+            "[yellow]note:[/] separate roles share one database; use PostgreSQL "
+            "(SHIELDWALL_DATABASE_URL) when they run on several machines"
+        )
+    if demo:
+        _demo_setup(bind_port, bind_host)
+    serve(settings, role=role.value, host=bind_host, port=bind_port)
+
+
+key_app = typer.Typer(
+    name="key", help="API keys of the HTTP service (stored hashed).", no_args_is_help=True
+)
+app.add_typer(key_app)
+
+
+@key_app.command("create")
+def key_create_command(
+    scopes: Annotated[
+        str,
+        typer.Option(
+            "--scopes",
+            "-s",
+            help="Comma-separated: hash, match, curate, review, admin, read-distances.",
+        ),
+    ],
+    name: Annotated[str, typer.Option("--name", "-n", help="What the key is for.")] = "key",
+    rate_limit: Annotated[
+        float | None,
+        typer.Option("--rate-limit", help="Requests per second (default: api_rate_limit)."),
+    ] = None,
+    output: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+) -> None:
+    """Create a key and print it; it is stored hashed and cannot be shown again."""
+    from shieldwall.service.keys import create_key  # noqa: PLC0415
+
+    info, secret = create_key(open_database(), name, scopes, rate_limit=rate_limit)
+    if output is Output.json:
+        typer.echo(json.dumps({**info.to_dict(), "key": secret}))
+    else:
+        typer.echo(secret)
+        err_console.print(
+            f"key {info.prefix} ({', '.join(s.value for s in info.scopes)}): "
+            "keep it now, it is not shown again"
+        )
+    raise typer.Exit(EXIT_OK)
+
+
+@key_app.command("list")
+def key_list_command(
+    output: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+) -> None:
+    """List keys (never their secrets)."""
+    from shieldwall.service.keys import list_keys  # noqa: PLC0415
+
+    found = list_keys(open_database())
+    if output is Output.json:
+        for k in found:
+            typer.echo(json.dumps(k.to_dict()))
+        return
+    for k in found:
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        scopes = ",".join(s.value for s in k.scopes)
+        typer.echo(f"{k.id}\t{k.prefix}\t{k.name}\t{scopes}\t{state}")
+
+
+@key_app.command("revoke")
+def key_revoke_command(
+    key: Annotated[str, typer.Argument(help="The key's id or prefix (or the key itself).")],
+) -> None:
+    """Revoke a key; every service process refuses it within api_key_cache_seconds."""
+    from shieldwall.service.keys import revoke_key  # noqa: PLC0415
+
+    if not key.strip():
+        raise UsageError("give a key id or prefix")
+    info = revoke_key(open_database(), key)
+    typer.echo(f"revoked {info.prefix} ({info.name})")

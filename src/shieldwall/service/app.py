@@ -1,0 +1,73 @@
+"""The FastAPI application: :func:`create_app` builds one for a role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from shieldwall import __version__
+from shieldwall.config import Settings, get_settings
+from shieldwall.service.audit import RequestAuditWriter
+from shieldwall.service.errors import install_error_handlers
+from shieldwall.service.keys import KeyCache
+from shieldwall.service.middleware import ServiceMiddleware
+from shieldwall.service.routes import banks, health, keys, lookup, records
+from shieldwall.service.schemas import ERROR_RESPONSES
+from shieldwall.service.state import Role, ServiceState
+from shieldwall.store import Database, open_database
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+Hash banks and matching against non-consensual intimate imagery.
+
+Every `/v1` route needs an API key (`Authorization: Bearer <key>`) with the scope named in the
+operation's `x-required-scope`; `admin` has every scope. Errors have one shape:
+`{"error": code, "message": text, "request_id": id}`. Lookups never show match distances
+unless the key has the `read-distances` scope.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    role: Role | str = Role.ALL,
+    db: Database | None = None,
+    audit: bool = True,
+) -> FastAPI:
+    """The service for ``role``. The index (matcher roles) is loaded and the log followed
+    when the app starts (its lifespan), and everything is saved and stopped when it ends."""
+    settings = settings or get_settings()
+    database = db or open_database(settings)
+    state = ServiceState(
+        settings=settings,
+        db=database,
+        role=Role(role),
+        keys=KeyCache(database, settings.api_key_cache_seconds),
+        audit=RequestAuditWriter(database) if audit else None,
+    )
+    state.metrics.add_state(state.state_gauges)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        state.start()
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(
+        title="Shieldwall",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.shieldwall = state
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in (lookup, banks, records, keys):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.add_middleware(ServiceMiddleware, state=state)
+    return app

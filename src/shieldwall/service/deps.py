@@ -1,0 +1,51 @@
+"""Request dependencies: the process state, the caller's key and the scope a route needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Depends, Request
+
+from shieldwall.errors import Forbidden, Unauthenticated
+from shieldwall.service.keys import KeyInfo
+from shieldwall.service.scopes import Scope
+from shieldwall.service.state import ServiceState
+
+__all__ = ["current_key", "get_state", "scoped"]
+
+#: The OpenAPI extension naming the scope an operation needs (the authorization matrix test
+#: and the docs read it).
+SCOPE_EXTENSION = "x-required-scope"
+
+
+def get_state(request: Request) -> ServiceState:
+    """The process's :class:`ServiceState`."""
+    state = request.app.state.shieldwall
+    assert isinstance(state, ServiceState)
+    return state
+
+
+def current_key(request: Request) -> KeyInfo:
+    """The key the middleware authenticated."""
+    key = request.scope.get("state", {}).get("key")
+    if not isinstance(key, KeyInfo):
+        raise Unauthenticated("a valid API key is needed: Authorization: Bearer <key>")
+    return key
+
+
+def _need(scope: Scope) -> Callable[[KeyInfo], KeyInfo]:
+    def check(key: KeyInfo = Depends(current_key)) -> KeyInfo:  # noqa: B008 - FastAPI's API
+        if not key.allows(scope):
+            raise Forbidden(f"this key lacks the {scope.value!r} scope this route needs")
+        return key
+
+    return check
+
+
+def scoped(scope: Scope) -> dict[str, Any]:
+    """Route decorator arguments that require ``scope`` and document it in the schema."""
+    return {
+        "dependencies": [Depends(_need(scope))],
+        "openapi_extra": {SCOPE_EXTENSION: scope.value},
+    }

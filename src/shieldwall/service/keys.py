@@ -1,0 +1,215 @@
+"""API keys: created with scopes and shown once, stored as a SHA-256 digest, revocable.
+
+A key reads ``sw_<prefix>_<secret>``: the prefix (8 hex digits) finds the row and names the
+key in lists and audit rows; the secret (32 random bytes, URL-safe base64) is only ever compared
+by its digest, in constant time. Keys are random, so a plain SHA-256 digest is as strong as a
+slow password hash here, and costs microseconds per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from shieldwall.errors import NotFound, UsageError
+from shieldwall.service.scopes import Scope, parse_scopes
+from shieldwall.store import Database
+from shieldwall.store.models import ApiKey, utcnow
+
+__all__ = [
+    "KeyCache",
+    "KeyInfo",
+    "create_key",
+    "get_key",
+    "list_keys",
+    "revoke_key",
+]
+
+_PREFIX = "sw_"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """A key as lists show it (never its secret)."""
+
+    id: int
+    prefix: str
+    name: str
+    scopes: list[Scope]
+    rate_limit: float | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        """Whether the key was revoked."""
+        return self.revoked_at is not None
+
+    def allows(self, scope: Scope) -> bool:
+        """Whether the key has ``scope`` (``admin`` has every scope)."""
+        return scope in self.scopes or (Scope.ADMIN in self.scopes)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "id": self.id,
+            "prefix": self.prefix,
+            "name": self.name,
+            "scopes": [s.value for s in self.scopes],
+            "rate_limit": self.rate_limit,
+            "created_at": self.created_at.isoformat(),
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
+
+
+def _info(row: ApiKey) -> KeyInfo:
+    return KeyInfo(
+        row.id,
+        row.prefix,
+        row.name,
+        parse_scopes(list(row.scopes)),
+        row.rate_limit,
+        row.created_at,
+        row.revoked_at,
+    )
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8")).digest()
+
+
+def _split(token: str) -> tuple[str, str] | None:
+    if not token.startswith(_PREFIX):
+        return None
+    prefix, sep, secret = token[len(_PREFIX) :].partition("_")
+    if not sep or len(prefix) != 8 or not secret:
+        return None
+    return prefix, secret
+
+
+def create_key(
+    db: Database,
+    name: str,
+    scopes: Sequence[str] | str,
+    *,
+    rate_limit: float | None = None,
+) -> tuple[KeyInfo, str]:
+    """Create a key; returns it and its full secret token, which is not stored and cannot be
+    shown again."""
+    try:
+        chosen = parse_scopes(scopes if isinstance(scopes, str) else [str(s) for s in scopes])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not chosen:
+        raise UsageError("a key needs at least one scope")
+    if rate_limit is not None and rate_limit <= 0:
+        raise UsageError("a key's rate limit must be a positive number of requests per second")
+    if not name.strip() or len(name) > 200:
+        raise UsageError("a key's name must be 1-200 characters")
+    with db.transaction() as session:
+        while True:
+            prefix = secrets.token_hex(4)
+            if session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix)) is None:
+                break
+        secret = secrets.token_urlsafe(32)
+        row = ApiKey(
+            prefix=prefix,
+            digest=_digest(secret),
+            name=name,
+            scopes=[s.value for s in chosen],
+            rate_limit=rate_limit,
+            created_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        return _info(row), f"{_PREFIX}{prefix}_{secret}"
+
+
+def list_keys(db: Database, *, include_revoked: bool = True) -> list[KeyInfo]:
+    """Every key, oldest first."""
+    query = select(ApiKey).order_by(ApiKey.id)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    with db.session() as session:
+        return [_info(r) for r in session.scalars(query)]
+
+
+def _find(db: Database, key: str | int) -> ApiKey:
+    with db.session() as session:
+        if isinstance(key, int) or key.isdigit():
+            row = session.get(ApiKey, int(key))
+        else:
+            prefix = key.removeprefix(_PREFIX).split("_")[0]
+            row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if row is None:
+            raise NotFound(f"no API key {key!r}")
+        session.expunge(row)
+        return row
+
+
+def get_key(db: Database, key: str | int) -> KeyInfo:
+    """One key by id or prefix."""
+    return _info(_find(db, key))
+
+
+def revoke_key(db: Database, key: str | int) -> KeyInfo:
+    """Revoke a key (by id or prefix); revoking twice is harmless."""
+    found = _find(db, key)
+    with db.transaction() as session:
+        row = session.get(ApiKey, found.id)
+        assert row is not None
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+        session.flush()
+        return _info(row)
+
+
+class KeyCache:
+    """Authenticates bearer tokens, caching what it read for ``ttl`` seconds so that a busy
+    service does not query the database on every request. A revocation made by another
+    process takes effect here within ``ttl``."""
+
+    def __init__(self, db: Database, ttl: float) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, KeyInfo | None, bytes]] = {}
+
+    def authenticate(self, token: str) -> KeyInfo | None:
+        """The key a token names, or ``None`` when it is malformed, unknown, wrong or
+        revoked."""
+        parts = _split(token)
+        if parts is None:
+            return None
+        prefix, secret = parts
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(prefix)
+        if cached is None or now - cached[0] > self.ttl:
+            with self.db.session() as session:
+                row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+                cached = (now, _info(row), bytes(row.digest)) if row else (now, None, b"")
+            with self._lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[prefix] = cached
+        _, info, digest = cached
+        if info is None or info.revoked or not hmac.compare_digest(digest, _digest(secret)):
+            return None
+        return info
+
+    def forget(self, prefix: str | None = None) -> None:
+        """Drop the cached keys (one, or all) so that the next request reads them again."""
+        with self._lock:
+            if prefix is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(prefix, None)

@@ -1,0 +1,206 @@
+"""One ASGI middleware around every request: request id, authentication and rate limit (before
+the body is read), body size and time limits, metrics, the request audit and the access log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shieldwall.service.audit import AuditRow
+from shieldwall.service.errors import error_body
+from shieldwall.service.keys import KeyInfo
+from shieldwall.service.state import ServiceState
+from shieldwall.store.models import utcnow
+
+__all__ = ["PUBLIC_PREFIXES", "ServiceMiddleware"]
+
+log = logging.getLogger("shieldwall.access")
+
+#: Routes under /v1 that need no key (issue 5's notice intake joins these).
+PUBLIC_PREFIXES: tuple[str, ...] = ()
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class ServiceMiddleware:
+    """See the module docstring."""
+
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
+        self.app = app
+        self.state = state
+
+    async def _reject(
+        self, send: Send, status: int, code: str, message: str, rid: str, **headers: str
+    ) -> None:
+        body = error_body(code, message, rid)
+        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        raw += [(k.lower().replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+    def _authenticate(self, scope: Scope) -> KeyInfo | None:
+        header = _header(scope, b"authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return self.state.keys.authenticate(token.strip())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0915
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        settings = self.state.settings
+        given = _header(scope, b"x-request-id")
+        rid = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+        request_state: dict[str, Any] = scope.setdefault("state", {})
+        request_state["request_id"] = rid
+        status = [500]
+        started_response = [False]
+        key: KeyInfo | None = None
+        path: str = scope["path"]
+        metrics = self.state.metrics
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                started_response[0] = True
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        metrics.in_flight.inc()
+        try:
+            if path.startswith("/v1/") and not path.startswith(PUBLIC_PREFIXES):
+                key = self._authenticate(scope)
+                if key is None:
+                    status[0] = 401
+                    await self._reject(
+                        send,
+                        401,
+                        "unauthenticated",
+                        "a valid API key is needed: Authorization: Bearer <key>",
+                        rid,
+                        www_authenticate="Bearer",
+                    )
+                    return
+                request_state["key"] = key
+                wait = self.state.limiter.take(key.id, key.rate_limit or settings.api_rate_limit)
+                if wait > 0:
+                    status[0] = 429
+                    await self._reject(
+                        send,
+                        429,
+                        "rate_limited",
+                        f"this key may make {key.rate_limit or settings.api_rate_limit:g} "
+                        "requests per second; retry later",
+                        rid,
+                        retry_after=self.state.limiter.retry_after_header(wait),
+                    )
+                    return
+            ctype = (_header(scope, b"content-type") or "").lower()
+            limit = (
+                settings.api_max_json_bytes
+                if ctype.startswith("application/json")
+                else settings.api_max_body_bytes
+            )
+            declared = _header(scope, b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                status[0] = 413
+                await self._reject(
+                    send,
+                    413,
+                    "request_too_large",
+                    f"the request body is {int(declared)} bytes; the limit is {limit}",
+                    rid,
+                )
+                return
+            received = [0]
+            too_large = [False]
+
+            async def limited_receive() -> Message:
+                if too_large[0]:
+                    return {"type": "http.disconnect"}
+                message = await receive()
+                if message["type"] == "http.request":
+                    received[0] += len(message.get("body", b""))
+                    if received[0] > limit:
+                        # The app sees the client go away; we answer 413 in its place.
+                        too_large[0] = True
+                        return {"type": "http.disconnect"}
+                return message
+
+            async def guarded_send(message: Message) -> None:
+                if not too_large[0]:
+                    await send_wrapper(message)
+
+            try:
+                await asyncio.wait_for(
+                    self.app(scope, limited_receive, guarded_send),
+                    timeout=settings.api_request_timeout_seconds,
+                )
+            except TimeoutError:
+                if not started_response[0]:
+                    status[0] = 504
+                    await self._reject(
+                        send,
+                        504,
+                        "request_timeout",
+                        f"the request ran past {settings.api_request_timeout_seconds:g} s",
+                        rid,
+                    )
+            except Exception:
+                if not too_large[0]:
+                    raise
+            if too_large[0] and not started_response[0]:
+                status[0] = 413
+                await self._reject(
+                    send,
+                    413,
+                    "request_too_large",
+                    f"the request body is over the limit of {limit} bytes",
+                    rid,
+                )
+        finally:
+            metrics.in_flight.dec()
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or ("/v1/*" if path.startswith("/v1/") else "*")
+            metrics.requests.labels(template, scope["method"], str(status[0])).inc()
+            metrics.latency.labels(template).observe(elapsed)
+            if self.state.audit is not None and path.startswith("/v1/"):
+                self.state.audit.record(
+                    AuditRow(
+                        utcnow(),
+                        key.id if key else None,
+                        scope["method"][:8],
+                        template[:200],
+                        status[0],
+                        round(elapsed * 1000, 3),
+                        rid,
+                    )
+                )
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "request_id": rid,
+                        "method": scope["method"],
+                        "route": template,
+                        "status": status[0],
+                        "ms": round(elapsed * 1000, 2),
+                        "key": key.prefix if key else None,
+                    },
+                )

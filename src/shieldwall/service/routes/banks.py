@@ -1,0 +1,257 @@
+"""Banks, entries, withdrawals and quarantine: the curators' routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+
+from shieldwall import banks
+from shieldwall.banks import BankInfo, EntryInfo
+from shieldwall.errors import UsageError
+from shieldwall.hashing import hash_file
+from shieldwall.matching import list_quarantined, release_signal
+from shieldwall.service.deps import get_state, scoped
+from shieldwall.service.errors import error_for_code
+from shieldwall.service.schemas import (
+    BankCreate,
+    BankOut,
+    BankPatch,
+    EntryCreate,
+    EntryOut,
+    IdPath,
+    QuarantineOut,
+    SignalOut,
+    WithdrawIn,
+    WithdrawOut,
+)
+from shieldwall.service.scopes import Scope
+from shieldwall.service.state import ServiceState
+from shieldwall.service.uploads import save_upload
+
+router = APIRouter(prefix="/v1", tags=["banks"])
+
+_STATE = Depends(get_state)
+_CURATE = scoped(Scope.CURATE)
+
+
+def _curating(state: ServiceState = _STATE) -> ServiceState:
+    state.require_curation()
+    return state
+
+
+_CURATOR = Depends(_curating)
+
+
+def bank_out(info: BankInfo) -> BankOut:
+    """API form of a bank."""
+    return BankOut(
+        id=info.id,
+        name=info.name,
+        kind=info.kind.value,
+        enabled=info.enabled,
+        thresholds=info.thresholds,
+        description=info.description,
+        source=info.source,
+        created_at=info.created_at,
+        entry_counts=info.entry_counts,
+        live_signals=info.live_signals,
+    )
+
+
+def entry_out(info: EntryInfo) -> EntryOut:
+    """API form of an entry."""
+    return EntryOut(
+        id=info.id,
+        bank=info.bank,
+        status=info.status.value,
+        disabled_until=info.disabled_until,
+        note=info.note,
+        provenance=info.provenance.value,
+        signals=[SignalOut(type=s.type, value=s.value, quality=s.quality) for s in info.signals],
+        external_ids=info.external_ids,
+        created_at=info.created_at,
+    )
+
+
+@router.get("/banks", response_model=list[BankOut], **_CURATE)
+def list_banks(state: ServiceState = _CURATOR) -> list[BankOut]:
+    """Every bank with its entry counts."""
+    return [bank_out(b) for b in banks.list_banks(state.db)]
+
+
+@router.post("/banks", response_model=BankOut, status_code=status.HTTP_201_CREATED, **_CURATE)
+def create_bank(body: BankCreate, state: ServiceState = _CURATOR) -> BankOut:
+    """Create a bank (409 when the name is taken)."""
+    info = banks.create_bank(
+        state.db,
+        body.name,
+        body.kind,
+        thresholds=body.thresholds,
+        description=body.description,
+        source=body.source,
+        enabled=body.enabled,
+    )
+    state.refresh()
+    return bank_out(banks.get_bank(state.db, info.name))
+
+
+@router.get("/banks/{name}", response_model=BankOut, **_CURATE)
+def get_bank(name: str, state: ServiceState = _CURATOR) -> BankOut:
+    """One bank."""
+    return bank_out(banks.get_bank(state.db, name))
+
+
+@router.patch("/banks/{name}", response_model=BankOut, **_CURATE)
+def patch_bank(name: str, body: BankPatch, state: ServiceState = _CURATOR) -> BankOut:
+    """Enable or disable a bank, set or reset thresholds."""
+    banks.get_bank(state.db, name)
+    for signal_type, threshold in (body.thresholds or {}).items():
+        banks.set_bank_threshold(state.db, name, signal_type, threshold)
+    if body.enabled is not None:
+        banks.set_bank_enabled(state.db, name, body.enabled)
+    state.refresh()
+    return bank_out(banks.get_bank(state.db, name))
+
+
+@router.delete("/banks/{name}", status_code=status.HTTP_204_NO_CONTENT, **_CURATE)
+def delete_bank(name: str, state: ServiceState = _CURATOR) -> None:
+    """Delete a bank and its entries (stored matches stay)."""
+    banks.delete_bank(state.db, name)
+    state.refresh()
+
+
+@router.post(
+    "/banks/{name}/entries",
+    response_model=EntryOut,
+    status_code=status.HTTP_201_CREATED,
+    **_CURATE,
+)
+def add_entry(name: str, body: EntryCreate, state: ServiceState = _CURATOR) -> EntryOut:
+    """Add an item by its signals. Adding the same signal again merges into the entry that
+    holds it (new external ids attached); nothing is duplicated."""
+    signals = [banks.prepare_signal(s.type, s.value, s.quality) for s in body.signals]
+    info = banks.add_entry(
+        state.db,
+        name,
+        signals,
+        external_ids=body.external_ids,
+        note=body.note,
+        provenance=body.provenance,
+    )
+    state.refresh()
+    return entry_out(info)
+
+
+@router.post(
+    "/banks/{name}/entries/upload",
+    response_model=EntryOut,
+    status_code=status.HTTP_201_CREATED,
+    **_CURATE,
+)
+def add_entry_upload(
+    *,
+    name: str,
+    file: Annotated[UploadFile, File(description="A photo or a video to bank.")],
+    external_ids: Annotated[
+        str, Form(max_length=100_000, description="Case numbers, comma-separated.")
+    ] = "",
+    note: Annotated[str, Form(max_length=10_000)] = "",
+    provenance: Annotated[str, Form(pattern="^(victim|reviewer|partner)$")] = "reviewer",
+    state: ServiceState = _CURATOR,
+) -> EntryOut:
+    """Hash an upload and bank its signals (the media is not kept)."""
+    banks.get_bank(state.db, name)
+    with save_upload(file.file, file.filename, state.settings) as saved:
+        result = hash_file(saved.path, settings=state.settings)
+    if not result.ok:
+        raise error_for_code(result.error_code, result.error or "cannot hash the upload")
+    bankable = [s for s in result.signals.values() if s.type in banks.BANKABLE_TYPES]
+    if not bankable:
+        raise UsageError(f"{saved.filename}: none of its signals can be banked")
+    info = banks.add_entry(
+        state.db,
+        name,
+        bankable,
+        external_ids=[x.strip() for x in external_ids.split(",") if x.strip()],
+        note=note,
+        provenance=provenance,
+    )
+    state.refresh()
+    return entry_out(info)
+
+
+@router.get("/entries/{entry_id}", response_model=EntryOut, **_CURATE)
+def get_entry(entry_id: IdPath, state: ServiceState = _CURATOR) -> EntryOut:
+    """One entry with its signals and cases."""
+    return entry_out(banks.get_entry(state.db, entry_id))
+
+
+@router.post("/entries/{entry_id}/withdraw", response_model=EntryOut, **_CURATE)
+def withdraw_entry(entry_id: IdPath, state: ServiceState = _CURATOR) -> EntryOut:
+    """Withdraw an entry whatever its cases: its signals stop matching."""
+    info = banks.withdraw_entry(state.db, entry_id)
+    state.refresh()
+    return entry_out(info)
+
+
+@router.post("/entries/{entry_id}/disable", response_model=EntryOut, **_CURATE)
+def disable_entry(
+    entry_id: IdPath,
+    until: Annotated[
+        datetime | None, Query(description="Until when (ISO 8601, with zone).")
+    ] = None,
+    state: ServiceState = _CURATOR,
+) -> EntryOut:
+    """Stop an entry matching, until a time or until enabled."""
+    if until is not None and until.tzinfo is None:
+        raise UsageError("until must carry a timezone, e.g. 2026-12-01T00:00:00Z")
+    info = banks.disable_entry(state.db, entry_id, until)
+    state.refresh()
+    return entry_out(info)
+
+
+@router.post("/entries/{entry_id}/enable", response_model=EntryOut, **_CURATE)
+def enable_entry(entry_id: IdPath, state: ServiceState = _CURATOR) -> EntryOut:
+    """Let a disabled entry match again."""
+    info = banks.enable_entry(state.db, entry_id)
+    state.refresh()
+    return entry_out(info)
+
+
+@router.post("/withdrawals", response_model=list[WithdrawOut], **_CURATE)
+def withdraw(body: WithdrawIn, state: ServiceState = _CURATOR) -> list[WithdrawOut]:
+    """Withdraw cases by external id: all of them or, when one is unknown (404), none. An entry
+    another active case still holds keeps its signals."""
+    outcomes = banks.withdraw_cases(state.db, body.external_ids, bank=body.bank)
+    state.refresh()
+    return [
+        WithdrawOut(
+            external_id=o.external_id,
+            withdrawn_entries=o.withdrawn_entries,
+            kept_entries=o.kept_entries,
+        )
+        for o in outcomes
+    ]
+
+
+@router.get("/quarantine", response_model=list[QuarantineOut], **_CURATE)
+def quarantine(state: ServiceState = _CURATOR) -> list[QuarantineOut]:
+    """Bank signals that flood protection holds for review."""
+    return [
+        QuarantineOut(
+            signal_id=q.signal_id,
+            bank=q.bank,
+            entry_id=q.entry_id,
+            signal_type=q.signal_type,
+            quarantined_at=q.quarantined_at,
+        )
+        for q in list_quarantined(state.db)
+    ]
+
+
+@router.post("/quarantine/{signal_id}/release", status_code=status.HTTP_204_NO_CONTENT, **_CURATE)
+def release(signal_id: IdPath, state: ServiceState = _CURATOR) -> None:
+    """Let a quarantined signal match again."""
+    release_signal(state.db, signal_id)

@@ -1,0 +1,73 @@
+"""Liveness, readiness, metrics and the placeholder UI page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from shieldwall import __version__
+from shieldwall.service.deps import get_state
+from shieldwall.service.schemas import HealthOut
+from shieldwall.service.state import ServiceState
+from shieldwall.store import signal_log
+
+router = APIRouter(tags=["operations"])
+
+_STATE = Depends(get_state)
+
+
+@router.get("/healthz", response_model=HealthOut)
+def healthz(state: ServiceState = _STATE) -> HealthOut:
+    """Alive: the process answers (says nothing about the database or the index)."""
+    return HealthOut(status="ok", role=state.role.value)
+
+
+@router.get(
+    "/readyz",
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "not ready"}},
+)
+def readyz(state: ServiceState = _STATE) -> Response:
+    """Ready: the database answers and, in a matcher role, the index is loaded and caught up
+    with the signal log within ``ready_max_lag_seconds``."""
+    try:
+        with state.db.session() as session:
+            log_seq = signal_log.head(session)
+    except Exception as exc:
+        body = HealthOut(status="unavailable", role=state.role.value, detail=str(exc)[:200])
+        return JSONResponse(body.model_dump(), status_code=503)
+    if state.matcher is None:
+        if state.role.matches:
+            body = HealthOut(status="starting", role=state.role.value, log_seq=log_seq)
+            return JSONResponse(body.model_dump(), status_code=503)
+        return JSONResponse(HealthOut(status="ready", role=state.role.value).model_dump())
+    lag = state.lag_seconds()
+    index_seq = state.matcher.index.seq
+    ready = lag is not None and lag <= state.settings.ready_max_lag_seconds
+    body = HealthOut(
+        status="ready" if ready else "lagging",
+        role=state.role.value,
+        index_seq=index_seq,
+        log_seq=log_seq,
+        lag_seconds=round(lag, 3) if lag is not None else None,
+        detail=state.sync.error,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(state: ServiceState = _STATE) -> Response:
+    """Prometheus metrics of this process."""
+    return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(state: ServiceState = _STATE) -> HTMLResponse:
+    """A placeholder page until the review console arrives."""
+    return HTMLResponse(
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Shieldwall</title>"
+        f"<h1>Shieldwall {__version__}</h1><p>Role: {state.role.value}.</p>"
+        '<p>API: <a href="/docs">documentation</a>, <a href="/openapi.json">OpenAPI</a>. '
+        "Health: <a href=/healthz>/healthz</a>, <a href=/readyz>/readyz</a>, "
+        "<a href=/metrics>/metrics</a>.</p></html>"
+    )

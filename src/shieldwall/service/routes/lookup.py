@@ -1,0 +1,152 @@
+"""Hashing and lookups: ``/v1/hash`` and ``/v1/lookup``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+
+from shieldwall.banks import BankKind, prepare_signal
+from shieldwall.errors import MediaError
+from shieldwall.hashing import hash_file
+from shieldwall.matching import MatchOutcome
+from shieldwall.service.deps import current_key, get_state, scoped
+from shieldwall.service.errors import error_for_code
+from shieldwall.service.keys import KeyInfo
+from shieldwall.service.schemas import (
+    HashOut,
+    LookupBank,
+    LookupHit,
+    LookupOut,
+    LookupSignals,
+    SignalOut,
+)
+from shieldwall.service.scopes import Scope
+from shieldwall.service.state import ServiceState
+from shieldwall.service.uploads import save_upload
+from shieldwall.signals.base import Signal
+
+router = APIRouter(prefix="/v1", tags=["lookup"])
+
+_STATE = Depends(get_state)
+_KEY = Depends(current_key)
+
+
+def _signals_out(signals: list[Signal]) -> list[SignalOut]:
+    return [SignalOut(type=s.type, value=s.value, quality=s.quality) for s in signals]
+
+
+@router.post("/hash", response_model=HashOut, **scoped(Scope.HASH))
+def hash_upload(
+    file: Annotated[UploadFile, File(description="A photo or a video.")],
+    state: ServiceState = _STATE,
+) -> HashOut:
+    """Hash an uploaded photo (PDQ, MD5, SHA-256) or video (vPDQ, video MD5)."""
+    with save_upload(file.file, file.filename, state.settings) as saved:
+        result = hash_file(saved.path, settings=state.settings)
+        if not result.ok:
+            raise error_for_code(result.error_code, _named(result.error, saved.filename))
+        return HashOut(
+            signals=_signals_out(list(result.signals.values())),
+            content_type=saved.content_type.value,
+        )
+
+
+def _named(message: str | None, filename: str) -> str:
+    """Error messages name the upload, not our temporary file."""
+    text = message or "the content could not be hashed"
+    head, sep, rest = text.partition(": ")
+    return f"{filename}: {rest}" if sep and "upload-" in head else text
+
+
+def answer(
+    outcome: MatchOutcome,
+    key: KeyInfo,
+    state: ServiceState,
+    *,
+    stored: bool,
+) -> LookupOut:
+    """The lookup answer: per bank, distances only for keys with ``read-distances``."""
+    distances = Scope.READ_DISTANCES in key.scopes
+    shown = outcome.allowed_by if outcome.allowed_by else outcome.matches
+    banks: dict[str, LookupBank] = {}
+    for m in shown:
+        bank = banks.setdefault(m.bank, LookupBank(bank=m.bank, kind=m.bank_kind.value, hits=[]))
+        bank.hits.append(
+            LookupHit(
+                entry_id=m.entry_id,
+                signal_type=m.signal_type,
+                variant=m.variant,
+                distance=m.distance if distances else None,
+                query_share=getattr(m, "query_share", None),
+                bank_share=getattr(m, "bank_share", None),
+            )
+        )
+    for m in outcome.matches:
+        state.metrics.matches.labels(m.bank_kind.value, m.signal_type).inc()
+    state.metrics.lookups.labels("true" if outcome.matched else "false").inc()
+    return LookupOut(
+        content_id=outcome.content_id if stored else None,
+        matched=outcome.matched,
+        banks=list(banks.values()),
+        allowed_by=sorted({m.bank for m in outcome.allowed_by if m.bank_kind is BankKind.ALLOW}),
+        stored=stored and bool(outcome.matches),
+    )
+
+
+def after_match(state: ServiceState, outcome: MatchOutcome, stored: bool) -> None:
+    """What follows a stored match: the match events for webhooks."""
+    if stored and outcome.matches:
+        state.on_matches(outcome.content_id, outcome.matches)
+
+
+@router.post(
+    "/lookup",
+    response_model=LookupOut,
+    response_model_exclude_none=True,
+    **scoped(Scope.MATCH),
+)
+def lookup_upload(
+    *,
+    file: Annotated[UploadFile, File(description="A photo or a video.")],
+    content_id: Annotated[
+        str | None,
+        Form(min_length=1, max_length=512, description="Store the matches under this id."),
+    ] = None,
+    dihedral: Annotated[bool, Form(description="Also match rotations and flips.")] = False,
+    state: ServiceState = _STATE,
+    key: KeyInfo = _KEY,
+) -> LookupOut:
+    """Hash an upload and match it against every enabled bank. With ``content_id`` the
+    matches are stored (and the match webhooks called); without, nothing is stored. The upload
+    is streamed to a temporary file (with the size limits) and deleted afterwards."""
+    matcher = state.require_matcher()
+    with save_upload(file.file, file.filename, state.settings) as saved:
+        outcome = matcher.match_file(
+            saved.path,
+            content_id=content_id or saved.filename,
+            dihedral=dihedral,
+            record=content_id is not None,
+        )
+    if outcome.error is not None:
+        raise MediaError(_named(outcome.error, saved.filename))
+    after_match(state, outcome, content_id is not None)
+    return answer(outcome, key, state, stored=content_id is not None)
+
+
+@router.post(
+    "/lookup/signals",
+    response_model=LookupOut,
+    response_model_exclude_none=True,
+    **scoped(Scope.MATCH),
+)
+def lookup_signals(
+    body: LookupSignals, state: ServiceState = _STATE, key: KeyInfo = _KEY
+) -> LookupOut:
+    """Match given signals (``{"signals": [{"type": "pdq", "value": "..."}]}``) against every
+    enabled bank; with ``content_id`` the matches are stored."""
+    matcher = state.require_matcher()
+    signals = [prepare_signal(s.type, s.value, s.quality) for s in body.signals]
+    outcome = matcher.match(body.content_id or "-", signals, record=body.content_id is not None)
+    after_match(state, outcome, body.content_id is not None)
+    return answer(outcome, key, state, stored=body.content_id is not None)

@@ -1,0 +1,303 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "BankCreate",
+    "BankOut",
+    "BankPatch",
+    "EntryCreate",
+    "EntryOut",
+    "ErrorOut",
+    "HashOut",
+    "HealthOut",
+    "IdPath",
+    "KeyCreate",
+    "KeyCreated",
+    "KeyOut",
+    "LedgerAdd",
+    "LedgerOut",
+    "LookupHit",
+    "LookupOut",
+    "LookupSignals",
+    "MatchOut",
+    "MatchPage",
+    "QuarantineOut",
+    "SignalIn",
+    "SignalOut",
+    "WithdrawIn",
+    "WithdrawOut",
+]
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
+
+
+#: A database id in a path: 1 .. 2^63-1 (larger numbers cannot be ids; they are 422, not 500).
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorField(BaseModel):
+    """One invalid field of a request."""
+
+    field: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of every error answer."""
+
+    error: str = Field(description="Stable machine-readable code, e.g. not_found.")
+    message: str = Field(description="What is wrong, for a person.")
+    request_id: str | None = None
+    fields: list[ErrorField] | None = None
+
+
+#: Documented on every route: each error answer has the one shape.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in {
+        400: "invalid request",
+        401: "no key, or an unknown or revoked key",
+        403: "the key lacks the scope",
+        404: "no such thing",
+        409: "the current state forbids it",
+        413: "over a size limit",
+        415: "not a format we decode",
+        422: "invalid request or content",
+        429: "rate limited (see Retry-After)",
+        503: "this process does not serve the route, or the database is away",
+        504: "ran past the time limit",
+    }.items()
+}
+
+
+class SignalIn(_Strict):
+    """A signal given by value: ``{"type": "pdq", "value": "<64 hex>", "quality": 90}``."""
+
+    type: str = Field(min_length=1, max_length=32)
+    value: str = Field(min_length=1, max_length=100_000_000)
+    quality: int | None = Field(default=None, ge=0, le=100)
+
+
+class SignalOut(BaseModel):
+    """A signal as computed or stored."""
+
+    type: str
+    value: str
+    quality: int | None = None
+
+
+class HashOut(BaseModel):
+    """The signals of one upload."""
+
+    signals: list[SignalOut]
+    content_type: str
+
+
+class LookupSignals(_Strict):
+    """Signals to look up. With ``content_id`` the matches are stored under it (and webhooks
+    called); without, nothing is stored."""
+
+    signals: list[SignalIn] = Field(min_length=1, max_length=64)
+    content_id: str | None = Field(default=None, min_length=1, max_length=512)
+
+
+class LookupHit(BaseModel):
+    """One bank entry matched. ``distance`` only for keys with the read-distances scope."""
+
+    entry_id: int
+    signal_type: str
+    variant: str = "original"
+    distance: int | None = None
+    query_share: float | None = None
+    bank_share: float | None = None
+
+
+class LookupBank(BaseModel):
+    """What one bank says about the content."""
+
+    bank: str
+    kind: Literal["block", "allow", "review"]
+    hits: list[LookupHit]
+
+
+class LookupOut(BaseModel):
+    """The answer to a lookup: per bank, without distances unless the key may see them.
+
+    ``matched`` is true when a block or review bank matched and no allow bank suppressed it;
+    ``allowed_by`` names the allow banks that suppressed every other hit."""
+
+    content_id: str | None
+    matched: bool
+    banks: list[LookupBank]
+    allowed_by: list[str]
+    stored: bool
+    signals: list[SignalOut] | None = None
+
+
+class BankCreate(_Strict):
+    """A new bank."""
+
+    name: str = Field(pattern=_NAME)
+    kind: Literal["block", "allow", "review"]
+    thresholds: dict[str, int] = Field(default_factory=dict)
+    description: str = Field(default="", max_length=10_000)
+    source: str | None = Field(default=None, max_length=100)
+    enabled: bool = True
+
+
+class BankPatch(_Strict):
+    """Changes to a bank: enable/disable, thresholds (``null`` resets one to the default)."""
+
+    enabled: bool | None = None
+    thresholds: dict[str, int | None] | None = None
+
+
+class BankOut(BaseModel):
+    """A bank."""
+
+    id: int
+    name: str
+    kind: str
+    enabled: bool
+    thresholds: dict[str, int]
+    description: str
+    source: str | None
+    created_at: datetime
+    entry_counts: dict[str, int]
+    live_signals: int | None
+
+
+class EntryCreate(_Strict):
+    """An item to add to a bank: its signals and the cases holding it."""
+
+    signals: list[SignalIn] = Field(min_length=1, max_length=64)
+    external_ids: list[str] = Field(default_factory=list, max_length=1000)
+    note: str = Field(default="", max_length=10_000)
+    provenance: Literal["victim", "reviewer", "partner"] = "reviewer"
+
+
+class EntryOut(BaseModel):
+    """A bank entry."""
+
+    id: int
+    bank: str
+    status: str
+    disabled_until: datetime | None
+    note: str
+    provenance: str
+    signals: list[SignalOut]
+    external_ids: dict[str, str]
+    created_at: datetime
+
+
+class WithdrawIn(_Strict):
+    """Cases to withdraw: all of them, or (one unknown) none."""
+
+    external_ids: list[str] = Field(min_length=1, max_length=1000)
+    bank: str | None = None
+
+
+class WithdrawOut(BaseModel):
+    """What one withdrawal did."""
+
+    external_id: str
+    withdrawn_entries: list[int]
+    kept_entries: list[int]
+
+
+class LedgerItemIn(_Strict):
+    """Content the platform hosts: its id and signals (never the media)."""
+
+    content_id: str = Field(min_length=1, max_length=512)
+    signals: list[SignalIn] = Field(min_length=1, max_length=64)
+
+
+class LedgerAdd(_Strict):
+    """Items to record in the ledger."""
+
+    items: list[LedgerItemIn] = Field(min_length=1, max_length=10_000)
+
+
+class LedgerOut(BaseModel):
+    """How many items were recorded or removed."""
+
+    count: int
+
+
+class MatchOut(BaseModel):
+    """A stored match. ``distance`` only for keys with the read-distances scope."""
+
+    id: int
+    content_id: str
+    bank: str
+    entry_id: int | None
+    signal_type: str
+    source: str
+    at: datetime
+    distance: int | None = None
+
+
+class MatchPage(BaseModel):
+    """A page of stored matches; pass ``next_after_id`` as ``after_id`` for the next."""
+
+    matches: list[MatchOut]
+    next_after_id: int | None = None
+
+
+class QuarantineOut(BaseModel):
+    """A bank signal held by flood protection."""
+
+    signal_id: int
+    bank: str
+    entry_id: int
+    signal_type: str
+    quarantined_at: datetime
+
+
+class KeyCreate(_Strict):
+    """A new API key."""
+
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(min_length=1)
+    rate_limit: float | None = Field(default=None, gt=0)
+
+
+class KeyOut(BaseModel):
+    """An API key (never its secret)."""
+
+    id: int
+    prefix: str
+    name: str
+    scopes: list[str]
+    rate_limit: float | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyOut):
+    """A new key with its secret, shown this once."""
+
+    key: str
+
+
+class HealthOut(BaseModel):
+    """Liveness or readiness."""
+
+    status: str
+    role: str
+    index_seq: int | None = None
+    log_seq: int | None = None
+    lag_seconds: float | None = None
+    detail: str | None = None

@@ -1,0 +1,78 @@
+"""Running the service under uvicorn, with JSON logs and graceful shutdown.
+
+On SIGTERM (or Ctrl-C) uvicorn stops accepting connections, lets in-flight requests finish
+(up to ``graceful_seconds``), then the app's lifespan ends: the log follower stops, the index
+snapshot and the audit rows are saved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+import uvicorn
+
+from shieldwall.config import Settings
+from shieldwall.service.app import create_app
+
+__all__ = ["JsonFormatter", "configure_logging", "serve"]
+
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the record's extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        body = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                body[key] = value
+        if record.exc_info:
+            body["exception"] = self.formatException(record.exc_info)
+        return json.dumps(body, default=str)
+
+
+def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
+    """Structured logs on stderr (``log_format``: json or text)."""
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+
+
+def serve(
+    settings: Settings,
+    *,
+    role: str = "all",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    graceful_seconds: float = 30.0,
+) -> None:
+    """Serve until SIGTERM or SIGINT."""
+    configure_logging(settings)
+    app = create_app(settings, role=role)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(graceful_seconds),
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
