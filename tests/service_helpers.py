@@ -3,7 +3,11 @@ talked to over HTTP with httpx."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -86,3 +90,68 @@ def service_settings(tmp_path: Path, db: Database, **overrides: Any) -> Settings
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def free_port() -> int:
+    """A loopback port free at the moment of asking."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServiceProcess:
+    """``shieldwall serve`` in a child process."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"serve not ready: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def spawn_service(
+    database_url: str, data_dir: Path, *, role: str = "all", **env: str
+) -> ServiceProcess:
+    """Start ``python -m shieldwall serve --role ROLE`` on a free port."""
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / f"serve-{role}-{port}.log"
+    environ = {
+        **os.environ,
+        "SHIELDWALL_DATABASE_URL": database_url,
+        "SHIELDWALL_DATA_DIR": str(data_dir),
+        "SHIELDWALL_API_KEY_CACHE_SECONDS": "0",
+        "SHIELDWALL_LOG_FORMAT": "text",
+        **env,
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shieldwall", "serve", "--role", role, "--port", str(port)],
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return ServiceProcess(process, f"http://127.0.0.1:{port}", log)

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         description="Also match the 8 rotations and flips of each PDQ hash of uploaded content.",
     )
 
+    service_role: str = Field(
+        default="all",
+        pattern="^(all|api|matcher|worker)$",
+        description="What a `shieldwall serve` process serves (`--role` overrides): all, api, "
+        "matcher or worker.",
+    )
     api_host: str = Field(default="127.0.0.1", description="Address `shieldwall serve` listens on.")
     api_port: int = Field(
         default=8000, ge=0, le=65535, description="Port `shieldwall serve` listens on."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from pathlib import Path
 
@@ -93,9 +92,7 @@ def test_two_gigabyte_files_are_streamed_not_loaded(scanner: Scanner, tmp_path: 
     for name in names:
         with (tmp_path / name).open("wb") as fh:
             fh.truncate(size)  # sparse: costs no disk
-    start = time.perf_counter()
     report = scanner.scan(paths=[tmp_path / n for n in names])
-    assert time.perf_counter() - start < 10
     errors = {Path(e.path).name: e.code for e in report.errors}
     assert errors == {"huge.ipynb": "input_too_large", "huge.onnx": "input_too_large"}
 
@@ -107,9 +104,7 @@ def test_zip_bomb_member_is_refused_and_the_rest_still_scanned(
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("zeros.txt", b"\0" * (64 * 1024 * 1024))
         zf.writestr("go.sh", ROOP_CMD + "\n")
-    start = time.perf_counter()
     report = scanner.scan(paths=[bomb])
-    assert time.perf_counter() - start < 10
     assert any(e.code == "input_too_large" and "ratio" in e.message for e in report.errors)
     assert "SW-SWAP-CLI" in rule_ids(report)
     assert any(f.location.path.endswith("bomb.zip!go.sh") for f in report.findings)

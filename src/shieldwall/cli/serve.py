@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -87,13 +88,22 @@ def serve_command(
         int | None, typer.Option("--port", help="Port to listen on (default: api_port).")
     ] = None,
     role: Annotated[
-        RoleChoice,
+        RoleChoice | None,
         typer.Option(
             "--role",
             help="all: everything in one process (SQLite is fine). api, matcher, worker: one "
-            "part each, several processes on one PostgreSQL database behind a load balancer.",
+            "part each, several processes on one PostgreSQL database behind a load balancer "
+            "(default: service_role).",
         ),
-    ] = RoleChoice.all,
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes sharing the port, each with its own index following the log.",
+        ),
+    ] = 1,
     demo: Annotated[
         bool,
         typer.Option("--demo", help="Create a demo bank and an admin key, and print how to try."),
@@ -106,15 +116,19 @@ def serve_command(
     settings = get_settings()
     bind_host = host or settings.api_host
     bind_port = settings.api_port if port is None else port
+    chosen = role.value if role is not None else settings.service_role
     db = open_database()
-    if role is not RoleChoice.all and db.dialect == "sqlite":
+    if chosen != "all" and db.dialect == "sqlite":
         err_console.print(
             "[yellow]note:[/] separate roles share one database; use PostgreSQL "
             "(SHIELDWALL_DATABASE_URL) when they run on several machines"
         )
     if demo:
         _demo_setup(bind_port, bind_host)
-    serve(settings, role=role.value, host=bind_host, port=bind_port)
+    if workers > 1:
+        # Each worker process builds its app from the settings: pass the role through them.
+        os.environ["SHIELDWALL_SERVICE_ROLE"] = chosen
+    serve(settings, role=chosen, host=bind_host, port=bind_port, workers=workers)
 
 
 key_app = typer.Typer(

@@ -1,8 +1,11 @@
-"""Request dependencies: the process state, the caller's key and the scope a route needs."""
+"""Request dependencies: the process state, the caller's key and the scope a route needs.
+
+They are ``async`` on purpose: FastAPI runs every synchronous dependency in its thread pool,
+a hop that cost more than a whole hash lookup."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, Request
@@ -19,14 +22,14 @@ __all__ = ["current_key", "get_state", "scoped"]
 SCOPE_EXTENSION = "x-required-scope"
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     """The process's :class:`ServiceState`."""
     state = request.app.state.shieldwall
     assert isinstance(state, ServiceState)
     return state
 
 
-def current_key(request: Request) -> KeyInfo:
+async def current_key(request: Request) -> KeyInfo:
     """The key the middleware authenticated."""
     key = request.scope.get("state", {}).get("key")
     if not isinstance(key, KeyInfo):
@@ -34,8 +37,8 @@ def current_key(request: Request) -> KeyInfo:
     return key
 
 
-def _need(scope: Scope) -> Callable[[KeyInfo], KeyInfo]:
-    def check(key: KeyInfo = Depends(current_key)) -> KeyInfo:  # noqa: B008 - FastAPI's API
+def _need(scope: Scope) -> Callable[[KeyInfo], Awaitable[KeyInfo]]:
+    async def check(key: KeyInfo = Depends(current_key)) -> KeyInfo:  # noqa: B008 - FastAPI's API
         if not key.allows(scope):
             raise Forbidden(f"this key lacks the {scope.value!r} scope this route needs")
         return key

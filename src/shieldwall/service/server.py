@@ -17,7 +17,9 @@ import uvicorn
 from shieldwall.config import Settings
 from shieldwall.service.app import create_app
 
-__all__ = ["JsonFormatter", "configure_logging", "serve"]
+__all__ = ["APP_FACTORY", "JsonFormatter", "configure_logging", "serve"]
+
+APP_FACTORY = "shieldwall.service.app:create_app_from_settings"
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 
@@ -62,12 +64,14 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     graceful_seconds: float = 30.0,
+    workers: int = 1,
 ) -> None:
-    """Serve until SIGTERM or SIGINT."""
+    """Serve until SIGTERM or SIGINT. With ``workers`` > 1, uvicorn starts that many processes
+    (each builds the app for ``service_role`` from the environment, loads its own index and
+    follows the log) sharing the port."""
     configure_logging(settings)
-    app = create_app(settings, role=role)
     config = uvicorn.Config(
-        app,
+        create_app(settings, role=role),
         host=host,
         port=port,
         log_config=None,
@@ -75,4 +79,17 @@ def serve(
         timeout_graceful_shutdown=int(graceful_seconds),
         server_header=False,
     )
-    uvicorn.Server(config).run()
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(graceful_seconds),
+        server_header=False,
+    )

@@ -36,7 +36,7 @@ _STATE = Depends(get_state)
 _CURATE = scoped(Scope.CURATE)
 
 
-def _curating(state: ServiceState = _STATE) -> ServiceState:
+async def _curating(state: ServiceState = _STATE) -> ServiceState:
     state.require_curation()
     return state
 

@@ -17,7 +17,7 @@ _STATE = Depends(get_state)
 
 
 @router.get("/healthz", response_model=HealthOut)
-def healthz(state: ServiceState = _STATE) -> HealthOut:
+async def healthz(state: ServiceState = _STATE) -> HealthOut:
     """Alive: the process answers (says nothing about the database or the index)."""
     return HealthOut(status="ok", role=state.role.value)
 

@@ -20,7 +20,7 @@ _STATE = Depends(get_state)
 _KEY = Depends(current_key)
 
 
-def _curating(state: ServiceState = _STATE) -> ServiceState:
+async def _curating(state: ServiceState = _STATE) -> ServiceState:
     state.require_curation()
     return state
 

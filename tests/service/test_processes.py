@@ -1,0 +1,153 @@
+"""Several processes on one database: matcher replicas follow the signal log, roles refuse
+what they do not serve, and SIGTERM lets an in-flight request finish."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from service_helpers import ServiceProcess, spawn_service
+from shieldwall.media import synthetic
+from shieldwall.service.keys import create_key
+from shieldwall.store import Database
+from shieldwall.store.models import RequestAudit
+
+PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+
+@pytest.fixture
+def processes() -> Iterator[list[ServiceProcess]]:
+    started: list[ServiceProcess] = []
+    yield started
+    for p in started:
+        p.stop()
+
+
+def _matched(url: str, token: str) -> bool:
+    r = httpx.post(
+        url + "/v1/lookup/signals",
+        json={"signals": [{"type": "pdq", "value": PDQ}]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    return bool(r.json()["matched"])
+
+
+def _until(predicate: object, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if predicate():  # type: ignore[operator]
+            return time.monotonic() - started
+        time.sleep(0.02)
+    return float("inf")
+
+
+@pytest.mark.slow
+def test_two_matchers_follow_changes_made_through_the_api(
+    db: Database, database_url: str, tmp_path: Path, processes: list[ServiceProcess]
+) -> None:
+    _, token = create_key(db, "replica-test", "admin")
+    auth = {"Authorization": f"Bearer {token}"}
+    api = spawn_service(database_url, tmp_path / "api", role="api")
+    matchers = [spawn_service(database_url, tmp_path / f"m{i}", role="matcher") for i in (1, 2)]
+    processes.extend([api, *matchers])
+    for p in processes:
+        p.wait_ready()
+
+    # Each role refuses what it does not serve.
+    r = httpx.post(api.url + "/v1/lookup/signals", json={"signals": []}, headers=auth)
+    assert r.status_code in (422, 503)
+    r = httpx.post(
+        api.url + "/v1/lookup/signals",
+        json={"signals": [{"type": "pdq", "value": PDQ}]},
+        headers=auth,
+    )
+    assert (r.status_code, r.json()["error"]) == (503, "not_served")
+    r = httpx.get(matchers[0].url + "/v1/banks", headers=auth)
+    assert (r.status_code, r.json()["error"]) == (503, "not_served")
+
+    assert not any(_matched(m.url, token) for m in matchers)
+    r = httpx.post(api.url + "/v1/banks", json={"name": "ncii", "kind": "block"}, headers=auth)
+    assert r.status_code == 201
+    r = httpx.post(
+        api.url + "/v1/banks/ncii/entries",
+        json={"signals": [{"type": "pdq", "value": PDQ}], "external_ids": ["case-9"]},
+        headers=auth,
+    )
+    assert r.status_code == 201
+    for m in matchers:
+        assert _until(lambda m=m: _matched(m.url, token), 2.0) < 2.0, m.url
+
+    r = httpx.post(api.url + "/v1/withdrawals", json={"external_ids": ["case-9"]}, headers=auth)
+    assert r.status_code == 200
+    for m in matchers:
+        assert _until(lambda m=m: not _matched(m.url, token), 2.0) < 2.0, m.url
+
+    def caught_up(url: str) -> bool:
+        ready = httpx.get(url + "/readyz").json()
+        return bool(ready["index_seq"] == ready["log_seq"] == 2)  # the add and its tombstone
+
+    for m in matchers:
+        assert _until(lambda m=m: caught_up(m.url), 2.0) < 2.0
+
+
+def _slow_multipart(boundary: str, payload: bytes, pause: float) -> Iterator[bytes]:
+    yield (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=file; filename=p.jpg\r\n"
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    third = len(payload) // 3
+    for i in range(3):
+        time.sleep(pause)
+        yield payload[i * third : (i + 1) * third if i < 2 else len(payload)]
+    yield f"\r\n--{boundary}--\r\n".encode()
+
+
+@pytest.mark.slow
+def test_sigterm_finishes_the_request_in_flight(
+    db: Database, database_url: str, tmp_path: Path, processes: list[ServiceProcess]
+) -> None:
+    _, token = create_key(db, "shutdown-test", "hash")
+    live = spawn_service(database_url, tmp_path / "all")
+    processes.append(live)
+    live.wait_ready()
+    photo = synthetic.encode(synthetic.scene(seed=5))
+    boundary = "shieldwall-test-boundary"
+    answer: dict[str, httpx.Response] = {}
+
+    def send() -> None:
+        answer["r"] = httpx.post(
+            live.url + "/v1/hash",
+            content=_slow_multipart(boundary, photo, 0.5),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+            timeout=30,
+        )
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    time.sleep(0.3)  # the request has started and is still sending its body
+    assert live.process.poll() is None
+    code = live.stop()
+    thread.join(timeout=30)
+    assert answer["r"].status_code == 200, answer["r"].text
+    assert {s["type"] for s in answer["r"].json()["signals"]} >= {"pdq", "md5"}
+    assert code in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM once it has shut down
+    with pytest.raises(httpx.TransportError):
+        httpx.get(live.url + "/healthz", timeout=2)
+    # The request's audit row was written on the way out.
+    with db.session() as session:
+        routes = list(session.scalars(select(RequestAudit.route)))
+    assert "/v1/hash" in routes
+    # The index snapshot was saved on the way out.
+    assert list((tmp_path / "all" / "index").glob("signals-*.snapshot"))
