@@ -209,3 +209,17 @@ def test_health_metrics_and_audit(service: LiveService, admin: httpx.Client) -> 
 @pytest.mark.parametrize("path", ["/openapi.json", "/docs"])
 def test_docs_are_served(service: LiveService, path: str) -> None:
     assert httpx.get(service.url + path).status_code == 200
+
+
+def test_scan_endpoint(service: LiveService) -> None:
+    client = service.client(service.key("scan"))
+    roop = "python run.py -s face.jpg -t clip.mp4 -o out.mp4 --frame-processor face_swapper"
+    r = client.post("/v1/scan", data={"commands": [roop]})
+    assert r.status_code == 200, r.text
+    assert r.json()["verdict"] in ("warn", "block")
+    script = b"import torch\nmodel = torch.nn.Linear(2, 2)\nprint(model)\n"
+    r = client.post("/v1/scan", files=[("files", ("train.py", script, "text/x-python"))])
+    assert r.status_code == 200
+    assert r.json()["verdict"] == "allow"
+    r = client.post("/v1/scan", data={})
+    assert (r.status_code, r.json()["error"]) == (400, "usage_error")

@@ -144,11 +144,12 @@ def list_keys(db: Database, *, include_revoked: bool = True) -> list[KeyInfo]:
 
 def _find(db: Database, key: str | int) -> ApiKey:
     with db.session() as session:
-        if isinstance(key, int) or key.isdigit():
-            row = session.get(ApiKey, int(key))
-        else:
+        row = None
+        if isinstance(key, str):  # a prefix (8 hex digits, possibly all digits) or a key
             prefix = key.removeprefix(_PREFIX).split("_")[0]
             row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if row is None and (isinstance(key, int) or key.isdigit()):
+            row = session.get(ApiKey, int(key))
         if row is None:
             raise NotFound(f"no API key {key!r}")
         session.expunge(row)

@@ -18,6 +18,8 @@ class Scope(StrEnum):
     CURATE = "curate"
     #: Read stored matches (review work).
     REVIEW = "review"
+    #: Scan code for face-swap deepfake jobs (``/v1/scan``; compute providers).
+    SCAN = "scan"
     #: Manage keys and webhooks; implies every other scope.
     ADMIN = "admin"
     #: See match distances in answers (trusted reviewers only: distances help evasion).

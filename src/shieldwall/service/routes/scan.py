@@ -1,0 +1,45 @@
+"""Code scanning over the API: ``POST /v1/scan`` (compute providers)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+
+from shieldwall.codescan import Scanner
+from shieldwall.config import Settings
+from shieldwall.errors import UsageError
+from shieldwall.service.deps import get_state, scoped
+from shieldwall.service.scopes import Scope
+from shieldwall.service.state import ServiceState
+
+router = APIRouter(prefix="/v1", tags=["code scanning"])
+
+_STATE = Depends(get_state)
+
+
+@lru_cache(maxsize=4)
+def _scanner(settings: Settings) -> Scanner:
+    return Scanner(settings=settings)
+
+
+@router.post("/scan", response_model=dict[str, Any], **scoped(Scope.SCAN))
+def scan(
+    files: Annotated[
+        list[UploadFile] | None,
+        File(description="Notebooks, scripts, requirements, archives, model files."),
+    ] = None,
+    commands: Annotated[
+        list[str] | None, Form(description="Command lines, as a shell would read them.")
+    ] = None,
+    state: ServiceState = _STATE,
+) -> dict[str, Any]:
+    """Scan uploaded files and command lines together for face-swap deepfake training or
+    generation: the verdict (allow, warn, block) with its evidence, the policy and the appeal
+    route, as ``shieldwall scan --format json`` prints it."""
+    texts = [(f.filename or f"upload-{i}", f.file.read()) for i, f in enumerate(files or [], 1)]
+    if not texts and not commands:
+        raise UsageError("give at least one file or command to scan")
+    report = _scanner(state.settings).scan(commands=commands or [], texts=texts)
+    return report.to_dict()
