@@ -23,6 +23,15 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     ├── SnapshotError            index snapshot unusable       500      exit 1
     ├── StoreError               the database failed           503      exit 2
     ├── ImportFormatError        a line of an import file      422      exit 1
+    ├── FetchError               fetching a URL failed         422      exit 1
+    │   ├── FetchRefused         the URL policy forbids it     403
+    │   ├── FetchTooLarge        over the byte limit           413
+    │   └── FetchTimeout         over the time limit           504
+    ├── JobError                 a background job failed       500      exit 1
+    │   └── UnknownJobKind       no handler for the job's kind
+    ├── WebhookError             a webhook failed              502      exit 1
+    │   ├── WebhookDeliveryFailed the receiver did not answer 2xx
+    │   └── WebhookSignatureError bad or stale signature    401
     └── ScanError                code scanning failed          422      exit 2
         ├── RuleError            invalid rule or allow-list file 400
         ├── ScanInputError       an input that cannot be scanned
@@ -42,8 +51,13 @@ __all__ = [
     "CorruptInput",
     "CorruptMedia",
     "EmptyMedia",
+    "FetchError",
+    "FetchRefused",
+    "FetchTimeout",
+    "FetchTooLarge",
     "ImportFormatError",
     "InputTooLarge",
+    "JobError",
     "LowQualitySignal",
     "MalformedSignal",
     "MediaError",
@@ -57,10 +71,14 @@ __all__ = [
     "SignalError",
     "SnapshotError",
     "StoreError",
+    "UnknownJobKind",
     "UnknownSignalType",
     "UnsupportedInput",
     "UnsupportedMedia",
     "UsageError",
+    "WebhookDeliveryFailed",
+    "WebhookError",
+    "WebhookSignatureError",
 ]
 
 
@@ -185,6 +203,71 @@ class ImportFormatError(ShieldwallError):
     http_status = 422
     exit_code = 1
     code = "import_format_error"
+
+
+class FetchError(ShieldwallError):
+    """A URL could not be fetched: the connection failed or the server answered an error."""
+
+    http_status = 422
+    exit_code = 1
+    code = "fetch_error"
+
+
+class FetchRefused(FetchError):
+    """The URL policy forbids the fetch (scheme, host not allowed, an address that is private,
+    loopback, link-local, ..., too many redirects); nothing was sent to the address refused."""
+
+    http_status = 403
+    code = "fetch_refused"
+
+
+class FetchTooLarge(FetchError):
+    """The body is larger than the byte limit (announced or streamed); nothing is kept."""
+
+    http_status = 413
+    code = "fetch_too_large"
+
+
+class FetchTimeout(FetchError):
+    """The fetch took longer than its total time limit; nothing is kept."""
+
+    http_status = 504
+    code = "fetch_timeout"
+
+
+class JobError(ShieldwallError):
+    """A background job failed; the queue retries it with backoff, then dead-letters it."""
+
+    exit_code = 1
+    code = "job_error"
+
+
+class UnknownJobKind(JobError):
+    """No handler is registered for the job's kind (it is dead-lettered at once)."""
+
+    code = "unknown_job_kind"
+
+
+class WebhookError(ShieldwallError):
+    """A webhook could not be delivered or verified."""
+
+    http_status = 502
+    exit_code = 1
+    code = "webhook_error"
+
+
+class WebhookDeliveryFailed(WebhookError):
+    """The receiver answered other than 2xx, or could not be reached (the delivery is retried)."""
+
+    code = "webhook_delivery_failed"
+
+
+class WebhookSignatureError(WebhookError):
+    """A received webhook's signature is missing, wrong, or its timestamp is outside the
+    tolerance (a replay)."""
+
+    http_status = 401
+    code = "webhook_signature_error"
 
 
 class SnapshotError(ShieldwallError):
