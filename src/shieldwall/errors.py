@@ -28,7 +28,6 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     │   ├── FetchTooLarge        over the byte limit           413
     │   └── FetchTimeout         over the time limit           504
     ├── JobError                 a background job failed       500      exit 1
-    │   └── UnknownJobKind       no handler for the job's kind
     ├── WebhookError             a webhook failed              502      exit 1
     │   ├── WebhookDeliveryFailed the receiver did not answer 2xx
     │   └── WebhookSignatureError bad or stale signature    401
@@ -71,7 +70,6 @@ __all__ = [
     "SignalError",
     "SnapshotError",
     "StoreError",
-    "UnknownJobKind",
     "UnknownSignalType",
     "UnsupportedInput",
     "UnsupportedMedia",
@@ -242,12 +240,6 @@ class JobError(ShieldwallError):
     code = "job_error"
 
 
-class UnknownJobKind(JobError):
-    """No handler is registered for the job's kind (it is dead-lettered at once)."""
-
-    code = "unknown_job_kind"
-
-
 class WebhookError(ShieldwallError):
     """A webhook could not be delivered or verified."""
 
@@ -257,9 +249,14 @@ class WebhookError(ShieldwallError):
 
 
 class WebhookDeliveryFailed(WebhookError):
-    """The receiver answered other than 2xx, or could not be reached (the delivery is retried)."""
+    """The receiver answered other than 2xx or could not be reached (the delivery is retried),
+    or the address policy refused its URL (``retryable`` false: dead-lettered at once)."""
 
     code = "webhook_delivery_failed"
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class WebhookSignatureError(WebhookError):

@@ -6,7 +6,15 @@ what makes the command exist.
 
 from __future__ import annotations
 
-from shieldwall.cli import bank, demo, hash, ledger, match, scan  # noqa: F401  (registers the commands)
+from shieldwall.cli import (  # noqa: F401  (registers the commands)
+    bank,
+    demo,
+    hash,
+    ledger,
+    match,
+    scan,
+    worker,
+)
 from shieldwall.cli._app import app, main, run
 
 __all__ = ["app", "main", "run"]
