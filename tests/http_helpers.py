@@ -7,6 +7,7 @@ answers through the request handler (``send_response`` ...). Every request is re
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ Respond = Callable[[BaseHTTPRequestHandler, Received], None]
 class LoopbackServer:
     """A threaded HTTP/1.0 server on ``host`` (a loopback address) and a free port."""
 
-    def __init__(self, respond: Respond, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, respond: Respond, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+    ) -> None:
         self.received: list[Received] = []
         server = self
 
@@ -52,13 +55,16 @@ class LoopbackServer:
 
         self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.scheme = "http" if tls is None else "https"
         self.host = host
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def url(self, path: str = "/") -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def __enter__(self) -> LoopbackServer:
         self._thread.start()

@@ -4,8 +4,12 @@ allowed networks); the positive and redirect tests allow exactly one loopback ad
 from __future__ import annotations
 
 import ipaddress
+import shutil
+import ssl
+import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -278,3 +282,56 @@ def test_post_follows_the_address_policy(server: LoopbackServer) -> None:
     )
     assert server.received[0].body == b"{}"
     assert server.received[0].headers["X-A"] == "1"
+
+
+# -- TLS: the connection goes to the vetted address, the name is the server name ----------------
+
+
+@dataclass
+class TLSServer:
+    server: LoopbackServer
+    cert: Path
+    server_names: list[str | None]
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[TLSServer]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=cdn.example.test", "-addext", "subjectAltName=DNS:cdn.example.test",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+
+    def on_sni(_sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+        names.append(name)
+
+    context.sni_callback = on_sni
+    with LoopbackServer(_respond, tls=context) as srv:
+        yield TLSServer(srv, cert, names)
+
+
+def test_https_connects_to_the_vetted_address_with_the_name_as_server_name(
+    tmp_path: Path, tls_server: TLSServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.cert))  # trust the test certificate
+
+    def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    port = tls_server.server.port
+    result = fetch_to_file(f"https://cdn.example.test:{port}/ok", tmp_path / "f",
+                           settings=_allowed(), resolver=resolver)  # fmt: skip
+    assert (result.size, result.address) == (len(BODY), "127.0.0.1")
+    assert tls_server.server_names == ["cdn.example.test"]
+    assert tls_server.server.received[0].headers["Host"] == f"cdn.example.test:{port}"
+    # the certificate is checked against the name, not the address
+    with pytest.raises(FetchError, match=r"(?i)certificate verify failed"):
+        fetch_to_file(f"https://img.example.test:{port}/ok", tmp_path / "g",
+                      settings=_allowed(), resolver=resolver)  # fmt: skip
