@@ -215,7 +215,7 @@ def test_worker_retries_then_dead_letters(db: Database) -> None:
 
 
 def test_worker_keeps_its_lease_while_a_long_job_runs(db: Database) -> None:
-    settings = Settings.load(job_lease_seconds=0.3, worker_poll_seconds=0.02)
+    settings = Settings.load(job_lease_seconds=0.6, worker_poll_seconds=0.02)
     job_id = enqueue(db, "long", {}, settings=settings)
     running = threading.Event()
     stolen: list[Job | None] = []
@@ -223,13 +223,13 @@ def test_worker_keeps_its_lease_while_a_long_job_runs(db: Database) -> None:
     def long_job(_db: Database, job: Job) -> None:
         running.set()
         for _ in range(5):
-            time.sleep(0.2)
+            time.sleep(0.3)
             stolen.append(claim(db, "thief", settings=settings))
 
     worker = Worker(db, worker_id="holder", settings=settings, handlers={"long": long_job})
     assert worker.run_once() is not None
     assert running.is_set()
-    assert stolen == [None] * 5  # one second, three leases: the heartbeat kept renewing it
+    assert stolen == [None] * 5  # 1.5 s, 2.5 leases: the heartbeat kept renewing it
     assert get_job(db, job_id).state is JobState.DONE
 
 
