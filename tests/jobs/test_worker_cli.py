@@ -57,3 +57,31 @@ def test_sigterm_stops_the_worker(database_url: str, tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "SIGTERM: finishing the job in hand, then stopping" in err
     assert "stopped after 1 jobs" in err
+
+
+def test_jobs_commands(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from shieldwall.jobs import claim, fail
+
+    assert run(["jobs", "enqueue", "sweep", "--payload", '{"full": true}']) == 0
+    assert capsys.readouterr().out.strip() == "job 1 queued"
+    assert run(["jobs", "enqueue", "other"]) == 0
+    assert run(["jobs", "enqueue", "x", "-p", "[1]"]) == 2
+    assert "JSON object" in capsys.readouterr().err
+    db = Database(cli_env)
+    assert claim(db, "w", ["other"]) is not None
+    fail(db, 2, "w", "receiver on fire", retry=False)
+    assert run(["jobs", "depth", "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["dead"] == 1
+    assert run(["jobs", "list", "--state", "dead"]) == 0
+    assert capsys.readouterr().out.strip() == "2  other  dead  1/8  receiver on fire"
+    assert run(["jobs", "list", "-f", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(j["id"], j["state"]) for j in listed] == [(1, "queued"), (2, "dead")]
+    assert run(["jobs", "list", "--state", "nope"]) == 2
+    assert run(["jobs", "requeue", "2"]) == 0
+    assert run(["jobs", "requeue", "2"]) == 1  # not dead any more: a conflict
+    assert run(["jobs", "requeue", "99"]) == 1
+    assert get_job(db, 2).state is JobState.QUEUED
+    db.dispose()
