@@ -27,7 +27,6 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     │   ├── FetchRefused         the URL policy forbids it     403
     │   ├── FetchTooLarge        over the byte limit           413
     │   └── FetchTimeout         over the time limit           504
-    ├── JobError                 a background job failed       500      exit 1
     ├── WebhookError             a webhook failed              502      exit 1
     │   ├── WebhookDeliveryFailed the receiver did not answer 2xx
     │   └── WebhookSignatureError bad or stale signature    401
@@ -56,7 +55,6 @@ __all__ = [
     "FetchTooLarge",
     "ImportFormatError",
     "InputTooLarge",
-    "JobError",
     "LowQualitySignal",
     "MalformedSignal",
     "MediaError",
@@ -231,13 +229,6 @@ class FetchTimeout(FetchError):
 
     http_status = 504
     code = "fetch_timeout"
-
-
-class JobError(ShieldwallError):
-    """A background job failed; the queue retries it with backoff, then dead-letters it."""
-
-    exit_code = 1
-    code = "job_error"
 
 
 class WebhookError(ShieldwallError):
