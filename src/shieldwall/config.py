@@ -11,13 +11,14 @@ keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -182,6 +183,72 @@ class Settings(BaseSettings):
         pattern="^(json|text)$",
         description="Format of the service's logs on stderr: json (one object per line) or text.",
     )
+
+    job_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        description="How many times a background job is tried before it is dead-lettered.",
+    )
+    job_backoff_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Delay before the first retry of a failed job; doubles with each attempt "
+        "(with random jitter), up to job_backoff_max_seconds.",
+    )
+    job_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest delay between two attempts of a job."
+    )
+    job_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a worker holds a claimed job before another may take it over "
+        "(the worker renews the lease while the job runs).",
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How long an idle worker sleeps between polls."
+    )
+    fetch_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (or *.domain) that hashing by URL may fetch from; empty "
+        "disables fetching by URL.",
+    )
+    fetch_max_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="Largest body fetched by URL, in bytes."
+    )
+    fetch_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Total time limit of one fetch by URL, redirects included."
+    )
+    fetch_max_redirects: int = Field(
+        default=5, ge=0, description="Most redirects followed by one fetch by URL."
+    )
+    outbound_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR) that URL fetches and webhook deliveries may reach even "
+        "though they are private, loopback or link-local; empty: none.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Total time limit of one webhook delivery attempt."
+    )
+    webhook_max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="How many times a webhook delivery is tried before it is dead-lettered.",
+    )
+
+    @field_validator("outbound_allowed_networks")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{net!r} is not a network (CIDR): {exc}") from exc
+        return value
+
+    @field_validator("fetch_allowed_hosts")
+    @classmethod
+    def _lower_hosts(cls, value: list[str]) -> list[str]:
+        return [h.strip().lower().rstrip(".") for h in value if h.strip()]
 
     def resolved_database_url(self) -> str:
         """``database_url``, or the default SQLite file in ``data_dir``."""

@@ -23,6 +23,13 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     ├── SnapshotError            index snapshot unusable       500      exit 1
     ├── StoreError               the database failed           503      exit 2
     ├── ImportFormatError        a line of an import file      422      exit 1
+    ├── FetchError               fetching a URL failed         422      exit 1
+    │   ├── FetchRefused         the URL policy forbids it     403
+    │   ├── FetchTooLarge        over the byte limit           413
+    │   └── FetchTimeout         over the time limit           504
+    ├── WebhookError             a webhook failed              502      exit 1
+    │   ├── WebhookDeliveryFailed the receiver did not answer 2xx
+    │   └── WebhookSignatureError bad or stale signature    401
     └── ScanError                code scanning failed          422      exit 2
         ├── RuleError            invalid rule or allow-list file 400
         ├── ScanInputError       an input that cannot be scanned
@@ -49,6 +56,10 @@ __all__ = [
     "CorruptInput",
     "CorruptMedia",
     "EmptyMedia",
+    "FetchError",
+    "FetchRefused",
+    "FetchTimeout",
+    "FetchTooLarge",
     "Forbidden",
     "ImportFormatError",
     "InputTooLarge",
@@ -75,6 +86,9 @@ __all__ = [
     "UnsupportedInput",
     "UnsupportedMedia",
     "UsageError",
+    "WebhookDeliveryFailed",
+    "WebhookError",
+    "WebhookSignatureError",
 ]
 
 
@@ -199,6 +213,63 @@ class ImportFormatError(ShieldwallError):
     http_status = 422
     exit_code = 1
     code = "import_format_error"
+
+
+class FetchError(ShieldwallError):
+    """A URL could not be fetched: the connection failed or the server answered an error."""
+
+    http_status = 422
+    exit_code = 1
+    code = "fetch_error"
+
+
+class FetchRefused(FetchError):
+    """The URL policy forbids the fetch (scheme, host not allowed, an address that is private,
+    loopback, link-local, ..., too many redirects); nothing was sent to the address refused."""
+
+    http_status = 403
+    code = "fetch_refused"
+
+
+class FetchTooLarge(FetchError):
+    """The body is larger than the byte limit (announced or streamed); nothing is kept."""
+
+    http_status = 413
+    code = "fetch_too_large"
+
+
+class FetchTimeout(FetchError):
+    """The fetch took longer than its total time limit; nothing is kept."""
+
+    http_status = 504
+    code = "fetch_timeout"
+
+
+class WebhookError(ShieldwallError):
+    """A webhook could not be delivered or verified."""
+
+    http_status = 502
+    exit_code = 1
+    code = "webhook_error"
+
+
+class WebhookDeliveryFailed(WebhookError):
+    """The receiver answered other than 2xx or could not be reached (the delivery is retried),
+    or the address policy refused its URL (``retryable`` false: dead-lettered at once)."""
+
+    code = "webhook_delivery_failed"
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class WebhookSignatureError(WebhookError):
+    """A received webhook's signature is missing, wrong, or its timestamp is outside the
+    tolerance (a replay)."""
+
+    http_status = 401
+    code = "webhook_signature_error"
 
 
 class SnapshotError(ShieldwallError):

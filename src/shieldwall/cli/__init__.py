@@ -14,6 +14,7 @@ from shieldwall.cli import (  # noqa: F401  (registers the commands)
     match,
     scan,
     serve,
+    worker,
 )
 from shieldwall.cli._app import app, main, run
 

@@ -74,6 +74,8 @@ class ServiceState:
     sync: _Sync = field(default_factory=_Sync)
     #: Called with (content id, matches) after matches were stored (webhooks subscribe here).
     match_listeners: list[Callable[[str, Sequence[BankMatch]], None]] = field(default_factory=list)
+    #: Objects routes build once per process (the code scanner).
+    extras: dict[str, object] = field(default_factory=dict)
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)

@@ -10,6 +10,8 @@ The tables (see ``docs/banks.md`` for what each column means)::
     ledger_item ─< ledger_signal                    what the platform hosts: content id, PDQ,
                                                     exact hashes
     sweep_state                                     how far the retroactive sweep has read the log
+    job                                             the background job queue (docs/jobs.md)
+    webhook                                         receivers of match events (docs/webhooks.md)
     database_instance                               a random id naming this database
     api_key                                         service keys: a digest, scopes, rate limit
     request_audit                                   one row per API request (never hash values)
@@ -49,6 +51,7 @@ __all__ = [
     "Base",
     "DatabaseInstance",
     "EntryExternalId",
+    "JobRecord",
     "LedgerItem",
     "LedgerSignal",
     "MatchRecord",
@@ -56,6 +59,7 @@ __all__ = [
     "SignalLogRecord",
     "SweepState",
     "UTCDateTime",
+    "WebhookRecord",
     "utcnow",
 ]
 
@@ -296,3 +300,46 @@ class RequestAudit(Base):
     status: Mapped[int]
     duration_ms: Mapped[float] = mapped_column(Float)
     request_id: Mapped[str] = mapped_column(String(32))
+
+
+class JobRecord(Base):
+    """A background job (``shieldwall.jobs``): queued, claimed by one worker under a lease,
+    done, retried with backoff, or dead-lettered (``dead``) after ``max_attempts``."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_state_run_after", "state", "run_after"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: ``queued``, ``running``, ``retry`` (failed, waiting for ``run_after``), ``done``, ``dead``.
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    #: Claims so far (a claim counts as an attempt even if its worker dies).
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int]
+    #: Not claimed before this time (a retry's backoff, or a scheduled job).
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The worker holding the job, and until when its lease lasts.
+    locked_by: Mapped[str | None] = mapped_column(String(200))
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class WebhookRecord(Base):
+    """A receiver of events (``shieldwall.webhooks``). ``secret`` is stored as given: it is
+    needed to sign every delivery, so it cannot be kept hashed."""
+
+    __tablename__ = "webhook"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(200))
+    #: Event types delivered (``match.created``); ``*`` is every type.
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

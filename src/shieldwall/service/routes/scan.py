@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from shieldwall.codescan import Scanner
-from shieldwall.config import Settings
 from shieldwall.errors import UsageError
 from shieldwall.service.deps import get_state, scoped
 from shieldwall.service.scopes import Scope
@@ -19,9 +17,12 @@ router = APIRouter(prefix="/v1", tags=["code scanning"])
 _STATE = Depends(get_state)
 
 
-@lru_cache(maxsize=4)
-def _scanner(settings: Settings) -> Scanner:
-    return Scanner(settings=settings)
+def _scanner(state: ServiceState) -> Scanner:
+    """One scanner per process state (its rules load once)."""
+    scanner = state.extras.get("scanner")
+    if not isinstance(scanner, Scanner):
+        scanner = state.extras["scanner"] = Scanner(settings=state.settings)
+    return scanner
 
 
 @router.post("/scan", response_model=dict[str, Any], **scoped(Scope.SCAN))
@@ -41,5 +42,5 @@ def scan(
     texts = [(f.filename or f"upload-{i}", f.file.read()) for i, f in enumerate(files or [], 1)]
     if not texts and not commands:
         raise UsageError("give at least one file or command to scan")
-    report = _scanner(state.settings).scan(commands=commands or [], texts=texts)
+    report = _scanner(state).scan(commands=commands or [], texts=texts)
     return report.to_dict()

@@ -1,7 +1,7 @@
 """service: API keys and the request audit
 
-Revision ID: 0002_service
-Revises: 0001
+Revision ID: 0003_service
+Revises: 0002_jobs
 Create Date: 2026-11-22
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_service"
-down_revision = "0001"
+revision = "0003_service"
+down_revision = "0002_jobs"
 branch_labels = None
 depends_on = None
 
