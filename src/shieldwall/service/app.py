@@ -13,7 +13,7 @@ from shieldwall.service.audit import RequestAuditWriter
 from shieldwall.service.errors import install_error_handlers
 from shieldwall.service.keys import KeyCache
 from shieldwall.service.middleware import ServiceMiddleware
-from shieldwall.service.routes import banks, health, keys, lookup, records, scan
+from shieldwall.service.routes import banks, health, jobs, keys, lookup, records, scan
 from shieldwall.service.schemas import ERROR_RESPONSES
 from shieldwall.service.state import Role, ServiceState
 from shieldwall.store import Database, open_database
@@ -67,7 +67,7 @@ def create_app(
     app.state.shieldwall = state
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (lookup, banks, records, keys, scan):
+    for module in (lookup, banks, records, jobs, keys, scan):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_middleware(ServiceMiddleware, state=state)
     return app

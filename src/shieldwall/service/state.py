@@ -12,12 +12,14 @@ from enum import StrEnum
 
 from shieldwall.config import Settings
 from shieldwall.errors import NotServed
+from shieldwall.jobs import default_worker, queue_depth
 from shieldwall.matching import BankMatch, Matcher
 from shieldwall.service.audit import RequestAuditWriter
 from shieldwall.service.keys import KeyCache
 from shieldwall.service.metrics import ServiceMetrics
 from shieldwall.service.ratelimit import RateLimiter
 from shieldwall.store import Database, signal_log
+from shieldwall.webhooks import notify_matches
 
 __all__ = ["Role", "ServiceState"]
 
@@ -74,6 +76,8 @@ class ServiceState:
     sync: _Sync = field(default_factory=_Sync)
     #: Called with (content id, matches) after matches were stored (webhooks subscribe here).
     match_listeners: list[Callable[[str, Sequence[BankMatch]], None]] = field(default_factory=list)
+    #: Send stored matches to the webhooks (as ``webhook.deliver`` jobs).
+    notify_webhooks: bool = True
     #: Objects routes build once per process (the code scanner).
     extras: dict[str, object] = field(default_factory=dict)
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -83,9 +87,19 @@ class ServiceState:
     # -- the index ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Load the index (matcher roles), start following the log and the audit writer."""
+        """Load the index (matcher roles), start following the log, the job worker (worker
+        roles), the audit writer, and send match events to the webhooks."""
         if self.audit is not None:
             self.audit.start()
+        if self.notify_webhooks:
+            self.match_listeners.append(self._notify_webhooks)
+        if self.role.works:
+            worker = default_worker(self.db, settings=self.settings)
+            thread = threading.Thread(
+                target=worker.run, args=(self._stop,), name="job-worker", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
         if self.role.matches and self.matcher is None:
             self.matcher = Matcher.open(
                 self.db, settings=self.settings, refresh_interval=float("inf")
@@ -145,6 +159,9 @@ class ServiceState:
                 except Exception:
                     log.exception("saving the index snapshot failed")
 
+    def _notify_webhooks(self, content_id: str, matches: Sequence[BankMatch]) -> None:
+        notify_matches(self.db, content_id, matches, settings=self.settings)
+
     def on_matches(self, content_id: str, matches: Sequence[BankMatch]) -> None:
         """Tell the listeners about stored matches; a failing listener is logged, never the
         caller's problem (the matches are stored already)."""
@@ -180,6 +197,14 @@ class ServiceState:
                 "Seconds since the index last caught up with the signal log.",
                 {"": float(lag if lag is not None else 0.0)},
             )
+        try:
+            depth = queue_depth(self.db)
+        except Exception:  # the database is away: /metrics still answers
+            depth = {}
+        gauges["shieldwall_jobs"] = (
+            "Jobs in the queue by state.",
+            {k: float(v) for k, v in depth.items()},
+        )
         if self.audit is not None:
             gauges["shieldwall_audit_dropped"] = (
                 "Audit rows dropped because the queue was full.",
@@ -188,10 +213,11 @@ class ServiceState:
         return gauges
 
     def close(self) -> None:
-        """Stop following, save the snapshot, write the audit rows left."""
+        """Stop following and working (the job in hand is finished first), save the snapshot,
+        write the audit rows left."""
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=self.settings.job_lease_seconds)
         if self.matcher is not None:
             try:
                 self.matcher.checkpoint()

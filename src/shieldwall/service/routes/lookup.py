@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
+from pydantic import BaseModel, Field
 
 from shieldwall.banks import BankKind, prepare_signal
 from shieldwall.errors import MediaError
-from shieldwall.hashing import hash_file
+from shieldwall.hashing import content_type_of, hash_file
 from shieldwall.matching import MatchOutcome
+from shieldwall.net import fetch_to_file
 from shieldwall.service.deps import current_key, get_state, scoped
 from shieldwall.service.errors import error_for_code
 from shieldwall.service.keys import KeyInfo
@@ -52,11 +57,40 @@ def hash_upload(
         )
 
 
+class HashUrl(BaseModel):
+    """Content to fetch and hash (off unless ``fetch_allowed_hosts`` names hosts)."""
+
+    url: str = Field(min_length=1, max_length=4096)
+
+
+@router.post("/hash/url", response_model=HashOut, **scoped(Scope.HASH))
+def hash_url(body: HashUrl, state: ServiceState = _STATE) -> HashOut:
+    """Fetch a URL and hash what it holds. Off by default; when on, only the allowed hosts,
+    never a private, loopback or link-local address (checked after DNS resolution and at each
+    redirect), with size and time limits (docs/outbound.md)."""
+    folder = state.settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, prefix="fetch-")
+    os.close(fd)
+    path = Path(name)
+    try:
+        fetch_to_file(body.url, path, settings=state.settings)
+        result = hash_file(path, settings=state.settings)
+        if not result.ok:
+            raise error_for_code(result.error_code, _named(result.error, body.url))
+        content_type = content_type_of(path)
+        return HashOut(
+            signals=_signals_out(list(result.signals.values())), content_type=content_type.value
+        )
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def _named(message: str | None, filename: str) -> str:
     """Error messages name the upload, not our temporary file."""
     text = message or "the content could not be hashed"
     head, sep, rest = text.partition(": ")
-    return f"{filename}: {rest}" if sep and "upload-" in head else text
+    return f"{filename}: {rest}" if sep and ("upload-" in head or "fetch-" in head) else text
 
 
 def answer(
