@@ -188,7 +188,7 @@ def test_export_import_and_signal_strings_carry_the_frames(
     banks: Database, settings: Settings, banked_signals: list[Signal], clip_signals: list[Signal]
 ) -> None:
     add_entry(banks, "suspect", banked_signals, external_ids=["case-1"])
-    for fmt in (BankFormat.jsonl, BankFormat.csv):
+    for fmt in (BankFormat.jsonl, BankFormat.csv, BankFormat.signals):
         out = io.StringIO()
         write_entries(export_entries(banks, "suspect"), out, fmt)
         outcome = add_many(banks, "ncii", read_entries(io.StringIO(out.getvalue()), fmt))
