@@ -251,7 +251,8 @@ def add_command(  # noqa: PLR0917 - a Typer signature
         density = get_settings().video_bank_seconds_per_hash
         with progress_bar("hashing", enabled=len(files) >= 20) as bar:
             task = bar.add_task("hash", total=len(files))
-            for result in hash_many(files, names, seconds_per_hash=density):
+            one = 1 if len(files) == 1 else None  # one file: no worker pool to start
+            for result in hash_many(files, names, workers=one, seconds_per_hash=density):
                 bar.advance(task)
                 if result.error is not None:
                     items.append(

@@ -173,6 +173,8 @@ def match_command(  # noqa: PLR0917 - a Typer signature
                 bar.advance(task)
         else:
             sampling = settings.video_query_seconds_per_hash
+            if workers is None and len(paths) == 1:
+                workers = 1  # one file: hashed here, no worker pool to start
             for result in hash_many(paths, workers=workers, seconds_per_hash=sampling):
                 cid = content_id or result.source
                 if result.error is not None:
