@@ -51,3 +51,15 @@ def test_bank_a_video_and_match_a_clip_of_it(
     run(["bank", "withdraw", "case-1"])
     capsys.readouterr()
     assert run(["match", str(videos["clip"])]) == 0
+
+
+def test_ledger_add_records_videos_and_a_sweep_finds_them(
+    cli_env: str, videos: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["ledger", "add", str(videos["banked"]), str(videos["other"])]) == 0
+    run(["bank", "create", "ncii", "--kind", "block"])
+    run(["bank", "add", "ncii", str(videos["banked"])])
+    capsys.readouterr()
+    assert run(["sweep"]) == 0
+    out = capsys.readouterr().out
+    assert "1 hosted items matched" in out and str(videos["banked"]) in out
