@@ -207,8 +207,7 @@ class Matcher:
         return self.video.search(
             parse_vpdq(value),
             frame_threshold=self.settings.video_frame_distance,
-            # Half a percent of slack: the distance is rounded, and each bank decides on it.
-            query_threshold=(100 - radius - 0.5) / 100,
+            query_threshold=(100 - radius) / 100,  # each bank then checks its own
             compared_threshold=self.settings.video_match_bank_share,
         )
 
