@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bank_helpers import random_pdq
 from shieldwall.banks import (
     BankFormat,
     add_entry,
@@ -18,6 +19,7 @@ from shieldwall.banks import (
     get_entry,
     parse_signal_string,
     read_entries,
+    set_bank_threshold,
     write_entries,
 )
 from shieldwall.banks import add_entries as add_many
@@ -27,6 +29,7 @@ from shieldwall.hashing import hash_file
 from shieldwall.matching import Matcher, add_to_ledger, sweep
 from shieldwall.media import synthetic
 from shieldwall.signals.base import Signal
+from shieldwall.signals.vpdq import FrameHash, format_vpdq
 from shieldwall.store import BankSignal, BankVideo, Database, MatchRecord, SignalLogRecord
 
 FPS = 10
@@ -222,3 +225,24 @@ def test_the_ledger_keeps_videos_by_exact_hashes_and_sweeps_find_them(
     add_entry(banks, "ncii", banked_signals)
     found = sweep(banks)
     assert {m.signal_type for m in found.matches["post-1"]} == {"video_md5", "sha256"}
+
+
+def test_a_banks_vpdq_threshold_is_the_share_of_query_frames_allowed_to_miss(
+    banks: Database, settings: Settings
+) -> None:
+
+    banked = [FrameHash(i, 100, random_pdq(i), float(i)) for i in range(20)]
+    add_entry(banks, "ncii", [Signal("vpdq", format_vpdq(banked), 100)])
+    # 7 of 10 query frames are banked frames, 3 are unrelated: a 70 % share.
+    frames = [FrameHash(i, 100, banked[i].pdq, float(i)) for i in range(7)]
+    frames += [FrameHash(i, 100, random_pdq(100 + i), float(i)) for i in range(7, 10)]
+    query = [Signal("vpdq", format_vpdq(frames), 100)]
+    matcher = Matcher(banks, settings=settings)
+    assert not matcher.match("a", query).matched  # default: 80 %
+    set_bank_threshold(banks, "ncii", "vpdq", 30)
+    [m] = matcher.match("b", query).matches
+    assert m.distance == 30 and m.video is not None and m.video.query_share == 0.7
+    assert m.video.query_ranges == ((0.0, 6.0),) and m.video.compared_ranges == ((0.0, 6.0),)
+    loose = Settings.load(video_match_query_share=0.7)
+    set_bank_threshold(banks, "ncii", "vpdq", None)
+    assert Matcher(banks, settings=loose).match("c", query).matched
