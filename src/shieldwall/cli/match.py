@@ -34,20 +34,9 @@ class MatchFormat(StrEnum):
     json = "json"
 
 
-def _ranges(ranges: tuple[tuple[float, float], ...]) -> list[list[float]]:
-    return [[round(start, 3), round(end, 3)] for start, end in ranges]
-
-
 def match_to_json(m: BankMatch) -> dict[str, object]:
-    """One match: bank, entry id, signal type; for a video's frames also both shares and both
-    sides' matched time ranges (seconds). Never a distance."""
-    obj: dict[str, object] = {"bank": m.bank, "entry_id": m.entry_id, "signal_type": m.signal_type}
-    if m.video is not None:
-        obj["query_share"] = round(m.video.query_share, 3)
-        obj["bank_share"] = round(m.video.compared_share, 3)
-        obj["query_ranges"] = _ranges(m.video.query_ranges)
-        obj["bank_ranges"] = _ranges(m.video.compared_ranges)
-    return obj
+    """One match as :meth:`BankMatch.public` gives it (never a distance)."""
+    return m.public()
 
 
 def outcome_to_json(source: str, outcome: MatchOutcome) -> dict[str, object]:

@@ -75,6 +75,22 @@ class BankMatch:
     #: ranges. (``distance`` is then the share of the query's frames that did not match, in %.)
     video: VideoMatch | None = None
 
+    def public(self) -> dict[str, object]:
+        """What may be shown to an uploader or an untrusted caller: bank, entry id, signal
+        type, and for a video's frames both shares and both sides' matched time ranges
+        (seconds). Never the distance (it helps evasion)."""
+        obj: dict[str, object] = {
+            "bank": self.bank,
+            "entry_id": self.entry_id,
+            "signal_type": self.signal_type,
+        }
+        if self.video is not None:
+            obj["query_share"] = round(self.video.query_share, 3)
+            obj["bank_share"] = round(self.video.compared_share, 3)
+            obj["query_ranges"] = [[round(a, 3), round(b, 3)] for a, b in self.video.query_ranges]
+            obj["bank_ranges"] = [[round(a, 3), round(b, 3)] for a, b in self.video.compared_ranges]
+        return obj
+
 
 @dataclass(slots=True)
 class MatchOutcome:
