@@ -127,6 +127,46 @@ class Settings(BaseSettings):
         default=False,
         description="Also match the 8 rotations and flips of each PDQ hash of uploaded content.",
     )
+    video_bank_seconds_per_hash: float = Field(
+        default=0.0,
+        ge=0,
+        description="Videos added to a bank are hashed (vpdq) one frame every this many "
+        "seconds; 0 means every frame (dense, so that clips cut at any offset match).",
+    )
+    video_query_seconds_per_hash: float = Field(
+        default=1.0,
+        ge=0,
+        description="Videos matched against the banks are hashed one frame every this many "
+        "seconds; 0 means every frame.",
+    )
+    video_match_query_share: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="A video matches a banked video when at least this share of its usable "
+        "frames match a frame of the banked one (a bank's vpdq threshold, 0..100, can loosen "
+        "or tighten it per bank: it is the largest share of unmatched query frames, in %).",
+    )
+    video_match_bank_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="... and when at least this share of the banked video's usable frames "
+        "are matched (0: a short clip of a long banked video matches).",
+    )
+    video_frame_distance: int = Field(
+        default=31,
+        ge=0,
+        le=256,
+        description="Largest PDQ distance at which a query frame matches a banked frame.",
+    )
+    video_frame_quality_floor: int = Field(
+        default=50,
+        ge=0,
+        le=100,
+        description="Video frames of lower PDQ quality are ignored when matching videos "
+        "(takes effect when a matcher starts).",
+    )
 
     service_role: str = Field(
         default="all",

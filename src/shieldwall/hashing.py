@@ -37,6 +37,7 @@ __all__ = [
     "hash_file",
     "hash_many",
     "hash_media",
+    "sniff_content_type",
 ]
 
 #: What ``shieldwall hash`` computes unless told otherwise, per kind of content.
@@ -98,12 +99,30 @@ def content_type_of(path: Path | None, data: bytes | None = None) -> ContentType
     return ContentType.VIDEO if looks_like_video(head) else ContentType.PHOTO
 
 
+#: First bytes of the image formats we decode (HEIC and AVIF are ISO BMFF: looks_like_video
+#: tells them apart from video by their brand).
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def sniff_content_type(path: Path) -> ContentType:
+    """Photo or video by the file's first bytes, whatever its name says (an upload saved to a
+    temporary file); the extension decides only when the bytes are not recognised."""
+    head = _head(path)
+    if looks_like_video(head):
+        return ContentType.VIDEO
+    if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return ContentType.PHOTO
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return ContentType.PHOTO  # an ISO BMFF image (HEIC, AVIF)
+    return content_type_of(path, head)
+
+
 def _head(path: Path | None) -> bytes:
     if path is None:
         return b""
     try:
         with path.open("rb") as fh:
-            return fh.read(64)
+            return fh.read(512)
     except OSError:
         return b""  # the decoder reports the real problem with the file
 
@@ -173,11 +192,16 @@ def hash_file(
     settings: Settings | None = None,
     apply_orientation: bool = True,
     seconds_per_hash: float | None = None,
+    content_type: ContentType | None = None,
 ) -> HashResult:
-    """Hash one file. Unreadable or undecodable files give a result with ``error`` set."""
+    """Hash one file. Unreadable or undecodable files give a result with ``error`` set.
+
+    ``content_type`` defaults to what the extension says (else the first bytes);
+    ``seconds_per_hash`` is the vpdq sampling of a video (default one frame a second)."""
     settings = settings or get_settings()
     names = _signal_names(signals)
-    content_type = content_type_of(Path(path))
+    if content_type is None:
+        content_type = content_type_of(Path(path))
     try:
         media = Media.from_path(
             Path(path),

@@ -56,3 +56,15 @@ def test_dihedral_matching_finds_a_mirror_image(
     assert not matcher.match_file(mirrored, dihedral=False).matched
     outcome = matcher.match_file(mirrored, dihedral=True)
     assert outcome.matched and outcome.matches[0].variant != "original"
+
+
+def test_match_file_tells_a_photo_by_its_bytes_whatever_its_name(
+    banks: Database, settings: Settings, tmp_path: Path
+) -> None:
+    original = photo(tmp_path, "original.jpg", seed=6)
+    add_entry(banks, "ncii", list(hash_file(original).signals.values()))
+    upload = tmp_path / "upload.mp4"  # a photo saved under a video's name
+    upload.write_bytes(original.read_bytes())
+    outcome = Matcher(banks, settings=settings).match_file(upload, content_id="u-1")
+    assert outcome.error is None
+    assert {m.signal_type for m in outcome.matches} == {"pdq", "md5", "sha256"}

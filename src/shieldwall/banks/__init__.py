@@ -30,6 +30,7 @@ from shieldwall.banks._model import (
 if TYPE_CHECKING:
     from shieldwall.banks._banks import (
         BANKABLE_TYPES,
+        VIDEO_TYPES,
         create_bank,
         delete_bank,
         get_bank,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
         prepare_signal,
         set_bank_enabled,
         set_bank_threshold,
+        stored_value,
     )
     from shieldwall.banks._entries import CHUNK_SIZE, add_entries, add_entry, get_entry
     from shieldwall.banks._formats import (
@@ -65,6 +67,8 @@ _LAZY = {
         "prepare_signal",
         "set_bank_enabled",
         "set_bank_threshold",
+        "stored_value",
+        "VIDEO_TYPES",
     ),
     "shieldwall.banks._entries": ("CHUNK_SIZE", "add_entries", "add_entry", "get_entry"),
     "shieldwall.banks._formats": (
@@ -94,6 +98,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BANKABLE_TYPES",
     "CHUNK_SIZE",
+    "VIDEO_TYPES",
     "AddOutcome",
     "BankFormat",
     "BankInfo",
@@ -120,6 +125,7 @@ __all__ = [
     "read_entries",
     "set_bank_enabled",
     "set_bank_threshold",
+    "stored_value",
     "withdraw",
     "withdraw_cases",
     "withdraw_entry",

@@ -17,7 +17,7 @@ from itertools import islice
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from shieldwall.banks._banks import _bank, prepare_signal
+from shieldwall.banks._banks import _bank, prepare_signal, stored_value
 from shieldwall.banks._model import (
     AddOutcome,
     EntryInfo,
@@ -37,6 +37,7 @@ from shieldwall.store import (
     Bank,
     BankEntry,
     BankSignal,
+    BankVideo,
     Database,
     EntryExternalId,
     signal_log,
@@ -60,13 +61,30 @@ def _key_filter(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool]:
     )
 
 
+def _key(signal: Signal) -> tuple[str, str]:
+    """A signal's ``(type, value)`` as ``bank_signal`` holds it (vpdq: the digest)."""
+    return signal.type, stored_value(signal)
+
+
+def _video_rows(signal_ids: Sequence[int], signals: Sequence[Signal]) -> list[dict[str, object]]:
+    """``bank_video`` rows for the vpdq signals among ``signals`` (inserted as ``signal_ids``)."""
+    return [
+        {"signal_id": i, "frame_count": s.value.count("\n") + 1, "vpdq": s.value}
+        for i, s in zip(signal_ids, signals, strict=True)
+        if s.type == "vpdq"
+    ]
+
+
 def _entry_info(session: Session, entry: BankEntry, bank_name: str | None = None) -> EntryInfo:
     if bank_name is None:
         bank_name = session.scalar(select(Bank.name).where(Bank.id == entry.bank_id)) or ""
     signals = [
-        Signal(s.type, s.value, s.quality)
-        for s in session.scalars(
-            select(BankSignal).where(BankSignal.entry_id == entry.id).order_by(BankSignal.id)
+        Signal(s.type, frames if frames is not None else s.value, s.quality)
+        for s, frames in session.execute(
+            select(BankSignal, BankVideo.vpdq)
+            .outerjoin(BankVideo, BankVideo.signal_id == BankSignal.id)
+            .where(BankSignal.entry_id == entry.id)
+            .order_by(BankSignal.id)
         )
     ]
     external = {
@@ -121,7 +139,7 @@ def _settle_status(session: Session, entry: BankEntry) -> None:
 
 def _apply(session: Session, bank: Bank, new: NewEntry) -> tuple[int, bool]:
     """Add one item to ``bank``; returns ``(entry id, created)``."""
-    keys = [(s.type, s.value) for s in new.signals]
+    keys = [_key(s) for s in new.signals]
     existing = {
         (s.type, s.value): s
         for s in session.scalars(
@@ -179,20 +197,21 @@ def _apply(session: Session, bank: Bank, new: NewEntry) -> tuple[int, bool]:
         entry.status = EntryStatus.ACTIVE.value  # a new active case (or a deliberate re-add)
     _settle_status(session, entry)
     live = entry.status != EntryStatus.WITHDRAWN
+    added = [s for s in new.signals if _key(s) not in existing]
     fresh = [
         BankSignal(
             bank_id=bank.id,
             entry_id=entry.id,
             type=s.type,
-            value=s.value,
+            value=stored_value(s),
             quality=s.quality,
             live=live,
         )
-        for s in new.signals
-        if (s.type, s.value) not in existing
+        for s in added
     ]
     session.add_all(fresh)
     session.flush()
+    insert_rows(session, BankVideo, _video_rows([f.id for f in fresh], added))
     if live:
         signal_log.append(session, LogOp.ADD, fresh)
     _sync_signals(session, entry)
@@ -219,12 +238,12 @@ def _existing_keys(
 def _apply_chunk(session: Session, bank: Bank, ready: list[NewEntry], outcome: AddOutcome) -> None:
     """Add a chunk: items new to the bank are inserted in bulk (one statement per table), the
     rest (merges, duplicates within the chunk, withdrawal records) one by one after them."""
-    existing = _existing_keys(session, bank, [(s.type, s.value) for n in ready for s in n.signals])
+    existing = _existing_keys(session, bank, [_key(s) for n in ready for s in n.signals])
     fresh: list[NewEntry] = []
     later: list[NewEntry] = []
     seen: set[tuple[str, str]] = set(existing)
     for new in ready:
-        keys = {(s.type, s.value) for s in new.signals}
+        keys = {_key(s) for s in new.signals}
         if keys & seen or (new.withdrawn_ids and not new.external_ids):
             later.append(new)
         else:
@@ -250,6 +269,7 @@ def _apply_chunk(session: Session, bank: Bank, ready: list[NewEntry], outcome: A
         )
         holders: list[dict[str, object]] = []
         signals: list[dict[str, object]] = []
+        originals: list[Signal] = []
         for entry_id, new in zip(entry_ids, fresh, strict=True):
             for external_id in dict.fromkeys(new.external_ids):
                 holders.append(
@@ -277,15 +297,17 @@ def _apply_chunk(session: Session, bank: Bank, ready: list[NewEntry], outcome: A
                     "bank_id": bank.id,
                     "entry_id": entry_id,
                     "type": s.type,
-                    "value": s.value,
+                    "value": stored_value(s),
                     "quality": s.quality,
                     "live": True,
                     "created_at": now,
                 }
                 for s in new.signals
             )
+            originals.extend(new.signals)
         insert_rows(session, EntryExternalId, holders)
         signal_ids = insert_rows(session, BankSignal, signals, returning_ids=True)
+        insert_rows(session, BankVideo, _video_rows(signal_ids, originals))
         signal_log.append(
             session,
             LogOp.ADD,
@@ -309,7 +331,7 @@ def _unchanged(session: Session, bank: Bank, items: list[NewEntry]) -> list[int 
     an unchanged feed then costs three queries per chunk."""
     if not items:
         return []
-    wanted = {(s.type, s.value) for n in items for s in n.signals}
+    wanted = {_key(s) for n in items for s in n.signals}
     keys = list(wanted)
     owner: dict[tuple[str, str], int] = {}
     for i in range(0, len(keys), 400):
@@ -340,7 +362,7 @@ def _unchanged(session: Session, bank: Bank, items: list[NewEntry]) -> list[int 
     out: list[int | None] = []
     touched: set[int] = set()
     for new in items:
-        owners = {owner.get((s.type, s.value), -1) for s in new.signals}
+        owners = {owner.get(_key(s), -1) for s in new.signals}
         entry_id = owners.pop() if len(owners) == 1 else -1
         same = (
             entry_id >= 0
@@ -352,7 +374,7 @@ def _unchanged(session: Session, bank: Bank, items: list[NewEntry]) -> list[int 
         )
         out.append(entry_id if same else None)
         if not same:
-            touched.update(owner.get((s.type, s.value), -1) for s in new.signals)
+            touched.update(owner.get(_key(s), -1) for s in new.signals)
     return out
 
 
@@ -364,7 +386,7 @@ def _validate(new: NewEntry) -> NewEntry:
         if not external_id or len(external_id) > 200 or external_id != external_id.strip():
             raise UsageError(f"external id {external_id!r} must be 1-200 characters, no padding")
     return NewEntry(
-        signals=list({(s.type, s.value): s for s in signals}.values()),
+        signals=list({_key(s): s for s in signals}.values()),
         external_ids=new.external_ids,
         note=new.note,
         provenance=Provenance(new.provenance),

@@ -16,8 +16,8 @@ Formats (``docs/banks.md`` has examples):
     ``value`` required); several ids are separated by ``;``.
 ``signals``
     One signal string per line: ``pdq <hex>`` (as python-threatexchange's ``threatexchange hash``
-    prints it) or ``pdq:<hex>`` / ``pdq:<hex>:<quality>``. Blank lines and ``#`` comments are
-    skipped.
+    prints it) or ``pdq:<hex>`` / ``pdq:<hex>:<quality>``; a vpdq value on one line, its
+    frames separated by ``;``. Blank lines and ``#`` comments are skipped.
 
 Reading never stops at a bad record: it yields a :class:`Rejected` naming the line and the
 reason, and :func:`~shieldwall.banks.add_entries` reports it.
@@ -247,6 +247,8 @@ def write_entries(entries: Iterable[EntryInfo], out: TextIO, fmt: BankFormat) ->
                         "provenance": entry.provenance.value,
                     }
                 )
+            elif s.type == "vpdq":  # one line: frames separated by ';' (quality: the best's)
+                out.write(f"vpdq:{s.value.replace(chr(10), ';')}\n")
             else:
                 suffix = "" if s.quality is None else f":{s.quality}"
                 out.write(f"{s.type}:{s.value}{suffix}\n")

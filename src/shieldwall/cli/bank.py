@@ -19,6 +19,7 @@ from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, err_console
 from shieldwall.cli._db import open_database
 from shieldwall.cli._progress import progress_bar
 from shieldwall.cli.hash import expand_inputs
+from shieldwall.config import get_settings
 from shieldwall.errors import UsageError
 from shieldwall.hashing import DEFAULT_SIGNALS, hash_many
 from shieldwall.signals.registry import get_signal_type
@@ -202,7 +203,7 @@ def add_command(  # noqa: PLR0917 - a Typer signature
     bank: Annotated[str, typer.Argument(help="The bank to add to.")],
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Image files or directories: each image becomes one entry."),
+        typer.Argument(help="Image or video files or directories: each file becomes one entry."),
     ] = None,
     hashes: Annotated[
         list[str] | None,
@@ -225,14 +226,18 @@ def add_command(  # noqa: PLR0917 - a Typer signature
     ] = None,
     fmt: FormatOption = Output.table,
 ) -> None:
-    """Add images (hashed here: the media is never stored) or hashes to a bank.
+    """Add images or videos (hashed here: the media is never stored) or hashes to a bank.
+
+    A video is banked by its vpdq frame hashes, every frame by default
+    (SHIELDWALL_VIDEO_BANK_SECONDS_PER_HASH), its video_md5 and its sha256; --hash takes
+    "vpdq:<frame lines>" too (the lines separated by newlines, ';' or spaces).
 
     A signal that is malformed or a PDQ hash below the quality floor is rejected with its
     reason. Adding something already in the bank is harmless: new case numbers are attached to
     the existing entry. Exit codes: 0 all added, 1 some inputs rejected, 2 usage error.
     """
     if not paths and not hashes:
-        raise UsageError("give image files and/or --hash TYPE:VALUE")
+        raise UsageError("give image or video files and/or --hash TYPE:VALUE")
     db = open_database()
     banks.get_bank(db, bank)
     ids = external_id or []
@@ -242,10 +247,12 @@ def add_command(  # noqa: PLR0917 - a Typer signature
         items.append(NewEntry(signals, ids, note, provenance, source="--hash"))
     files = [str(p) for p in expand_inputs(paths or []) if not isinstance(p, tuple)]
     if files:
-        names = tuple(signal) if signal else DEFAULT_SIGNALS
+        names = tuple(signal) if signal else None  # each file's own: photo or video
+        density = get_settings().video_bank_seconds_per_hash
         with progress_bar("hashing", enabled=len(files) >= 20) as bar:
             task = bar.add_task("hash", total=len(files))
-            for result in hash_many(files, names):
+            one = 1 if len(files) == 1 else None  # one file: no worker pool to start
+            for result in hash_many(files, names, workers=one, seconds_per_hash=density):
                 bar.advance(task)
                 if result.error is not None:
                     items.append(

@@ -37,13 +37,15 @@ class Output(StrEnum):
 @ledger_app.command("add")
 def ledger_add_command(
     paths: Annotated[
-        list[str], typer.Argument(help="Hosted image files or directories (walked recursively).")
+        list[str],
+        typer.Argument(help="Hosted image or video files, or directories (walked recursively)."),
     ],
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", min=0, help="Hashing processes.")
     ] = None,
 ) -> None:
-    """Record hosted images by path (the content id) and their hashes, for retroactive sweeps.
+    """Record hosted images and videos by path (the content id) and their hashes, for
+    retroactive sweeps. Videos are recorded by their exact hashes (video MD5, SHA-256).
 
     Exit codes: 0 all recorded, 1 some files could not be hashed (reported, the rest go on).
     """
@@ -52,7 +54,8 @@ def ledger_add_command(
     failed = 0
     with progress_bar("hashing", enabled=len(files) >= 20) as bar:
         task = bar.add_task("hash", total=len(files))
-        for result in hash_many(files, workers=workers):
+        # Videos: no vpdq (the ledger keeps exact hashes of videos, see add_to_ledger).
+        for result in hash_many(files, ("pdq", "md5", "sha256", "video_md5"), workers=workers):
             bar.advance(task)
             if result.error is not None:
                 failed += 1

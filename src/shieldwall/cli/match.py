@@ -18,9 +18,9 @@ from shieldwall.errors import ShieldwallError, UsageError
 from shieldwall.hashing import hash_many
 
 if TYPE_CHECKING:
-    from shieldwall.matching import MatchOutcome
+    from shieldwall.matching import BankMatch, MatchOutcome
 
-__all__ = ["EXIT_INPUT_FAILED", "EXIT_MATCHED", "outcome_to_json"]
+__all__ = ["EXIT_INPUT_FAILED", "EXIT_MATCHED", "match_to_json", "outcome_to_json"]
 
 #: ``match`` exit codes: something matched; nothing matched but some input failed.
 EXIT_MATCHED = 1
@@ -34,15 +34,17 @@ class MatchFormat(StrEnum):
     json = "json"
 
 
+def match_to_json(m: BankMatch) -> dict[str, object]:
+    """One match as :meth:`BankMatch.public` gives it (never a distance)."""
+    return m.public()
+
+
 def outcome_to_json(source: str, outcome: MatchOutcome) -> dict[str, object]:
-    """One input's JSON object: its matches (bank, entry id, signal type), never distances."""
+    """One input's JSON object: its matches (:func:`match_to_json`), never distances."""
     obj: dict[str, object] = {
         "input": source,
         "content_id": outcome.content_id,
-        "matches": [
-            {"bank": m.bank, "entry_id": m.entry_id, "signal_type": m.signal_type}
-            for m in outcome.matches
-        ],
+        "matches": [match_to_json(m) for m in outcome.matches],
     }
     if outcome.allowed_by:
         obj["allowed_by"] = sorted({m.bank for m in outcome.allowed_by})
@@ -51,13 +53,28 @@ def outcome_to_json(source: str, outcome: MatchOutcome) -> dict[str, object]:
     return obj
 
 
+def _spans(ranges: tuple[tuple[float, float], ...]) -> str:
+    return ", ".join(f"{start:.1f}-{end:.1f} s" for start, end in ranges)
+
+
+def _describe(m: BankMatch) -> str:
+    text = f"{m.bank} entry {m.entry_id} ({m.signal_type}"
+    if m.video is not None:
+        text += (
+            f": {m.video.query_share:.0%} of the video's frames at "
+            f"{_spans(m.video.query_ranges)}, {m.video.compared_share:.0%} of the banked "
+            f"video's at {_spans(m.video.compared_ranges)}"
+        )
+    return text + ")"
+
+
 def _write(source: str, outcome: MatchOutcome, fmt: MatchFormat) -> None:
     if fmt is MatchFormat.json:
         typer.echo(json.dumps(outcome_to_json(source, outcome)))
     elif outcome.error is not None:
         typer.echo(f"{source}: error: {outcome.error}")
     elif outcome.matches:
-        found = ", ".join(f"{m.bank} entry {m.entry_id} ({m.signal_type})" for m in outcome.matches)
+        found = ", ".join(_describe(m) for m in outcome.matches)
         typer.echo(f"{source}: MATCH {found}")
     elif outcome.allowed_by:
         typer.echo(f"{source}: no match (allow-listed by {outcome.allowed_by[0].bank})")
@@ -69,7 +86,7 @@ def _write(source: str, outcome: MatchOutcome, fmt: MatchFormat) -> None:
 def match_command(  # noqa: PLR0917 - a Typer signature
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Image files or directories (walked recursively) to check."),
+        typer.Argument(help="Image or video files, or directories (walked recursively), to check."),
     ] = None,
     hashes: Annotated[
         list[str] | None,
@@ -96,12 +113,16 @@ def match_command(  # noqa: PLR0917 - a Typer signature
         MatchFormat.text
     ),
 ) -> None:
-    """Match images or hashes against every enabled bank, and store the matches.
+    """Match images, videos or hashes against every enabled bank, and store the matches.
 
     With --format json, one object per input:
     {"input": "a.jpg", "content_id": "a.jpg", "matches": [{"bank": "ncii", "entry_id": 7,
     "signal_type": "pdq"}]}, with an empty list when nothing matched ("allowed_by" names the
     allow banks that suppressed matches; "error" says why an input could not be checked).
+    A video's frame match ("signal_type": "vpdq") also gives "query_share" and "bank_share"
+    (the shares of frames matched on each side) and "query_ranges" / "bank_ranges" (the
+    matched [start, end] stretches, in seconds, of each side). Videos are hashed one frame a
+    second (SHIELDWALL_VIDEO_QUERY_SECONDS_PER_HASH).
 
     Exit codes: 0 nothing matched, 1 something matched, 2 usage error, 3 nothing matched but
     some input could not be checked.
@@ -109,7 +130,7 @@ def match_command(  # noqa: PLR0917 - a Typer signature
     paths = [str(p) for p in expand_inputs(paths or []) if not isinstance(p, tuple)]
     hashes = hashes or []
     if not paths and not hashes:
-        raise UsageError("give image files and/or --hash TYPE:VALUE")
+        raise UsageError("give image or video files and/or --hash TYPE:VALUE")
     if content_id is not None and len(paths) + len(hashes) != 1:
         raise UsageError("--content-id needs exactly one input")
     try:  # a bad --hash is a usage error (exit 2): exit 1 means "matched" here
@@ -140,7 +161,10 @@ def match_command(  # noqa: PLR0917 - a Typer signature
                 done(path, outcome)
                 bar.advance(task)
         else:
-            for result in hash_many(paths, workers=workers):
+            sampling = settings.video_query_seconds_per_hash
+            if workers is None and len(paths) == 1:
+                workers = 1  # one file: hashed here, no worker pool to start
+            for result in hash_many(paths, workers=workers, seconds_per_hash=sampling):
                 cid = content_id or result.source
                 if result.error is not None:
                     outcome = MatchOutcome(cid, error=result.error)

@@ -27,21 +27,24 @@ from sqlalchemy.orm import Session
 from shieldwall.banks import BANKABLE_TYPES, BankKind, EntryStatus
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import MediaError
-from shieldwall.hashing import DEFAULT_SIGNALS, hash_file, limits_from
+from shieldwall.hashing import DEFAULT_SIGNALS, hash_file, limits_from, sniff_content_type
 from shieldwall.matching.index import (
     FOLLOW_BATCH,
     IndexFactory,
     IndexHit,
     SignalIndexLike,
+    apply_entries,
     build_index,
     default_index,
     load_index,
     snapshot_path,
 )
+from shieldwall.matching.video import VideoSignals
 from shieldwall.media import Media
-from shieldwall.signals.base import Signal
+from shieldwall.signals.base import ContentType, Signal
 from shieldwall.signals.pdq import PdqSignal
 from shieldwall.signals.registry import get_signal_type
+from shieldwall.signals.vpdq import VideoMatch, parse_vpdq
 from shieldwall.store import (
     Bank,
     BankEntry,
@@ -68,6 +71,25 @@ class BankMatch:
     #: The query-side variant that matched (``"original"``, or a dihedral name such as
     #: ``"flipx"``).
     variant: str = "original"
+    #: For a ``vpdq`` match: both shares of frames matched and both sides' matched time
+    #: ranges. (``distance`` is then the share of the query's frames that did not match, in %.)
+    video: VideoMatch | None = None
+
+    def public(self) -> dict[str, object]:
+        """What may be shown to an uploader or an untrusted caller: bank, entry id, signal
+        type, and for a video's frames both shares and both sides' matched time ranges
+        (seconds). Never the distance (it helps evasion)."""
+        obj: dict[str, object] = {
+            "bank": self.bank,
+            "entry_id": self.entry_id,
+            "signal_type": self.signal_type,
+        }
+        if self.video is not None:
+            obj["query_share"] = round(self.video.query_share, 3)
+            obj["bank_share"] = round(self.video.compared_share, 3)
+            obj["query_ranges"] = [[round(a, 3), round(b, 3)] for a, b in self.video.query_ranges]
+            obj["bank_ranges"] = [[round(a, 3), round(b, 3)] for a, b in self.video.compared_ranges]
+        return obj
 
 
 @dataclass(slots=True)
@@ -90,6 +112,10 @@ class MatchOutcome:
     def matched(self) -> bool:
         """Whether anything counts as a match."""
         return bool(self.matches)
+
+
+#: A candidate: distance, signal type, variant, and the frame-set match of a video.
+_Candidate = tuple[int, str, str, VideoMatch | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +148,9 @@ class Matcher:
         self._refreshed_at = float("-inf")
         self.settings = settings or get_settings()
         self.index = index if index is not None else build_index(db, index_factory)
+        #: Banked videos (vpdq frame sets, video MD5s): read from the database at start (it is
+        #: not in the snapshot), then following the log with the rest of the index.
+        self.video = VideoSignals.build(db, quality_floor=self.settings.video_frame_quality_floor)
         self.snapshot: Path | None = None
         self._saved_seq = -1
         self._rules: dict[int, _BankRule] = {}
@@ -163,8 +192,10 @@ class Matcher:
         self._refreshed_at = time.monotonic()
         with self.db.session() as session:
             while True:  # the log tail and the bank settings, read in one session
-                entries = signal_log.read_after(session, self.index.seq, FOLLOW_BATCH)
-                applied += self.index.apply(entries)
+                start = min(self.index.seq, self.video.seq)
+                entries = signal_log.read_after(session, start, FOLLOW_BATCH)
+                applied += apply_entries(self.index, entries)
+                applied += self.video.apply(session, entries)
                 if len(entries) < FOLLOW_BATCH:
                     break
             banks = session.scalars(select(Bank).where(Bank.enabled))
@@ -173,33 +204,60 @@ class Matcher:
             }
         radius: dict[str, int] = {}
         for rule in self._rules.values():
-            for name in DEFAULT_SIGNALS:
-                limit = rule.thresholds.get(name, get_signal_type(name).default_threshold)
+            for name in (*DEFAULT_SIGNALS, "vpdq"):
+                limit = rule.thresholds.get(name, self._default_threshold(name))
                 radius[name] = max(radius.get(name, 0), limit)
         self._radius = radius
         return applied
+
+    def _default_threshold(self, signal_type: str) -> int:
+        """A bank's threshold for ``signal_type`` when it sets none. For vpdq it is the share
+        of the query's frames allowed to go unmatched, in %, from the settings."""
+        if signal_type == "vpdq":
+            return 100 - round(100 * self.settings.video_match_query_share)
+        return get_signal_type(signal_type).default_threshold
+
+    def _search_video(self, value: str) -> list[tuple[int, VideoMatch]]:
+        """Banked videos whose frames the vpdq ``value`` matches, by the loosest bank's share."""
+        radius = self._radius.get("vpdq", self._default_threshold("vpdq"))
+        return self.video.search(
+            parse_vpdq(value),
+            frame_threshold=self.settings.video_frame_distance,
+            query_threshold=(100 - radius) / 100,  # each bank then checks its own
+            compared_threshold=self.settings.video_match_bank_share,
+        )
 
     # -- finding -------------------------------------------------------------------------
 
     def _candidates(
         self, signals: Iterable[Signal], variants: Mapping[str, Signal]
-    ) -> dict[int, tuple[int, str, str]]:
-        """signal id -> (distance, signal type, variant), best distance per id."""
-        best: dict[int, tuple[int, str, str]] = {}
+    ) -> dict[int, _Candidate]:
+        """signal id -> (distance, signal type, variant, video match), best distance per id."""
+        best: dict[int, _Candidate] = {}
         queries = [("original", s) for s in signals] + list(variants.items())
         for variant, signal in queries:
             kind = get_signal_type(signal.type)
             if kind.name not in BANKABLE_TYPES or not kind.is_usable(signal):
                 continue  # no bank holds this type, or below the quality floor: never matched
-            radius = self._radius.get(kind.name, kind.default_threshold)
-            hit: IndexHit
-            for hit in self.index.search(kind.name, signal.value, radius):
+            if kind.name == "vpdq":
+                for signal_id, video in self._search_video(signal.value):
+                    distance = 100 - round(100 * video.query_share)
+                    if signal_id not in best or distance < best[signal_id][0]:
+                        best[signal_id] = (distance, "vpdq", variant, video)
+                continue
+            hits: list[IndexHit]
+            if kind.name == "video_md5":
+                hits = [IndexHit(i, 0) for i in self.video.lookup_md5(signal.value)]
+            else:
+                radius = self._radius.get(kind.name, kind.default_threshold)
+                hits = self.index.search(kind.name, signal.value, radius)
+            for hit in hits:
                 if hit.id not in best or hit.distance < best[hit.id][0]:
-                    best[hit.id] = (hit.distance, kind.name, variant)
+                    best[hit.id] = (hit.distance, kind.name, variant, None)
         return best
 
     def _verify(
-        self, session: Session, found: dict[int, tuple[int, str, str]], now: datetime
+        self, session: Session, found: dict[int, _Candidate], now: datetime
     ) -> list[BankMatch]:
         if not found:
             return []
@@ -219,12 +277,21 @@ class Matcher:
                 entry.disabled_until is None or entry.disabled_until > now
             ):
                 continue
-            distance, signal_type, variant = found[signal.id]
-            limit = rule.thresholds.get(signal_type, get_signal_type(signal_type).default_threshold)
+            distance, signal_type, variant, video = found[signal.id]
+            limit = rule.thresholds.get(signal_type, self._default_threshold(signal_type))
             if distance > limit:
                 continue
             out.append(
-                BankMatch(rule.name, rule.kind, entry.id, signal.id, signal_type, distance, variant)
+                BankMatch(
+                    rule.name,
+                    rule.kind,
+                    entry.id,
+                    signal.id,
+                    signal_type,
+                    distance,
+                    variant,
+                    video,
+                )
             )
         out.sort(key=lambda m: (m.bank, m.entry_id, m.signal_type))
         return out
@@ -335,13 +402,28 @@ class Matcher:
         dihedral: bool | None = None,
         record: bool = True,
     ) -> MatchOutcome:
-        """Hash a file and match it (``content_id`` defaults to the path). A file that cannot
-        be hashed gives an outcome with ``error`` set."""
+        """Hash a file on disk and match it (``content_id`` defaults to the path).
+
+        Photos and videos are told apart by their first bytes (the file name does not matter:
+        an upload saved to a temporary file works). A video is streamed from disk by the
+        decoder, hashed at ``video_query_seconds_per_hash`` and matched by its frames (each
+        vpdq match carries :attr:`BankMatch.video`), its video MD5 and SHA-256; ``dihedral``
+        applies to photos only. A file that cannot be hashed gives an outcome with ``error``
+        set (size and duration limits included).
+        """
         cid = content_id if content_id is not None else str(path)
-        result = hash_file(path, settings=self.settings)
+        content_type = sniff_content_type(Path(path))
+        result = hash_file(
+            path,
+            settings=self.settings,
+            content_type=content_type,
+            seconds_per_hash=self.settings.video_query_seconds_per_hash,
+        )
         if not result.ok:
             return MatchOutcome(cid, error=result.error)
         variants: dict[str, Signal] = {}
+        if content_type is ContentType.VIDEO:
+            dihedral = False
         if dihedral if dihedral is not None else self.settings.match_dihedral:
             try:
                 media = Media.from_path(Path(path), limits=limits_from(self.settings))

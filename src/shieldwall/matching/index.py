@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from shieldwall.errors import SnapshotError
 from shieldwall.index import Change, ChangeOp, SignalIndex
+from shieldwall.matching.video import INDEXED_HERE as VIDEO_INDEXED
 from shieldwall.store import BankSignal, Database, LogEntry, LogOp, signal_log
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "IndexHit",
     "MultiIndex",
     "SignalIndexLike",
+    "apply_entries",
     "build_index",
     "default_index",
     "follow",
@@ -235,7 +237,7 @@ def build_index(db: Database, factory: IndexFactory = default_index) -> SignalIn
         index = factory(head)
         rows = session.execute(
             select(BankSignal.id, BankSignal.type, BankSignal.value)
-            .where(BankSignal.live)
+            .where(BankSignal.live, BankSignal.type.not_in(VIDEO_INDEXED))
             .order_by(BankSignal.id)
             .execution_options(yield_per=50_000)
         )
@@ -266,14 +268,25 @@ def load_index(db: Database, path: Path) -> tuple[SignalIndexLike, bool]:
     return index, True
 
 
+def apply_entries(index: SignalIndexLike, entries: Sequence[LogEntry]) -> int:
+    """Apply log entries to ``index``, passing over the video ones (vpdq, video_md5: the
+    matcher's :class:`~shieldwall.matching.video.VideoSignals` holds those), and move its
+    ``seq`` to the last entry. Returns how many entries the index applied."""
+    applied = index.apply([e for e in entries if e.signal_type not in VIDEO_INDEXED])
+    if entries and entries[-1].seq > index.seq:
+        index.seq = entries[-1].seq
+    return applied
+
+
 def follow(db: Database, index: SignalIndexLike) -> int:
-    """Apply every log entry after ``index.seq``; returns how many were applied."""
+    """Apply every log entry after ``index.seq``; returns how many were applied (video
+    entries are passed over: see :func:`apply_entries`)."""
     applied = 0
     while True:
         with db.session() as session:
             entries = signal_log.read_after(session, index.seq, FOLLOW_BATCH)
         if not entries:
             return applied
-        applied += index.apply(entries)
+        applied += apply_entries(index, entries)
         if len(entries) < FOLLOW_BATCH:
             return applied

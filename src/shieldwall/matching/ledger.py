@@ -58,8 +58,9 @@ def add_to_ledger(
     """Record ``(content id, signals)`` pairs; a content id seen before gets its signals
     replaced. Signals are validated (:class:`~shieldwall.errors.MalformedSignal` ...) before
     anything of their chunk is written; PDQ hashes below the quality floor are left out (they
-    never match). Each chunk is one transaction, new items inserted in bulk. Returns how many
-    items were recorded."""
+    never match), and so are vpdq frame sets (a video is recorded by its exact hashes). Each
+    chunk is one transaction, new items inserted in bulk. Returns how many items were
+    recorded."""
     count = 0
     iterator = iter(items)
     while chunk := list(islice(iterator, chunk_size)):
@@ -68,6 +69,8 @@ def add_to_ledger(
             clean: dict[str, Signal] = {}
             for s in signals:
                 kind = get_signal_type(s.type)
+                if kind.name == "vpdq":
+                    continue  # videos are kept by their exact hashes (video_md5, sha256) only
                 signal = kind.parse(s.value, s.quality)
                 if kind.is_usable(signal):
                     clean[signal.type] = signal
@@ -267,7 +270,8 @@ def sweep(
     pdq = [t for t in targets if t.signal_type in HAMMING_TYPES]
     if pdq:
         outcome.ledger_scanned += _scan_pdq(db, pdq, found, chunk_rows, progress)
-    exact = [t for t in targets if t.signal_type not in HAMMING_TYPES]
+    # A video's frame set (vpdq) is not swept: the ledger keeps only exact hashes of videos.
+    exact = [t for t in targets if t.signal_type not in HAMMING_TYPES and t.signal_type != "vpdq"]
     with db.session() as session:
         for i in range(0, len(exact), 500):
             part = exact[i : i + 500]

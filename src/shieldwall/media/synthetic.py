@@ -71,8 +71,18 @@ def panorama(
     the same, frames a few seconds apart show different things (as real footage does)."""
     count = max(1, round(seconds * fps))
     step = max(1, width // (8 * fps))  # an eighth of the frame width per second
-    # Drawn at half size and scaled up: footage is smoother than a still's fine detail.
-    half = scene(seed, (width + step * count + 1) // 2, (height + 1) // 2, noise=1.0)
+    # Drawn at half size and scaled up: footage is smoother than a still's fine detail. The
+    # scene is a strip of scenes two frames wide each: one scene stretched over the whole pan
+    # would scale its shapes with the pan's length, and a long pan would show nothing but
+    # smooth gradients (PDQ quality near the floor, hashes that flip on re-encoding).
+    half_width, half_height = (width + step * count + 1) // 2, (height + 1) // 2
+    half = np.concatenate(
+        [
+            scene(seed * 10_007 + j, width, half_height, noise=1.0)
+            for j in range(-(-half_width // width))
+        ],
+        axis=1,
+    )[:, :half_width]
     wide = np.asarray(
         Image.fromarray(half).resize(
             (half.shape[1] * 2, half.shape[0] * 2), Image.Resampling.BICUBIC

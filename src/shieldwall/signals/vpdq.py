@@ -14,6 +14,7 @@ query frame has a near-identical bank frame whatever offset the cut started at.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -42,6 +43,7 @@ __all__ = [
     "parse_vpdq",
     "usable",
     "video_match",
+    "vpdq_digest",
 ]
 
 #: Query side: one frame a second (vpdq's default). Bank side: every frame.
@@ -65,6 +67,12 @@ class FrameHash:
 def format_vpdq(frames: Iterable[FrameHash]) -> str:
     """Meta's vpdq text form: one ``number,quality,hash,timestamp`` line per frame."""
     return "\n".join(f"{f.number},{f.quality},{f.pdq},{f.timestamp:.3f}" for f in frames)
+
+
+def vpdq_digest(text: str) -> str:
+    """SHA-256 (hex) of a canonical vpdq text: how a banked vpdq signal is keyed in the
+    database and the signal log (the frames themselves are megabytes)."""
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def parse_vpdq(text: str) -> list[FrameHash]:

@@ -5,6 +5,7 @@ The tables (see ``docs/banks.md`` for what each column means)::
     bank ─< bank_entry ─< entry_external_id        a case number or other id, with its status
               │
               └─< bank_signal                       one hash of the entry; live or tombstoned
+                    └── bank_video                  a vpdq signal's frames (its value is a digest)
     signal_log                                      append-only: seq, add | remove, type, value
     match                                           query content x bank signal, every match kept
     ledger_item ─< ledger_signal                    what the platform hosts: content id, PDQ,
@@ -48,6 +49,7 @@ __all__ = [
     "Bank",
     "BankEntry",
     "BankSignal",
+    "BankVideo",
     "Base",
     "DatabaseInstance",
     "EntryExternalId",
@@ -174,6 +176,25 @@ class BankSignal(Base):
     #: When a reviewer last released it from quarantine (flood counting restarts there).
     released_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BankVideo(Base):
+    """The frames of a banked ``vpdq`` signal, in Meta's vpdq text form (one line a frame).
+
+    A vpdq value is one line per frame, megabytes for a long video banked densely: too long for
+    the ``(bank, type, value)`` unique index (PostgreSQL's btree holds about 2.7 kB). So a vpdq
+    ``bank_signal`` (and its ``signal_log`` entries) carry the SHA-256 of the text
+    (:func:`shieldwall.signals.vpdq.vpdq_digest`), and
+    the text itself lives here, one row per signal.
+    """
+
+    __tablename__ = "bank_video"
+
+    signal_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("bank_signal.id", ondelete="CASCADE"), primary_key=True
+    )
+    frame_count: Mapped[int]
+    vpdq: Mapped[str] = mapped_column(Text)
 
 
 class SignalLogRecord(Base):
