@@ -120,8 +120,12 @@ class LookupHit(BaseModel):
     signal_type: str
     variant: str = "original"
     distance: int | None = None
+    #: Videos: the shares of query and banked frames that matched, and the matched time
+    #: ranges (seconds) on each side.
     query_share: float | None = None
     bank_share: float | None = None
+    query_ranges: list[list[float]] | None = None
+    bank_ranges: list[list[float]] | None = None
 
 
 class LookupBank(BaseModel):

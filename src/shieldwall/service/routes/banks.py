@@ -164,7 +164,12 @@ def add_entry_upload(
     """Hash an upload and bank its signals (the media is not kept)."""
     banks.get_bank(state.db, name)
     with save_upload(file.file, file.filename, state.settings) as saved:
-        result = hash_file(saved.path, settings=state.settings)
+        # Videos are banked densely (every frame by default) so that clips cut anywhere align.
+        result = hash_file(
+            saved.path,
+            settings=state.settings,
+            seconds_per_hash=state.settings.video_bank_seconds_per_hash,
+        )
     if not result.ok:
         raise error_for_code(result.error_code, result.error or "cannot hash the upload")
     bankable = [s for s in result.signals.values() if s.type in banks.BANKABLE_TYPES]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -93,6 +94,10 @@ def _named(message: str | None, filename: str) -> str:
     return f"{filename}: {rest}" if sep and ("upload-" in head or "fetch-" in head) else text
 
 
+def _ranges(ranges: Sequence[tuple[float, float]]) -> list[list[float]]:
+    return [[round(a, 3), round(b, 3)] for a, b in ranges]
+
+
 def answer(
     outcome: MatchOutcome,
     key: KeyInfo,
@@ -106,14 +111,17 @@ def answer(
     banks: dict[str, LookupBank] = {}
     for m in shown:
         bank = banks.setdefault(m.bank, LookupBank(bank=m.bank, kind=m.bank_kind.value, hits=[]))
+        video = m.video  # a video's frames: both shares and both sides' time ranges
         bank.hits.append(
             LookupHit(
                 entry_id=m.entry_id,
                 signal_type=m.signal_type,
                 variant=m.variant,
                 distance=m.distance if distances else None,
-                query_share=getattr(m, "query_share", None),
-                bank_share=getattr(m, "bank_share", None),
+                query_share=round(video.query_share, 3) if video else None,
+                bank_share=round(video.compared_share, 3) if video else None,
+                query_ranges=_ranges(video.query_ranges) if video else None,
+                bank_ranges=_ranges(video.compared_ranges) if video else None,
             )
         )
     for m in outcome.matches:
