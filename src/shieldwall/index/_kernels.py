@@ -2,10 +2,12 @@
 
 A 256-bit code is four ``uint64`` words. Table ``i`` (0..7) is keyed on the 32-bit substring
 ``i``: the high half of word ``i // 2`` for even ``i``, the low half for odd ``i``. Each table is
-a CSR bucket directory over the top ``b`` bits of its substring, and one ``uint32`` entry per
-row: ``fragment << rowbits | row``, where the fragment is the next ``fbits`` bits of the
-substring. The fragment lets a probe reject almost every entry of a bucket without touching the
-row's code (a cache miss).
+a CSR bucket directory over the top ``b`` bits of its substring. A segment's rows are sorted by
+substring 0, so table 0's buckets are row ranges and need nothing more; tables 1..7 have one
+``uint32`` entry per row: ``fragment << rowbits | row``, where the fragment is the next ``fbits``
+bits of the substring. The fragment lets a probe reject almost every entry of a bucket without
+touching the row's code (a cache miss). Directories are stored relative to a base per block of
+``2**dir_shift`` buckets (``uint16`` when that fits, see ``segment.pack_dirs``).
 
 Exactness (multi-index hashing, Norouzi et al.): the eight substrings are disjoint, so a code
 within distance ``r`` of the query differs by at most ``t = r // 8`` bits in at least one of
@@ -96,7 +98,11 @@ def distance(a: Any, b: Any) -> Any:
 def build_tables(  # noqa: PLR0917
     codes: Any, b: int, rowbits: int, fbits: int, dirs: Any, entries: Any
 ) -> None:
-    """Fill ``dirs`` (8, 2**b + 1) and ``entries`` (8, n) for ``codes`` by a counting sort."""
+    """Fill ``dirs`` (8, 2**b + 1) and ``entries`` (7, n) for ``codes`` by a counting sort.
+
+    ``codes`` must be in the order of substring 0: table 0's buckets are then row ranges, and
+    only tables 1..7 get entries (``entries[i - 1]`` for table ``i``).
+    """
     n = codes.shape[0]
     nb = 1 << b
     keyshift = SUBSTRING_BITS - b
@@ -111,14 +117,22 @@ def build_tables(  # noqa: PLR0917
             dirs[i, key + 1] += 1
         for k in range(nb):
             dirs[i, k + 1] += dirs[i, k]
+        if i == 0:
+            continue
         for k in range(nb):
             pos[k] = dirs[i, k]
         for r in range(n):
             s = substring(codes[r], i)
             key = s >> keyshift
             frag = (s >> fragshift) & fragmask
-            entries[i, pos[key]] = (frag << rowbits) | r
+            entries[i - 1, pos[key]] = (frag << rowbits) | r
             pos[key] += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bucket_start(dir_i: Any, base_i: Any, shift: int, k: Any) -> Any:
+    """Absolute start of bucket ``k`` of a table (its relative directory plus its block's base)."""
+    return np.int64(base_i[k >> shift]) + np.int64(dir_i[k])
 
 
 @njit(cache=True, nogil=True)
@@ -128,6 +142,8 @@ def probe(  # noqa: PLR0917, PLR0915
     t: int,
     codes: Any,
     dirs: Any,
+    dir_base: Any,
+    dir_shift: int,
     entries: Any,
     b: int,
     rowbits: int,
@@ -146,8 +162,9 @@ def probe(  # noqa: PLR0917, PLR0915
     ``masks[:nmasks]`` are all ``b``-bit masks of popcount at most ``t`` (``mask_pop`` holds
     their popcounts). Writes (query, row, distance) triples to the outputs and returns how many
     there are; when that exceeds the outputs' length, only the first ones were written and the
-    caller retries with larger outputs. Each row is reported once per query: a row is skipped in
-    table ``i`` when an earlier table already reported it.
+    caller retries with larger outputs. Each row is reported once per query: table 0 (rows in
+    its bucket order, no entries) reports rows whose whole substring 0 is within ``t``; a later
+    table skips a row that an earlier table already reported.
     """
     cap = out_row.shape[0]
     count = 0
@@ -156,21 +173,69 @@ def probe(  # noqa: PLR0917, PLR0915
     fragmask = (1 << fbits) - 1
     rowmask = (1 << rowbits) - 1
     cand = np.empty(1024, np.int64)
+    restmask = (1 << keyshift) - 1
     los = np.empty(nmasks, np.int64)
     his = np.empty(nmasks, np.int64)
+    guess = np.empty(nmasks, np.int64)
     for qi in range(queries.shape[0]):
         q = queries[qi]
-        for i in range(TABLES):
+        # Table 0: the rows of a bucket are contiguous; test their substring 0 directly.
+        qs = substring(q, 0)
+        qkey = qs >> keyshift
+        dir_0 = dirs[0]
+        base_0 = dir_base[0]
+        for m in range(nmasks):
+            key = qkey ^ np.int64(masks[m])
+            los[m] = bucket_start(dir_0, base_0, dir_shift, key)
+            his[m] = bucket_start(dir_0, base_0, dir_shift, key + 1)
+            # Where the query's exact substring would sit, if the bucket's rows are uniform.
+            guess[m] = los[m] + (((qs & restmask) * (his[m] - los[m])) >> keyshift)
+        for m in range(nmasks):
+            ahead = m + PREFETCH_AHEAD
+            if ahead < nmasks:
+                if mask_pop[ahead] == t:
+                    prefetch(codes, guess[ahead])  # type: ignore[call-arg]
+                else:
+                    for r in range(los[ahead], his[ahead], 2):
+                        prefetch(codes, r)  # type: ignore[call-arg]
+            lo, hi = los[m], his[m]
+            if mask_pop[m] == t and lo < hi:
+                # No bits left to differ: only rows whose whole substring 0 equals the target
+                # qualify. Rows are sorted by it: walk from the guess to the first row >= target.
+                target = ((qkey ^ np.int64(masks[m])) << keyshift) | (qs & restmask)
+                row = guess[m]
+                while row > lo and substring(codes[row - 1], 0) >= target:
+                    row -= 1
+                while row < hi and substring(codes[row], 0) < target:
+                    row += 1
+                lo = row
+                while row < hi and substring(codes[row], 0) == target:
+                    row += 1
+                hi = row
+            for row in range(lo, hi):
+                if popcount(np.uint64(substring(codes[row], 0) ^ qs)) > t:
+                    continue
+                if any_dead and (dead[row >> 6] >> np.uint64(row & 63)) & np.uint64(1):
+                    continue
+                d = distance(codes[row], q)
+                if d <= radius:
+                    if count < cap:
+                        out_query[count] = qi
+                        out_row[count] = row
+                        out_dist[count] = d
+                    count += 1
+        for i in range(1, TABLES):
             qs = substring(q, i)
             qkey = qs >> keyshift
             qfrag = (qs >> fragshift) & fragmask
             dir_i = dirs[i]
-            ent_i = entries[i]
+            base_i = dir_base[i]
+            ent_i = entries[i - 1]
             # Gather every bucket's bounds first: independent loads that the CPU overlaps.
             for m in range(nmasks):
                 key = qkey ^ np.int64(masks[m])
-                los[m] = np.int64(dir_i[key])
-                his[m] = np.int64(dir_i[key + 1])
+                los[m] = bucket_start(dir_i, base_i, dir_shift, key)
+                his[m] = bucket_start(dir_i, base_i, dir_shift, key + 1)
             total = 0
             for m in range(nmasks):
                 total += his[m] - los[m]
@@ -196,8 +261,11 @@ def probe(  # noqa: PLR0917, PLR0915
                 d = distance(codes[row], q)
                 if d > radius:
                     continue
+                # Reported by table 0 already?
+                if popcount(np.uint64(substring(codes[row], 0) ^ substring(q, 0))) <= t:
+                    continue
                 seen = False
-                for j in range(i):
+                for j in range(1, i):
                     x = substring(codes[row], j) ^ substring(q, j)
                     if popcount(np.uint64(x >> fragshift)) <= t:
                         seen = True
