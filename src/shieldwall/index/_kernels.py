@@ -281,6 +281,21 @@ def probe(  # noqa: PLR0917, PLR0915
 
 
 @njit(cache=True, nogil=True)
+def gather_ids24(id_data: Any, base: int, rows: Any) -> Any:
+    """``base`` plus the little-endian 24-bit offsets ``id_data[rows]`` ((n, 3) ``uint8``)."""
+    out = np.empty(rows.shape[0], np.int64)
+    for k in range(rows.shape[0]):
+        r = rows[k]
+        off = (
+            np.int64(id_data[r, 0])
+            | (np.int64(id_data[r, 1]) << 8)
+            | (np.int64(id_data[r, 2]) << 16)
+        )
+        out[k] = base + off
+    return out
+
+
+@njit(cache=True, nogil=True)
 def scan(  # noqa: PLR0917
     queries: Any,
     radius: int,

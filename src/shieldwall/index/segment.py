@@ -77,8 +77,8 @@ def pack_ids(ids: I64) -> tuple[IdData, int]:
 def unpack_ids(id_data: IdData, id_base: int, rows: I64) -> I64:
     """The ids of ``rows`` (inverse of :func:`pack_ids`)."""
     if id_data.ndim == 2:
-        b = id_data[rows].astype(np.int64)
-        return id_base + (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16))
+        ids: I64 = _kernels.gather_ids24(id_data, id_base, np.asarray(rows, np.int64))
+        return ids
     return id_base + id_data[rows].astype(np.int64)
 
 
