@@ -235,7 +235,7 @@ def memory_parts(index: HammingIndex, n: int) -> dict[str, float]:
         parts["codes"] += seg.codes.nbytes
         parts["ids"] += seg.id_data.nbytes
         parts["entries"] += seg.entries.nbytes
-        parts["dirs"] += seg.dirs.nbytes + seg.dir_base.nbytes
+        parts["dirs"] += seg.dirs_nbytes()
         parts["bitmap"] += seg.dead.nbytes
     out = {k: v / n for k, v in parts.items()}
     out["delta"] = (index.nbytes() - sum(parts.values())) / n

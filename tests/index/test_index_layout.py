@@ -1,5 +1,5 @@
-"""The compact segment layout: every id width and directory width searches exactly like brute
-force and survives a snapshot round-trip."""
+"""The compact segment layout: every id width, and directories with and without overflow
+blocks, search exactly like brute force and survive a snapshot round-trip."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from shieldwall.index import Hit, SignalIndex
 from shieldwall.index.segment import (
-    FLAT_DIR_SHIFT,
+    DIR_OVERFLOW,
     SearchMethod,
     Segment,
     pack_dirs,
@@ -84,24 +84,37 @@ def test_pack_ids_edges() -> None:
     assert pack_ids(np.zeros(0, np.int64))[0].shape == (0, 3)
 
 
-def test_pack_dirs_uses_uint16_when_blocks_fit_and_uint32_otherwise() -> None:
-    small = np.cumsum(np.full((8, 1 << 12), 20, np.uint32), axis=1, dtype=np.uint32)
-    small = np.concatenate([np.zeros((8, 1), np.uint32), small], axis=1)
-    rel, base, shift = pack_dirs(small)
-    assert rel.dtype == np.uint16 and shift == 11
-    assert (unpack_dirs(rel, base, shift) == small).all()
-    # One bucket of 70,000 rows: no block of 16 or more buckets fits 16 bits.
-    big = small.copy()
-    big[:, 100:] += 70_000
-    rel, base, shift = pack_dirs(big)
-    assert rel.dtype == np.uint32 and shift == FLAT_DIR_SHIFT
-    assert (unpack_dirs(rel, base, shift) == big).all()
-    # Buckets of 2,000 rows: blocks of 2**11 buckets overflow, blocks of 2**5 do not.
-    mid = np.cumsum(np.full((8, 1 << 12), 2000, np.uint32), axis=1, dtype=np.uint32)
-    mid = np.concatenate([np.zeros((8, 1), np.uint32), mid], axis=1)
-    rel, base, shift = pack_dirs(mid)
-    assert rel.dtype == np.uint16 and shift == 5
-    assert (unpack_dirs(rel, base, shift) == mid).all()
+def starts_of(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.uint32]:
+    """Directories (8, len + 1) from per-bucket row counts."""
+    dirs = np.zeros((8, counts.shape[0] + 1), np.uint32)
+    dirs[:, 1:] = np.cumsum(counts)
+    return dirs
+
+
+def test_pack_dirs_uses_uint16_offsets_and_overflow_blocks() -> None:
+    # 20 rows a bucket: blocks of 2**11 buckets fit 16 bits; no overflow.
+    small = starts_of(np.full(1 << 12, 20, np.int64))
+    rel, base, over, shift = pack_dirs(small)
+    assert rel.dtype == np.uint16 and shift == 11 and over.shape == (0,)
+    assert (unpack_dirs(rel, base, over, shift) == small).all()
+    # 2,000 rows a bucket: blocks of 2**5 buckets is the largest that fits.
+    mid = starts_of(np.full(1 << 12, 2000, np.int64))
+    rel, base, over, shift = pack_dirs(mid)
+    assert shift == 5 and over.shape == (0,)
+    assert (unpack_dirs(rel, base, over, shift) == mid).all()
+    # One bucket of 70,000 rows: only its block overflows, into uint32 starts.
+    counts = np.full(1 << 12, 20, np.int64)
+    counts[100] = 70_000
+    big = starts_of(counts)
+    rel, base, over, shift = pack_dirs(big)
+    assert rel.dtype == np.uint16
+    assert int((base >= DIR_OVERFLOW).sum()) == 8  # one block in each of the 8 tables
+    assert over.shape == (8 << shift,)
+    assert (unpack_dirs(rel, base, over, shift) == big).all()
+    # A damaged overflow index is refused.
+    base[0, 100 >> shift] = DIR_OVERFLOW | (over.shape[0] - 1)
+    with pytest.raises(ValueError, match="overflow"):
+        unpack_dirs(rel, base, over, shift)
 
 
 @pytest.mark.parametrize("kind", list(ID_KINDS))
@@ -113,7 +126,7 @@ def test_segment_with_each_id_width_matches_brute_force(kind: str) -> None:
     ids = rng.permutation(make_ids(kind, n))
     seg = Segment.build(codes, ids)
     assert id_width(seg) == ID_WIDTH[kind]
-    assert seg.dirs.dtype == np.uint16
+    assert seg.dirs.dtype == np.uint16 and seg.dir_over.shape == (0,)
     for q in queries(rng, codes, 12):
         for radius in (0, 8, 31):
             want = brute(ids, codes, q, radius)
@@ -121,15 +134,18 @@ def test_segment_with_each_id_width_matches_brute_force(kind: str) -> None:
             assert found(seg, q, radius, "scan") == want
 
 
-def test_segment_with_a_huge_bucket_falls_back_to_uint32_directories() -> None:
+def test_segment_with_a_huge_bucket_uses_overflow_directories() -> None:
     """70,000 codes sharing substring 0 (and 2,000 others): table 0 has one bucket of 70,000
-    rows, more than a uint16 offset holds, so the directories stay uint32; still exact."""
+    rows, more than a uint16 offset holds, so its block's starts overflow to uint32; exact."""
     rng = np.random.default_rng(3)
     codes = rng.integers(0, 2**64, size=(72_000, 4), dtype=np.uint64)
     codes[:70_000, 0] = (codes[:70_000, 0] & U64(0xFFFFFFFF)) | U64(0x5A5A5A5A << 32)
     ids = np.arange(codes.shape[0], dtype=np.int64)
     seg = Segment.build(codes, ids)
-    assert seg.dirs.dtype == np.uint32 and seg.dir_shift == FLAT_DIR_SHIFT
+    assert seg.dir_over.shape[0] > 0 and (seg.dir_base >= DIR_OVERFLOW).any()
+    # The big bucket is merge-sorted, the small ones insertion-sorted: all in order, ids along.
+    assert (np.diff((seg.codes[:, 0] >> U64(32)).astype(np.int64)) >= 0).all()
+    assert (seg.codes[np.argsort(seg.ids_at(np.arange(codes.shape[0])))] == codes).all()
     for q in queries(rng, codes, 10):
         for radius in (0, 31):
             want = brute(ids, codes, q, radius)
@@ -162,12 +178,12 @@ def test_removal_bitmap_is_allocated_on_the_first_removal() -> None:
     assert seg.live_rows().shape == (999,)
 
 
-@pytest.mark.parametrize("kind", [*ID_KINDS, "uint32 directories"])
+@pytest.mark.parametrize("kind", [*ID_KINDS, "overflow directories"])
 def test_snapshot_round_trip_of_each_width(tmp_path: Path, kind: str) -> None:
     rng = np.random.default_rng(6)
-    n = 70_000 if kind == "uint32 directories" else 20_000
+    n = 70_000 if kind == "overflow directories" else 20_000
     codes = rng.integers(0, 2**64, size=(n, 4), dtype=np.uint64)
-    if kind == "uint32 directories":
+    if kind == "overflow directories":
         codes[:, 0] &= U64(0xFFFFFFFF)  # every row in one table-0 bucket: over 2**16 rows
         ids = np.arange(n, dtype=np.int64)
     else:
@@ -183,8 +199,9 @@ def test_snapshot_round_trip_of_each_width(tmp_path: Path, kind: str) -> None:
     (seg,) = loaded.pdq.segments
     (orig,) = index.pdq.segments
     assert id_width(seg) == id_width(orig)
-    assert seg.dirs.dtype == orig.dirs.dtype and seg.dir_shift == orig.dir_shift
-    assert seg.dirs.dtype == (np.uint32 if kind == "uint32 directories" else np.uint16)
+    assert seg.dir_shift == orig.dir_shift
+    assert (seg.abs_dirs() == orig.abs_dirs()).all()
+    assert (seg.dir_over.shape[0] > 0) == (kind == "overflow directories")
     assert seg.n_dead == orig.n_dead > 0
     assert len(loaded) == len(index)
     for q in queries(rng, codes, 10):

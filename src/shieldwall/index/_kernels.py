@@ -6,8 +6,8 @@ a CSR bucket directory over the top ``b`` bits of its substring. A segment's row
 substring 0, so table 0's buckets are row ranges and need nothing more; tables 1..7 have one
 ``uint32`` entry per row: ``fragment << rowbits | row``, where the fragment is the next ``fbits``
 bits of the substring. The fragment lets a probe reject almost every entry of a bucket without
-touching the row's code (a cache miss). Directories are stored relative to a base per block of
-``2**dir_shift`` buckets (``uint16`` when that fits, see ``segment.pack_dirs``).
+touching the row's code (a cache miss). Directories are ``uint16`` offsets from a base per block of
+``2**dir_shift`` buckets, with ``uint32`` starts for blocks that overflow (``segment.pack_dirs``).
 
 Exactness (multi-index hashing, Norouzi et al.): the eight substrings are disjoint, so a code
 within distance ``r`` of the query differs by at most ``t = r // 8`` bits in at least one of
@@ -31,6 +31,8 @@ from numba.extending import intrinsic
 
 TABLES = 8
 SUBSTRING_BITS = 32
+#: Flag of a directory block base that indexes the overflow array (see segment.pack_dirs).
+DIR_OVERFLOW = 1 << 31
 #: Buckets ahead whose entries are prefetched while one bucket is scanned.
 PREFETCH_AHEAD = 8
 
@@ -94,6 +96,63 @@ def distance(a: Any, b: Any) -> Any:
     )
 
 
+#: Buckets up to this size are sorted by insertion, bigger ones by a merge sort.
+INSERTION_SORT_MAX = 64
+
+
+@njit(cache=True, nogil=True)
+def sort_by_substring0(codes: Any, b: int, out_codes: Any) -> Any:
+    """Row order of ``codes`` by substring 0 (stable), and ``out_codes`` filled in that order.
+
+    A counting sort on the top ``b`` bits (rows scattered straight into ``out_codes``), then
+    each bucket sorted on the whole substring.
+    """
+    n = codes.shape[0]
+    nb = 1 << b
+    keyshift = SUBSTRING_BITS - b
+    starts = np.zeros(nb + 1, np.int64)
+    for r in range(n):
+        starts[(substring(codes[r], 0) >> keyshift) + 1] += 1
+    for k in range(nb):
+        starts[k + 1] += starts[k]
+    pos = starts[:nb].copy()
+    order = np.empty(n, np.int64)
+    keys = np.empty(n, np.int64)
+    for r in range(n):  # scatter: sequential reads, writes to n / 2**b streams
+        key = substring(codes[r], 0)
+        p = pos[key >> keyshift]
+        pos[key >> keyshift] = p + 1
+        order[p] = r
+        keys[p] = key
+        for w in range(4):
+            out_codes[p, w] = codes[r, w]
+    for k in range(nb):
+        lo, hi = starts[k], starts[k + 1]
+        if hi - lo > INSERTION_SORT_MAX:
+            sub = np.argsort(keys[lo:hi], kind="mergesort") + lo
+            order[lo:hi] = order[sub]
+            keys[lo:hi] = keys[sub]
+            out_codes[lo:hi] = out_codes[sub]
+            continue
+        for i in range(lo + 1, hi):
+            row, key = order[i], keys[i]
+            c0, c1, c2, c3 = out_codes[i, 0], out_codes[i, 1], out_codes[i, 2], out_codes[i, 3]
+            j = i - 1
+            while j >= lo and keys[j] > key:
+                order[j + 1] = order[j]
+                keys[j + 1] = keys[j]
+                for w in range(4):
+                    out_codes[j + 1, w] = out_codes[j, w]
+                j -= 1
+            order[j + 1] = row
+            keys[j + 1] = key
+            out_codes[j + 1, 0] = c0
+            out_codes[j + 1, 1] = c1
+            out_codes[j + 1, 2] = c2
+            out_codes[j + 1, 3] = c3
+    return order
+
+
 @njit(cache=True, nogil=True)
 def build_tables(  # noqa: PLR0917
     codes: Any, b: int, rowbits: int, fbits: int, dirs: Any, entries: Any
@@ -130,9 +189,13 @@ def build_tables(  # noqa: PLR0917
 
 
 @njit(cache=True, nogil=True, inline="always")
-def bucket_start(dir_i: Any, base_i: Any, shift: int, k: Any) -> Any:
-    """Absolute start of bucket ``k`` of a table (its relative directory plus its block's base)."""
-    return np.int64(base_i[k >> shift]) + np.int64(dir_i[k])
+def bucket_start(dir_i: Any, base_i: Any, over: Any, shift: int, k: Any) -> Any:
+    """Absolute start of bucket ``k`` of a table: its block's base plus its ``uint16`` offset,
+    or, for a block flagged ``DIR_OVERFLOW``, its ``uint32`` start in ``over``."""
+    base = np.int64(base_i[k >> shift])
+    if base >= DIR_OVERFLOW:
+        return np.int64(over[base - DIR_OVERFLOW + (k & ((1 << shift) - 1))])
+    return base + np.int64(dir_i[k])
 
 
 @njit(cache=True, nogil=True)
@@ -143,6 +206,7 @@ def probe(  # noqa: PLR0917, PLR0915
     codes: Any,
     dirs: Any,
     dir_base: Any,
+    dir_over: Any,
     dir_shift: int,
     entries: Any,
     b: int,
@@ -186,8 +250,8 @@ def probe(  # noqa: PLR0917, PLR0915
         base_0 = dir_base[0]
         for m in range(nmasks):
             key = qkey ^ np.int64(masks[m])
-            los[m] = bucket_start(dir_0, base_0, dir_shift, key)
-            his[m] = bucket_start(dir_0, base_0, dir_shift, key + 1)
+            los[m] = bucket_start(dir_0, base_0, dir_over, dir_shift, key)
+            his[m] = bucket_start(dir_0, base_0, dir_over, dir_shift, key + 1)
             # Where the query's exact substring would sit, if the bucket's rows are uniform.
             guess[m] = los[m] + (((qs & restmask) * (his[m] - los[m])) >> keyshift)
         for m in range(nmasks):
@@ -234,8 +298,8 @@ def probe(  # noqa: PLR0917, PLR0915
             # Gather every bucket's bounds first: independent loads that the CPU overlaps.
             for m in range(nmasks):
                 key = qkey ^ np.int64(masks[m])
-                los[m] = bucket_start(dir_i, base_i, dir_shift, key)
-                his[m] = bucket_start(dir_i, base_i, dir_shift, key + 1)
+                los[m] = bucket_start(dir_i, base_i, dir_over, dir_shift, key)
+                his[m] = bucket_start(dir_i, base_i, dir_over, dir_shift, key + 1)
             total = 0
             for m in range(nmasks):
                 total += his[m] - los[m]

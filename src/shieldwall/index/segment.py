@@ -24,8 +24,7 @@ I64 = npt.NDArray[np.int64]
 #: Ids as stored in a segment, less the segment's ``id_base``: (n, 3) ``uint8`` (little-endian
 #: 24-bit offsets) when they span less than 2**24, else (n,) ``uint32`` or ``int64``.
 IdData = U8 | U32 | I64
-#: Bucket directories as stored: ``uint16`` offsets from a per-block base, or ``uint32``.
-Dirs = npt.NDArray[np.uint16] | U32
+U16 = npt.NDArray[np.uint16]
 
 #: How a segment is searched: through its tables, by a plain scan, or whichever is cheaper.
 SearchMethod = Literal["auto", "probe", "scan"]
@@ -33,12 +32,12 @@ SearchMethod = Literal["auto", "probe", "scan"]
 #: Most rows one segment holds: a row number and a fragment of at least 4 bits share a uint32.
 MAX_SEGMENT_ROWS = 1 << 28
 
-#: Largest number of buckets sharing one ``uint32`` base in a ``uint16`` directory (2**11).
+#: Largest number of buckets sharing one ``uint32`` base in a directory (2**11).
 MAX_DIR_SHIFT = 11
-#: Smallest block worth a ``uint16`` directory (2**4 buckets); below it, ``uint32`` entries.
+#: Smallest such block (2**4 buckets).
 MIN_DIR_SHIFT = 4
-#: ``dir_shift`` of a plain ``uint32`` directory: every bucket shares the single base 0.
-FLAT_DIR_SHIFT = 31
+#: A block base with this bit set is an index into the overflow array instead (see pack_dirs).
+DIR_OVERFLOW = _kernels.DIR_OVERFLOW
 
 __all__ = [
     "MAX_SEGMENT_ROWS",
@@ -50,6 +49,7 @@ __all__ = [
     "pack_ids",
     "probe_masks",
     "unpack_dirs",
+    "unpack_ids",
 ]
 
 
@@ -82,23 +82,61 @@ def unpack_ids(id_data: IdData, id_base: int, rows: I64) -> I64:
     return id_base + id_data[rows].astype(np.int64)
 
 
-def pack_dirs(dirs: U32) -> tuple[Dirs, U32, int]:
-    """Bucket directories (8, 2**b + 1) ``uint32`` as ``(rel, base, shift)`` with
-    ``dirs[i, k] == base[i, k >> shift] + rel[i, k]``: ``uint16`` offsets when every block of
-    ``2**shift`` buckets spans fewer than 2**16 rows (half the memory), else ``uint32``."""
-    idx = np.arange(dirs.shape[1])
-    for shift in range(MAX_DIR_SHIFT, MIN_DIR_SHIFT - 1, -1):
-        base = np.ascontiguousarray(dirs[:, :: 1 << shift])
-        rel = dirs - base[:, idx >> shift]
-        if rel.max(initial=0) < 1 << 16:
-            return rel.astype(np.uint16), base, shift
-    return dirs, np.zeros((dirs.shape[0], 1), np.uint32), FLAT_DIR_SHIFT
+def _blocks(width: int, shift: int) -> tuple[I64, I64]:
+    """First and last directory index of each block of ``2**shift``."""
+    first = np.arange(0, width, 1 << shift, dtype=np.int64)
+    return first, np.minimum(first + (1 << shift) - 1, width - 1)
 
 
-def unpack_dirs(rel: Dirs, base: U32, shift: int) -> I64:
-    """Absolute bucket starts (inverse of :func:`pack_dirs`), as ``int64``."""
+def pack_dirs(dirs: U32) -> tuple[U16, U32, U32, int]:
+    """Bucket directories (8, 2**b + 1) ``uint32`` as ``(rel, base, over, shift)``.
+
+    ``dirs[i, k] == base[i, k >> shift] + rel[i, k]``: ``uint16`` offsets from a base per block
+    of ``2**shift`` buckets. A block spanning 2**16 rows or more (a bucket of heavily
+    duplicated codes) has ``DIR_OVERFLOW | j`` as its base instead, and its starts are the
+    ``uint32`` values ``over[j + k % 2**shift]``. ``shift`` is the one needing fewest bytes.
+    """
+    tables, width = dirs.shape
+    wide = dirs.astype(np.int64)
+    best: tuple[int, int] = (-1, MAX_DIR_SHIFT)
+    for shift in range(MIN_DIR_SHIFT, MAX_DIR_SHIFT + 1):
+        first, last = _blocks(width, shift)
+        n_over = int((wide[:, last] - wide[:, first] >= 1 << 16).sum())
+        cost = tables * first.shape[0] * 4 + n_over * (1 << shift) * 4
+        if best[0] < 0 or cost < best[0]:
+            best = (cost, shift)
+    shift = best[1]
+    idx = np.arange(width)
+    base = np.ascontiguousarray(dirs[:, :: 1 << shift])
+    rel = wide - base[:, idx >> shift]
+    first, last = _blocks(width, shift)
+    over: list[U32] = []
+    used = 0
+    for i, blk in zip(*np.nonzero(wide[:, last] - wide[:, first] >= 1 << 16), strict=True):
+        lo, hi = int(first[blk]), int(last[blk]) + 1
+        over.append(np.ascontiguousarray(dirs[i, lo:hi]))
+        base[i, blk] = DIR_OVERFLOW | used
+        rel[i, lo:hi] = 0
+        used += hi - lo
+    packed = np.concatenate(over) if over else np.zeros(0, np.uint32)
+    return rel.astype(np.uint16), base, packed.astype(np.uint32), shift
+
+
+def unpack_dirs(rel: U16, base: U32, over: U32, shift: int) -> I64:
+    """Absolute bucket starts (inverse of :func:`pack_dirs`), as ``int64``.
+
+    Raises ``ValueError`` when an overflow base points outside ``over``.
+    """
     idx = np.arange(rel.shape[1])
-    return base[:, idx >> shift].astype(np.int64) + rel.astype(np.int64)
+    b = base[:, idx >> shift].astype(np.int64)
+    out = b + rel.astype(np.int64)
+    flagged = b >= DIR_OVERFLOW
+    if flagged.any():
+        pos = (b - DIR_OVERFLOW + (idx & ((1 << shift) - 1)))[flagged]
+        if pos.max() >= over.shape[0]:
+            raise ValueError("a directory block points outside the overflow array")
+        out[flagged] = over[pos]
+    return out
 
 
 @cache
@@ -149,8 +187,9 @@ class Segment:
     b: int
     rowbits: int
     fbits: int
-    dirs: Dirs
+    dirs: U16
     dir_base: U32
+    dir_over: U32
     dir_shift: int
     entries: U32
     dead: U64 = field(default_factory=lambda: np.zeros(0, np.uint64))
@@ -167,18 +206,18 @@ class Segment:
         n = codes.shape[0]
         if n > MAX_SEGMENT_ROWS:
             raise ValueError(f"a segment holds at most {MAX_SEGMENT_ROWS} rows, not {n}")
-        codes = np.ascontiguousarray(codes, dtype=np.uint64)
-        order = np.argsort(codes[:, 0] >> np.uint64(32), kind="stable")
-        codes = np.ascontiguousarray(codes[order])
-        id_data, id_base = pack_ids(np.asarray(ids, dtype=np.int64)[order])
         b = bucket_bits(n)
+        unsorted = np.ascontiguousarray(codes, dtype=np.uint64)
+        codes = np.empty_like(unsorted)
+        order = _kernels.sort_by_substring0(unsorted, b, codes)
+        id_data, id_base = pack_ids(np.asarray(ids, dtype=np.int64)[order])
         rowbits = max(1, (n - 1).bit_length())
         fbits = max(0, min(32 - rowbits, 32 - b))
         dirs = np.empty((_kernels.TABLES, (1 << b) + 1), np.uint32)
         entries = np.empty((_kernels.TABLES - 1, n), np.uint32)
         _kernels.build_tables(codes, b, rowbits, fbits, dirs, entries)
-        rel, dir_base, dir_shift = pack_dirs(dirs)
-        return cls(codes, id_data, id_base, b, rowbits, fbits, rel, dir_base, dir_shift, entries)
+        rel, base, over, shift = pack_dirs(dirs)
+        return cls(codes, id_data, id_base, b, rowbits, fbits, rel, base, over, shift, entries)
 
     def __len__(self) -> int:
         return int(self.codes.shape[0])
@@ -216,7 +255,7 @@ class Segment:
 
     def abs_dirs(self) -> I64:
         """The bucket directories as absolute row offsets (8, 2**b + 1), ``int64``."""
-        return unpack_dirs(self.dirs, self.dir_base, self.dir_shift)
+        return unpack_dirs(self.dirs, self.dir_base, self.dir_over, self.dir_shift)
 
     def live_rows(self) -> I64:
         """Row numbers not removed, ascending."""
@@ -227,8 +266,12 @@ class Segment:
 
     def nbytes(self) -> int:
         """Bytes held by the segment's arrays."""
-        arrays = (self.codes, self.id_data, self.dirs, self.dir_base, self.entries, self.dead)
-        return sum(a.nbytes for a in arrays)
+        arrays = (self.codes, self.id_data, self.entries, self.dead)
+        return sum(a.nbytes for a in arrays) + self.dirs_nbytes()
+
+    def dirs_nbytes(self) -> int:
+        """Bytes held by the bucket directories (offsets, bases, overflow)."""
+        return self.dirs.nbytes + self.dir_base.nbytes + self.dir_over.nbytes
 
     def prefers_scan(self, radius: int) -> bool:
         """Whether a plain scan is cheaper than probing the tables for this radius.
@@ -268,6 +311,7 @@ class Segment:
                     self.codes,
                     self.dirs,
                     self.dir_base,
+                    self.dir_over,
                     self.dir_shift,
                     self.entries,
                     self.b,

@@ -35,7 +35,6 @@ import numpy.typing as npt
 from shieldwall.errors import SnapshotError
 from shieldwall.index import _kernels
 from shieldwall.index.segment import (
-    FLAT_DIR_SHIFT,
     MAX_DIR_SHIFT,
     MIN_DIR_SHIFT,
     Segment,
@@ -99,6 +98,7 @@ def _sections(index: SignalIndex) -> tuple[dict[str, Any], dict[str, Array]]:
         arrays[f"pdq/{k}/ids"] = seg.id_data
         arrays[f"pdq/{k}/dirs"] = seg.dirs
         arrays[f"pdq/{k}/dir_base"] = seg.dir_base
+        arrays[f"pdq/{k}/dir_over"] = seg.dir_over
         arrays[f"pdq/{k}/entries"] = seg.entries
         arrays[f"pdq/{k}/dead"] = dead
     arrays["pdq/delta/ids"] = delta_ids
@@ -238,23 +238,24 @@ def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
     n, b, rowbits, fbits = int(p["rows"]), int(p["b"]), int(p["rowbits"]), int(p["fbits"])
     id_base, dir_shift = int(p["id_base"]), int(p["dir_shift"])
     codes, ids = arrays[f"pdq/{k}/codes"], arrays[f"pdq/{k}/ids"]
-    dirs, dir_base, entries, dead = (
-        arrays[f"pdq/{k}/{x}"] for x in ("dirs", "dir_base", "entries", "dead")
+    dirs, dir_base, dir_over, entries, dead = (
+        arrays[f"pdq/{k}/{x}"] for x in ("dirs", "dir_base", "dir_over", "entries", "dead")
     )
     tables = _kernels.TABLES
     packed_ids = ids.shape == (n, 3) and ids.dtype == np.dtype(np.uint8)
     wide_ids = ids.shape == (n,) and ids.dtype in (np.dtype(np.uint32), np.dtype(np.int64))
-    flat_dirs = dirs.dtype == np.dtype(np.uint32) and dir_shift == FLAT_DIR_SHIFT
-    rel_dirs = dirs.dtype == np.dtype(np.uint16) and MIN_DIR_SHIFT <= dir_shift <= MAX_DIR_SHIFT
     ok = (
         codes.shape == (n, 4)
         and (packed_ids or wide_ids)
         and -(1 << 63) <= id_base <= (1 << 63) - (1 << 32)
-        and (flat_dirs or rel_dirs)
         and 1 <= b <= 24
+        and MIN_DIR_SHIFT <= dir_shift <= MAX_DIR_SHIFT
         and dirs.shape == (tables, (1 << b) + 1)
-        and dir_base.shape == (tables, ((1 << b) >> dir_shift) + 1 if rel_dirs else 1)
+        and dirs.dtype == np.dtype(np.uint16)
+        and dir_base.shape == (tables, ((1 << b) >> dir_shift) + 1)
         and dir_base.dtype == np.dtype(np.uint32)
+        and dir_over.ndim == 1
+        and dir_over.dtype == np.dtype(np.uint32)
         and entries.shape == (tables - 1, n)
         and dead.shape == ((n + 63) // 64,)
         and rowbits >= 1
@@ -266,7 +267,7 @@ def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
     if not ok:
         raise ValueError(f"PDQ segment {k} has inconsistent shapes or parameters")
     # The compiled search does not check bounds: never hand it a table that points outside.
-    starts = unpack_dirs(dirs, dir_base, dir_shift)
+    starts = unpack_dirs(dirs, dir_base, dir_over, dir_shift)
     ok = bool((starts[:, 0] == 0).all() and (starts[:, -1] == n).all())
     ok = ok and bool((np.diff(starts, axis=1) >= 0).all())
     ok = ok and bool(((entries & np.uint32((1 << rowbits) - 1)) < n).all())
@@ -278,7 +279,19 @@ def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
         raise ValueError(f"PDQ segment {k} has tables that do not fit its rows")
     n_dead = int(np.bitwise_count(dead).sum())
     return Segment(
-        codes, ids, id_base, b, rowbits, fbits, dirs, dir_base, dir_shift, entries, dead, n_dead
+        codes,
+        ids,
+        id_base,
+        b,
+        rowbits,
+        fbits,
+        dirs,
+        dir_base,
+        dir_over,
+        dir_shift,
+        entries,
+        dead,
+        n_dead,
     )
 
 
