@@ -174,11 +174,11 @@ class Segment:
     """An immutable block of codes with its eight bucket tables.
 
     Rows are in the order of their first 32-bit substring, so table 0 needs no entries: its
-    bucket ``k`` is the row range ``dirs[0][k] .. dirs[0][k + 1]``. ``codes`` is (n, 4)
-    ``uint64``; ``id_data`` the ids less ``id_base`` (see :func:`pack_ids`); ``dirs``
-    (8, 2**b + 1) bucket starts relative to ``dir_base`` (see :func:`pack_dirs`);
-    ``entries`` (7, n) ``uint32`` for tables 1..7; ``dead`` a bitmap of removed rows,
-    allocated on the first removal.
+    bucket ``k`` is the row range from bucket start ``k`` to bucket start ``k + 1``. ``codes``
+    is (n, 4) ``uint64``; ``id_data`` the ids less ``id_base`` (see :func:`pack_ids`);
+    ``dirs``, ``dir_base``, ``dir_over`` and ``dir_shift`` the bucket starts of the eight tables
+    (see :func:`pack_dirs`; :meth:`abs_dirs` unpacks them); ``entries`` (7, n) ``uint32`` for
+    tables 1..7; ``dead`` a bitmap of removed rows, allocated on the first removal.
     """
 
     codes: U64
