@@ -28,6 +28,8 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section
 from shieldwall.index import HammingIndex, SignalIndex
 
 U8 = npt.NDArray[np.uint8]
@@ -114,6 +116,7 @@ def bench(n: int, kind: str, nq: int, seed: int, skip_multihash: bool) -> dict[s
     index.add_many(np.arange(n, dtype=np.int64), codes)
     row["ours_build_s"] = time.perf_counter() - t
     row["ours_bytes_per_hash"] = index.nbytes() / n
+    row["ours_bytes_per_hash_parts"] = memory_parts(index, n)
     row["ours_rss_bytes_per_hash"] = (rss() - before) / n
 
     def ours(q: U8) -> set[int]:
@@ -225,6 +228,28 @@ def snapshot_times(index: HammingIndex) -> dict[str, float]:
     return {"snapshot_save_s": save_s, "snapshot_load_s": load_s, "snapshot_mb": size / 1e6}
 
 
+def memory_parts(index: HammingIndex, n: int) -> dict[str, float]:
+    """Bytes per hash of each kind of array (all segments; the delta's preallocated arrays)."""
+    parts = {"codes": 0, "ids": 0, "entries": 0, "dirs": 0, "bitmap": 0}
+    for seg in index.segments:
+        parts["codes"] += seg.codes.nbytes
+        parts["ids"] += seg.id_data.nbytes
+        parts["entries"] += seg.entries.nbytes
+        parts["dirs"] += seg.dirs_nbytes()
+        parts["bitmap"] += seg.dead.nbytes
+    out = {k: v / n for k, v in parts.items()}
+    out["delta"] = (index.nbytes() - sum(parts.values())) / n
+    return out
+
+
+def memory_lines(rows: list[dict[str, Any]]) -> str:
+    lines = ["Our bytes per hash by array, right after the bulk load:", ""]
+    for r in rows:
+        parts = ", ".join(f"{k} {v:.3f}" for k, v in r["ours_bytes_per_hash_parts"].items())
+        lines.append(f"- {r['n']:,} {r['kind']}: {parts} = {r['ours_bytes_per_hash']:.3f}")
+    return "\n".join(lines)
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
     head = (
         "| hashes | data | ours ms | HMA ms | Flat ms | ours/HMA speed-up | exact | ours B/hash "
@@ -278,7 +303,10 @@ def main() -> None:
             rows.append(row)
             if args.out:
                 args.out.write_text(json.dumps(rows, indent=1))
-    print(markdown(rows))
+    body = f"{markdown(rows)}\n\n{memory_lines(rows)}"
+    print(body)
+    command = " ".join(["python bench/index_bench.py", *sys.argv[1:]])
+    write_section("index_bench", f"## index_bench\n\n{body}", command)
 
 
 if __name__ == "__main__":

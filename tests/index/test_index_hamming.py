@@ -96,7 +96,7 @@ def test_segment_matches_brute_force(n: int, kind: str) -> None:
             got = sorted(
                 (
                     Hit(int(i), int(d))
-                    for i, d in zip(ids[m.row[sel]], m.distance[sel], strict=True)
+                    for i, d in zip(seg.ids_at(m.row[sel]), m.distance[sel], strict=True)
                 ),
                 key=lambda h: (h.distance, h.id),
             )

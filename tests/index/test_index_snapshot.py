@@ -12,7 +12,7 @@ import pytest
 
 from shieldwall.errors import SnapshotError
 from shieldwall.index import Change, ChangeOp, Hit, SignalIndex
-from shieldwall.index.snapshot import MAGIC
+from shieldwall.index.snapshot import FORMAT_VERSION, MAGIC
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 V1_FIXTURE = DATA / "index-v1.swidx"
@@ -87,6 +87,16 @@ def test_committed_version_1_snapshot_still_loads() -> None:
     assert loaded.seq == len(fixture_changes())
     assert loaded.search_pdq(hashlib.sha256(b"pdq 1").hexdigest(), 0) == [Hit(1, 0)]
     assert loaded.search_pdq(hashlib.sha256(b"pdq 7").hexdigest(), 0) == []
+
+
+def test_a_version_1_snapshot_is_rewritten_as_the_current_version(tmp_path: Path) -> None:
+    """Version-1 segments (eight entry tables, rows in insertion order) are rebuilt on load, so
+    a save after loading writes the current format with the same content."""
+    loaded = SignalIndex.load(V1_FIXTURE)
+    assert all(seg.n_dead == 0 for seg in loaded.pdq.segments)  # removed rows were dropped
+    loaded.save(tmp_path / "v2.swidx")
+    assert (tmp_path / "v2.swidx").read_bytes()[8:12] == struct.pack("<I", FORMAT_VERSION)
+    same_content(built(fixture_changes()), SignalIndex.load(tmp_path / "v2.swidx"))
 
 
 def test_restart_is_snapshot_plus_log_tail(tmp_path: Path) -> None:

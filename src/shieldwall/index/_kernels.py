@@ -2,10 +2,12 @@
 
 A 256-bit code is four ``uint64`` words. Table ``i`` (0..7) is keyed on the 32-bit substring
 ``i``: the high half of word ``i // 2`` for even ``i``, the low half for odd ``i``. Each table is
-a CSR bucket directory over the top ``b`` bits of its substring, and one ``uint32`` entry per
-row: ``fragment << rowbits | row``, where the fragment is the next ``fbits`` bits of the
-substring. The fragment lets a probe reject almost every entry of a bucket without touching the
-row's code (a cache miss).
+a CSR bucket directory over the top ``b`` bits of its substring. A segment's rows are sorted by
+substring 0, so table 0's buckets are row ranges and need nothing more; tables 1..7 have one
+``uint32`` entry per row: ``fragment << rowbits | row``, where the fragment is the next ``fbits``
+bits of the substring. The fragment lets a probe reject almost every entry of a bucket without
+touching the row's code (a cache miss). Directories are ``uint16`` offsets from a base per block of
+``2**dir_shift`` buckets, with ``uint32`` starts for blocks that overflow (``segment.pack_dirs``).
 
 Exactness (multi-index hashing, Norouzi et al.): the eight substrings are disjoint, so a code
 within distance ``r`` of the query differs by at most ``t = r // 8`` bits in at least one of
@@ -29,6 +31,8 @@ from numba.extending import intrinsic
 
 TABLES = 8
 SUBSTRING_BITS = 32
+#: Flag of a directory block base that indexes the overflow array (see segment.pack_dirs).
+DIR_OVERFLOW = 1 << 31
 #: Buckets ahead whose entries are prefetched while one bucket is scanned.
 PREFETCH_AHEAD = 8
 
@@ -92,11 +96,72 @@ def distance(a: Any, b: Any) -> Any:
     )
 
 
+#: Buckets up to this size are sorted by insertion, bigger ones by a merge sort.
+INSERTION_SORT_MAX = 64
+
+
+@njit(cache=True, nogil=True)
+def sort_by_substring0(codes: Any, b: int, out_codes: Any) -> Any:
+    """Row order of ``codes`` by substring 0 (stable), and ``out_codes`` filled in that order.
+
+    A counting sort on the top ``b`` bits (rows scattered straight into ``out_codes``), then
+    each bucket sorted on the whole substring.
+    """
+    n = codes.shape[0]
+    nb = 1 << b
+    keyshift = SUBSTRING_BITS - b
+    starts = np.zeros(nb + 1, np.int64)
+    for r in range(n):
+        starts[(substring(codes[r], 0) >> keyshift) + 1] += 1
+    for k in range(nb):
+        starts[k + 1] += starts[k]
+    pos = starts[:nb].copy()
+    order = np.empty(n, np.int64)
+    keys = np.empty(n, np.int64)
+    for r in range(n):  # scatter: sequential reads, writes to n / 2**b streams
+        key = substring(codes[r], 0)
+        p = pos[key >> keyshift]
+        pos[key >> keyshift] = p + 1
+        order[p] = r
+        keys[p] = key
+        for w in range(4):
+            out_codes[p, w] = codes[r, w]
+    for k in range(nb):
+        lo, hi = starts[k], starts[k + 1]
+        if hi - lo > INSERTION_SORT_MAX:
+            sub = np.argsort(keys[lo:hi], kind="mergesort") + lo
+            order[lo:hi] = order[sub]
+            keys[lo:hi] = keys[sub]
+            out_codes[lo:hi] = out_codes[sub]
+            continue
+        for i in range(lo + 1, hi):
+            row, key = order[i], keys[i]
+            c0, c1, c2, c3 = out_codes[i, 0], out_codes[i, 1], out_codes[i, 2], out_codes[i, 3]
+            j = i - 1
+            while j >= lo and keys[j] > key:
+                order[j + 1] = order[j]
+                keys[j + 1] = keys[j]
+                for w in range(4):
+                    out_codes[j + 1, w] = out_codes[j, w]
+                j -= 1
+            order[j + 1] = row
+            keys[j + 1] = key
+            out_codes[j + 1, 0] = c0
+            out_codes[j + 1, 1] = c1
+            out_codes[j + 1, 2] = c2
+            out_codes[j + 1, 3] = c3
+    return order
+
+
 @njit(cache=True, nogil=True)
 def build_tables(  # noqa: PLR0917
     codes: Any, b: int, rowbits: int, fbits: int, dirs: Any, entries: Any
 ) -> None:
-    """Fill ``dirs`` (8, 2**b + 1) and ``entries`` (8, n) for ``codes`` by a counting sort."""
+    """Fill ``dirs`` (8, 2**b + 1) and ``entries`` (7, n) for ``codes`` by a counting sort.
+
+    ``codes`` must be in the order of substring 0: table 0's buckets are then row ranges, and
+    only tables 1..7 get entries (``entries[i - 1]`` for table ``i``).
+    """
     n = codes.shape[0]
     nb = 1 << b
     keyshift = SUBSTRING_BITS - b
@@ -111,14 +176,26 @@ def build_tables(  # noqa: PLR0917
             dirs[i, key + 1] += 1
         for k in range(nb):
             dirs[i, k + 1] += dirs[i, k]
+        if i == 0:
+            continue
         for k in range(nb):
             pos[k] = dirs[i, k]
         for r in range(n):
             s = substring(codes[r], i)
             key = s >> keyshift
             frag = (s >> fragshift) & fragmask
-            entries[i, pos[key]] = (frag << rowbits) | r
+            entries[i - 1, pos[key]] = (frag << rowbits) | r
             pos[key] += 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def bucket_start(dir_i: Any, base_i: Any, over: Any, shift: int, k: Any) -> Any:
+    """Absolute start of bucket ``k`` of a table: its block's base plus its ``uint16`` offset,
+    or, for a block flagged ``DIR_OVERFLOW``, its ``uint32`` start in ``over``."""
+    base = np.int64(base_i[k >> shift])
+    if base >= DIR_OVERFLOW:
+        return np.int64(over[base - DIR_OVERFLOW + (k & ((1 << shift) - 1))])
+    return base + np.int64(dir_i[k])
 
 
 @njit(cache=True, nogil=True)
@@ -128,6 +205,9 @@ def probe(  # noqa: PLR0917, PLR0915
     t: int,
     codes: Any,
     dirs: Any,
+    dir_base: Any,
+    dir_over: Any,
+    dir_shift: int,
     entries: Any,
     b: int,
     rowbits: int,
@@ -146,8 +226,9 @@ def probe(  # noqa: PLR0917, PLR0915
     ``masks[:nmasks]`` are all ``b``-bit masks of popcount at most ``t`` (``mask_pop`` holds
     their popcounts). Writes (query, row, distance) triples to the outputs and returns how many
     there are; when that exceeds the outputs' length, only the first ones were written and the
-    caller retries with larger outputs. Each row is reported once per query: a row is skipped in
-    table ``i`` when an earlier table already reported it.
+    caller retries with larger outputs. Each row is reported once per query: table 0 (rows in
+    its bucket order, no entries) reports rows whose whole substring 0 is within ``t``; a later
+    table skips a row that an earlier table already reported.
     """
     cap = out_row.shape[0]
     count = 0
@@ -156,21 +237,69 @@ def probe(  # noqa: PLR0917, PLR0915
     fragmask = (1 << fbits) - 1
     rowmask = (1 << rowbits) - 1
     cand = np.empty(1024, np.int64)
+    restmask = (1 << keyshift) - 1
     los = np.empty(nmasks, np.int64)
     his = np.empty(nmasks, np.int64)
+    guess = np.empty(nmasks, np.int64)
     for qi in range(queries.shape[0]):
         q = queries[qi]
-        for i in range(TABLES):
+        # Table 0: the rows of a bucket are contiguous; test their substring 0 directly.
+        qs = substring(q, 0)
+        qkey = qs >> keyshift
+        dir_0 = dirs[0]
+        base_0 = dir_base[0]
+        for m in range(nmasks):
+            key = qkey ^ np.int64(masks[m])
+            los[m] = bucket_start(dir_0, base_0, dir_over, dir_shift, key)
+            his[m] = bucket_start(dir_0, base_0, dir_over, dir_shift, key + 1)
+            # Where the query's exact substring would sit, if the bucket's rows are uniform.
+            guess[m] = los[m] + (((qs & restmask) * (his[m] - los[m])) >> keyshift)
+        for m in range(nmasks):
+            ahead = m + PREFETCH_AHEAD
+            if ahead < nmasks:
+                if mask_pop[ahead] == t:
+                    prefetch(codes, guess[ahead])  # type: ignore[call-arg]
+                else:
+                    for r in range(los[ahead], his[ahead], 2):
+                        prefetch(codes, r)  # type: ignore[call-arg]
+            lo, hi = los[m], his[m]
+            if mask_pop[m] == t and lo < hi:
+                # No bits left to differ: only rows whose whole substring 0 equals the target
+                # qualify. Rows are sorted by it: walk from the guess to the first row >= target.
+                target = ((qkey ^ np.int64(masks[m])) << keyshift) | (qs & restmask)
+                row = guess[m]
+                while row > lo and substring(codes[row - 1], 0) >= target:
+                    row -= 1
+                while row < hi and substring(codes[row], 0) < target:
+                    row += 1
+                lo = row
+                while row < hi and substring(codes[row], 0) == target:
+                    row += 1
+                hi = row
+            for row in range(lo, hi):
+                if popcount(np.uint64(substring(codes[row], 0) ^ qs)) > t:
+                    continue
+                if any_dead and (dead[row >> 6] >> np.uint64(row & 63)) & np.uint64(1):
+                    continue
+                d = distance(codes[row], q)
+                if d <= radius:
+                    if count < cap:
+                        out_query[count] = qi
+                        out_row[count] = row
+                        out_dist[count] = d
+                    count += 1
+        for i in range(1, TABLES):
             qs = substring(q, i)
             qkey = qs >> keyshift
             qfrag = (qs >> fragshift) & fragmask
             dir_i = dirs[i]
-            ent_i = entries[i]
+            base_i = dir_base[i]
+            ent_i = entries[i - 1]
             # Gather every bucket's bounds first: independent loads that the CPU overlaps.
             for m in range(nmasks):
                 key = qkey ^ np.int64(masks[m])
-                los[m] = np.int64(dir_i[key])
-                his[m] = np.int64(dir_i[key + 1])
+                los[m] = bucket_start(dir_i, base_i, dir_over, dir_shift, key)
+                his[m] = bucket_start(dir_i, base_i, dir_over, dir_shift, key + 1)
             total = 0
             for m in range(nmasks):
                 total += his[m] - los[m]
@@ -196,8 +325,11 @@ def probe(  # noqa: PLR0917, PLR0915
                 d = distance(codes[row], q)
                 if d > radius:
                     continue
+                # Reported by table 0 already?
+                if popcount(np.uint64(substring(codes[row], 0) ^ substring(q, 0))) <= t:
+                    continue
                 seen = False
-                for j in range(i):
+                for j in range(1, i):
                     x = substring(codes[row], j) ^ substring(q, j)
                     if popcount(np.uint64(x >> fragshift)) <= t:
                         seen = True
@@ -210,6 +342,21 @@ def probe(  # noqa: PLR0917, PLR0915
                     out_dist[count] = d
                 count += 1
     return count
+
+
+@njit(cache=True, nogil=True)
+def gather_ids24(id_data: Any, base: int, rows: Any) -> Any:
+    """``base`` plus the little-endian 24-bit offsets ``id_data[rows]`` ((n, 3) ``uint8``)."""
+    out = np.empty(rows.shape[0], np.int64)
+    for k in range(rows.shape[0]):
+        r = rows[k]
+        off = (
+            np.int64(id_data[r, 0])
+            | (np.int64(id_data[r, 1]) << 8)
+            | (np.int64(id_data[r, 2]) << 16)
+        )
+        out[k] = base + off
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -173,7 +173,7 @@ class HammingIndex:
                 m = seg.search(queries, radius, self._method)
                 if m.row.shape[0]:
                     parts_q.append(m.query)
-                    parts_id.append(seg.ids[m.row].astype(np.int64))
+                    parts_id.append(seg.ids_at(m.row))
                     parts_d.append(m.distance)
             if self._delta_n:
                 m = _scan(self._delta_codes, self._delta_n, queries, radius)
@@ -199,7 +199,7 @@ class HammingIndex:
     def items(self) -> tuple[I64, U64]:
         """All live entries as ``(ids, codes)`` arrays (segment order, then the delta)."""
         with self._lock:
-            ids = [s.ids[s.live_rows()].astype(np.int64) for s in self._segments]
+            ids = [s.ids_at(s.live_rows()) for s in self._segments]
             codes = [s.codes[s.live_rows()] for s in self._segments]
             ids.append(self._delta_ids[: self._delta_n].copy())
             codes.append(self._delta_codes[: self._delta_n].copy())
@@ -262,7 +262,7 @@ class HammingIndex:
             for seg in self._segments:
                 m = seg.search(c[None, :], 0)
                 for row in m.row.tolist():
-                    if int(seg.ids[row]) == id:
+                    if seg.id_of(row) == id:
                         seg.kill(row)
                         if seg_key(seg) in self._compacting:
                             self._journal.append((id, c))
@@ -291,9 +291,7 @@ class HammingIndex:
             try:
                 # Codes and ids of a segment never change, so the copy needs no lock.
                 codes = np.concatenate([s.codes[r] for s, r in zip(old, rows, strict=True)])
-                ids = np.concatenate(
-                    [s.ids[r].astype(np.int64) for s, r in zip(old, rows, strict=True)]
-                )
+                ids = np.concatenate([s.ids_at(r) for s, r in zip(old, rows, strict=True)])
                 merged = [
                     Segment.build(codes[i : i + MAX_SEGMENT_ROWS], ids[i : i + MAX_SEGMENT_ROWS])
                     for i in range(0, ids.shape[0], MAX_SEGMENT_ROWS)
@@ -330,7 +328,7 @@ class HammingIndex:
         """A consistent view for a snapshot: each segment with a copy of its removal bitmap,
         and copies of the delta's ids and codes, all taken under the lock."""
         with self._lock:
-            segments = [(seg, seg.dead.copy()) for seg in self._segments]
+            segments = [(seg, seg.dead_bitmap()) for seg in self._segments]
             ids, codes = self.delta()
             return segments, ids, codes
 
@@ -358,7 +356,7 @@ class HammingIndex:
             ra, rb = a.live_rows(), b.live_rows()
             merged = Segment.build(
                 np.concatenate([a.codes[ra], b.codes[rb]]),
-                np.concatenate([a.ids[ra], b.ids[rb]]),
+                np.concatenate([a.ids_at(ra), b.ids_at(rb)]),
             )
             segs[-2:] = [merged]
         self._maybe_compact_in_background()
@@ -388,6 +386,6 @@ def _kill_one(segments: list[Segment], id_: int, code: U64) -> None:
     for seg in segments:
         m = seg.search(code[None, :], 0)
         for row in m.row.tolist():
-            if int(seg.ids[row]) == id_ and not seg.is_dead(row):
+            if seg.id_of(row) == id_ and not seg.is_dead(row):
                 seg.kill(row)
                 return

@@ -1,10 +1,11 @@
-"""Snapshot files of a :class:`~shieldwall.index.signal_index.SignalIndex` (format version 1).
+"""Snapshot files of a :class:`~shieldwall.index.signal_index.SignalIndex` (format version 2;
+version 1 files still load).
 
 The format is documented in ``docs/index.md``; in short::
 
     offset  size  content
     0       8     magic  b"\\x89SWIDX\\r\\n"
-    8       4     format version, uint32 little-endian (1)
+    8       4     format version, uint32 little-endian (2; 1 is read too)
     12      4     header length H, uint32 little-endian
     16      H     header: UTF-8 JSON (seq, segment parameters, section table, file size)
     16+H    4     CRC-32 (zlib) of bytes 0 .. 16+H, uint32 little-endian
@@ -33,7 +34,12 @@ import numpy.typing as npt
 
 from shieldwall.errors import SnapshotError
 from shieldwall.index import _kernels
-from shieldwall.index.segment import Segment
+from shieldwall.index.segment import (
+    MAX_DIR_SHIFT,
+    MIN_DIR_SHIFT,
+    Segment,
+    unpack_dirs,
+)
 
 if TYPE_CHECKING:
     from shieldwall.index.signal_index import SignalIndex
@@ -41,11 +47,14 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "MAGIC", "SnapshotContent", "read", "write"]
 
 MAGIC = b"\x89SWIDX\r\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions :func:`read` accepts. Version 1 segments (eight entry tables, rows in insertion
+#: order) are rebuilt on load from their codes, ids and removal bitmaps.
+READABLE_VERSIONS = (1, 2)
 _PREAMBLE = struct.Struct("<8sII")
 _CRC = struct.Struct("<I")
 _ALIGN = 64
-_DTYPES = {"<u8", "<u4", "<i8", "|u1"}
+_DTYPES = {"<u8", "<u4", "<u2", "<i8", "|u1"}
 
 
 Array = npt.NDArray[Any]
@@ -75,10 +84,21 @@ def _sections(index: SignalIndex) -> tuple[dict[str, Any], dict[str, Array]]:
     segments = []
     pdq_segments, delta_ids, delta_codes = index.pdq.state()
     for k, (seg, dead) in enumerate(pdq_segments):
-        segments.append({"rows": len(seg), "b": seg.b, "rowbits": seg.rowbits, "fbits": seg.fbits})
+        segments.append(
+            {
+                "rows": len(seg),
+                "b": seg.b,
+                "rowbits": seg.rowbits,
+                "fbits": seg.fbits,
+                "id_base": seg.id_base,
+                "dir_shift": seg.dir_shift,
+            }
+        )
         arrays[f"pdq/{k}/codes"] = seg.codes
-        arrays[f"pdq/{k}/ids"] = seg.ids
+        arrays[f"pdq/{k}/ids"] = seg.id_data
         arrays[f"pdq/{k}/dirs"] = seg.dirs
+        arrays[f"pdq/{k}/dir_base"] = seg.dir_base
+        arrays[f"pdq/{k}/dir_over"] = seg.dir_over
         arrays[f"pdq/{k}/entries"] = seg.entries
         arrays[f"pdq/{k}/dead"] = dead
     arrays["pdq/delta/ids"] = delta_ids
@@ -152,7 +172,8 @@ def read(path: Path) -> SnapshotContent:
     except OSError as exc:
         raise SnapshotError(f"cannot read index snapshot {path}: {exc}") from exc
     try:
-        segments = [_segment(arrays, k, p) for k, p in enumerate(header["pdq"]["segments"])]
+        load = _segment if header["version"] == FORMAT_VERSION else _segment_v1
+        segments = [load(arrays, k, p) for k, p in enumerate(header["pdq"]["segments"])]
         exact = {}
         for name in ("md5", "sha256"):
             ids, digests = arrays[f"{name}/ids"], arrays[f"{name}/digests"]
@@ -174,10 +195,10 @@ def _read_header(f: io.BufferedReader, path: Path, size: int) -> dict[str, Any]:
     magic, version, length = _PREAMBLE.unpack(pre)
     if magic != MAGIC:
         raise SnapshotError(f"{path} is not a Shieldwall index snapshot")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise SnapshotError(
             f"{path} has snapshot format version {version}; this Shieldwall reads "
-            f"version {FORMAT_VERSION}"
+            f"versions {', '.join(map(str, READABLE_VERSIONS))}"
         )
     if _PREAMBLE.size + length + _CRC.size > size:
         raise SnapshotError(f"{path} is truncated inside its header")
@@ -193,6 +214,7 @@ def _read_header(f: io.BufferedReader, path: Path, size: int) -> dict[str, Any]:
         raise SnapshotError(
             f"{path} is truncated or padded: {size} bytes, expected {header.get('file_bytes')}"
         )
+    header["version"] = version
     return header
 
 
@@ -212,33 +234,81 @@ def _read_section(f: io.BufferedReader, path: Path, size: int, entry: dict[str, 
 
 
 def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
+    """A version-2 segment, checked so that the compiled search never reads out of bounds."""
     n, b, rowbits, fbits = int(p["rows"]), int(p["b"]), int(p["rowbits"]), int(p["fbits"])
+    id_base, dir_shift = int(p["id_base"]), int(p["dir_shift"])
     codes, ids = arrays[f"pdq/{k}/codes"], arrays[f"pdq/{k}/ids"]
-    dirs, entries, dead = (arrays[f"pdq/{k}/{x}"] for x in ("dirs", "entries", "dead"))
+    dirs, dir_base, dir_over, entries, dead = (
+        arrays[f"pdq/{k}/{x}"] for x in ("dirs", "dir_base", "dir_over", "entries", "dead")
+    )
     tables = _kernels.TABLES
+    packed_ids = ids.shape == (n, 3) and ids.dtype == np.dtype(np.uint8)
+    wide_ids = ids.shape == (n,) and ids.dtype in (np.dtype(np.uint32), np.dtype(np.int64))
     ok = (
         codes.shape == (n, 4)
-        and ids.shape == (n,)
-        and ids.dtype in (np.dtype(np.uint32), np.dtype(np.int64))
-        and dirs.shape == (tables, (1 << b) + 1)
-        and entries.shape == (tables, n)
-        and dead.shape == ((n + 63) // 64,)
+        and (packed_ids or wide_ids)
+        and -(1 << 63) <= id_base <= (1 << 63) - (1 << 32)
         and 1 <= b <= 24
+        and MIN_DIR_SHIFT <= dir_shift <= MAX_DIR_SHIFT
+        and dirs.shape == (tables, (1 << b) + 1)
+        and dirs.dtype == np.dtype(np.uint16)
+        and dir_base.shape == (tables, ((1 << b) >> dir_shift) + 1)
+        and dir_base.dtype == np.dtype(np.uint32)
+        and dir_over.ndim == 1
+        and dir_over.dtype == np.dtype(np.uint32)
+        and entries.shape == (tables - 1, n)
+        and dead.shape == ((n + 63) // 64,)
         and rowbits >= 1
         and fbits >= 0
         and rowbits + fbits <= 32
         and b + fbits <= 32
         and (n == 0 or n - 1 < (1 << rowbits))
     )
-    # The compiled search does not check bounds: never hand it a table that points outside.
-    ok = ok and bool((dirs[:, 0] == 0).all() and (dirs[:, -1] == n).all())
-    ok = ok and bool((np.diff(dirs.astype(np.int64), axis=1) >= 0).all())
-    ok = ok and bool(((entries & np.uint32((1 << rowbits) - 1)) < n).all())
     if not ok:
         raise ValueError(f"PDQ segment {k} has inconsistent shapes or parameters")
-    seg = Segment(codes, ids, b, rowbits, fbits, dirs, entries, dead)
-    seg.n_dead = int(np.bitwise_count(dead).sum())
-    return seg
+    # The compiled search does not check bounds: never hand it a table that points outside.
+    starts = unpack_dirs(dirs, dir_base, dir_over, dir_shift)
+    ok = bool((starts[:, 0] == 0).all() and (starts[:, -1] == n).all())
+    ok = ok and bool((np.diff(starts, axis=1) >= 0).all())
+    ok = ok and bool(((entries & np.uint32((1 << rowbits) - 1)) < n).all())
+    # Table 0 is the row order itself: rows sorted by substring 0, buckets where the key changes.
+    key0 = codes[:, 0] >> np.uint64(64 - b)
+    ok = ok and bool((np.diff(key0.astype(np.int64)) >= 0).all())
+    ok = ok and bool((np.searchsorted(key0, np.arange((1 << b) + 1)) == starts[0]).all())
+    if not ok:
+        raise ValueError(f"PDQ segment {k} has tables that do not fit its rows")
+    n_dead = int(np.bitwise_count(dead).sum())
+    return Segment(
+        codes,
+        ids,
+        id_base,
+        b,
+        rowbits,
+        fbits,
+        dirs,
+        dir_base,
+        dir_over,
+        dir_shift,
+        entries,
+        dead,
+        n_dead,
+    )
+
+
+def _segment_v1(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
+    """A version-1 segment, rebuilt from its live rows (its tables are in the old layout)."""
+    n = int(p["rows"])
+    codes, ids, dead = (arrays[f"pdq/{k}/{x}"] for x in ("codes", "ids", "dead"))
+    if not (
+        codes.shape == (n, 4)
+        and ids.shape == (n,)
+        and ids.dtype in (np.dtype(np.uint32), np.dtype(np.int64))
+        and dead.shape == ((n + 63) // 64,)
+    ):
+        raise ValueError(f"PDQ segment {k} has inconsistent shapes")
+    bits = np.unpackbits(dead.view(np.uint8), bitorder="little")[:n]
+    live = np.flatnonzero(bits == 0)
+    return Segment.build(codes[live], ids[live].astype(np.int64))
 
 
 def _expect_zero_padding(f: io.BufferedReader, path: Path, until: int) -> None:
