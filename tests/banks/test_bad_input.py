@@ -76,13 +76,22 @@ def test_withdrawing_an_unknown_id_is_not_found(bank: Database) -> None:
     assert counts(bank) == before
 
 
-def test_a_signal_type_no_index_holds_is_refused(bank: Database) -> None:
-    from shieldwall.banks import BANKABLE_TYPES, prepare_signal
+def test_a_signal_type_no_index_holds_is_refused(
+    bank: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plug-in signal type (registered like an entry point's) that no index can hold is
+    refused with the list of bankable types, not stored."""
+    from shieldwall.banks import prepare_signal
     from shieldwall.errors import SignalError
-    from shieldwall.signals.registry import all_signal_types
+    from shieldwall.signals import registry
+    from shieldwall.signals.cryptographic import Md5Signal
 
-    others = [t.name for t in all_signal_types() if t.name not in BANKABLE_TYPES]
-    if not others:
-        pytest.skip("only bankable signal types are registered")
+    class Sha1Signal(Md5Signal):
+        name = "sha1"
+        algorithm = "sha1"
+        hex_length = 40
+
+    registry.get_signal_type("md5")  # the built-in types are loaded first
+    monkeypatch.setitem(registry._registry, "sha1", Sha1Signal())
     with pytest.raises(SignalError, match="cannot be banked"):
-        prepare_signal(others[0], "0" * 64)
+        prepare_signal("sha1", "0" * 40)
