@@ -1,0 +1,9 @@
+"""People who work cases and what each may do: roles and the actor of an action.
+
+The review console's users (password login, sessions) and the API keys of machines both act as
+an :class:`Actor`; the case functions take the actor and check its roles.
+"""
+
+from shieldwall.people.roles import Actor, Role
+
+__all__ = ["Actor", "Role"]
