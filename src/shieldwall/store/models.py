@@ -16,6 +16,7 @@ The tables (see ``docs/banks.md`` for what each column means)::
     database_instance                               a random id naming this database
     api_key                                         service keys: a digest, scopes, rate limit
     request_audit                                   one row per API request (never hash values)
+    audit_event                                     the case audit log, hash-chained (docs/audit.md)
 
 ``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
 the existing row. Rows are never deleted except with their bank; removal is a tombstone in
@@ -46,6 +47,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "Bank",
     "BankEntry",
     "BankSignal",
@@ -364,3 +366,18 @@ class WebhookRecord(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AuditEvent(Base):
+    """One event of the hash-chained case audit log (``shieldwall.audit``)."""
+
+    __tablename__ = "audit_event"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(500))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
