@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import update
 
@@ -22,7 +24,7 @@ def test_chain_links_and_verifies(db: Database) -> None:
     events = list_events(db)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     assert verify(db) is None
 
 
@@ -41,9 +43,14 @@ def test_changing_a_row_breaks_the_chain_at_that_row(
 
 def test_removed_row_and_rolled_back_event(db: Database) -> None:
     _fill(db, 4)
-    with pytest.raises(RuntimeError), db.transaction() as session:
-        record_event(session, "user:1", "case.decided", "case:X")
-        raise RuntimeError("the change failed: its event goes with it")
+
+    def failing_change() -> None:
+        with db.transaction() as session:
+            record_event(session, "user:1", "case.decided", "case:X")
+            raise RuntimeError("the change failed: its event goes with it")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
     assert [e.seq for e in list_events(db)] == [1, 2, 3, 4]
     with db.transaction() as session:
         session.query(AuditEvent).filter(AuditEvent.seq == 2).delete()
