@@ -34,9 +34,13 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                body[key] = value
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):  # the access log's fields, given as one extra
+            body.update(fields)
+        else:
+            for key, value in vars(record).items():
+                if key not in _STANDARD and not key.startswith("_"):
+                    body[key] = value
         if record.exc_info:
             body["exception"] = self.formatException(record.exc_info)
         return json.dumps(body, default=str)

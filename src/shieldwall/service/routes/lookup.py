@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from shieldwall.banks import BankKind, prepare_signal
@@ -184,7 +184,7 @@ def lookup_upload(
 )
 async def lookup_signals(
     body: LookupSignals, state: ServiceState = _STATE, key: KeyInfo = _KEY
-) -> LookupOut:
+) -> Response:
     """Match given signals (``{"signals": [{"type": "pdq", "value": "..."}]}``) against every
     enabled bank; with ``content_id`` the matches are stored."""
     # Runs on the event loop, not in the thread pool: a lookup that matches nothing is a
@@ -194,4 +194,7 @@ async def lookup_signals(
     signals = [prepare_signal(s.type, s.value, s.quality) for s in body.signals]
     outcome = matcher.match(body.content_id or "-", signals, record=body.content_id is not None)
     after_match(state, outcome, body.content_id is not None)
-    return answer(outcome, key, state, stored=body.content_id is not None)
+    out = answer(outcome, key, state, stored=body.content_id is not None)
+    # Built by us from a validated model, so FastAPI need not validate and encode it again
+    # (the schema still comes from response_model).
+    return Response(out.model_dump_json(exclude_none=True), media_type="application/json")
