@@ -226,18 +226,15 @@ def main() -> None:
             script,
         )
         rss_after_pdq = rss_kib(server.pid)
-        jpeg = wrk(
-            url + "/v1/lookup",
-            args.duration,
-            args.upload_connections,
-            {
-                **common,
-                "BODIES": str(upload_dir),
-                "NBODIES": str(len(photos)),
-                "CTYPE": f"multipart/form-data; boundary={boundary}",
-            },
-            script,
-        )
+        upload_env = {
+            **common,
+            "BODIES": str(upload_dir),
+            "NBODIES": str(len(photos)),
+            "CTYPE": f"multipart/form-data; boundary={boundary}",
+        }
+        upload_warm = wrk(url + "/v1/lookup", 20, args.upload_connections, upload_env, script)
+        rss_upload_warm = rss_kib(server.pid)
+        jpeg = wrk(url + "/v1/lookup", args.duration, args.upload_connections, upload_env, script)
         rss_end = rss_kib(server.pid)
         server.terminate()
         server.wait(timeout=60)
@@ -272,8 +269,10 @@ def main() -> None:
     lines += [
         "",
         f"PDQ lookup / floor: {pdq['rps'] / floor['rps']:.2f}. Resident memory of the server "
-        f"processes: {rss_warm / 1024:.0f} MiB after warm-up, {rss_after_pdq / 1024:.0f} MiB after "
-        f"the hash lookups, {rss_end / 1024:.0f} MiB at the end ({total:,.0f} lookups).",
+        f"processes: {rss_warm / 1024:.0f} MiB after warm-up, {rss_after_pdq / 1024:.0f} MiB "
+        f"after the {pdq['requests']:,.0f} hash lookups; {rss_upload_warm / 1024:.0f} MiB after "
+        f"{upload_warm['requests']:,.0f} warm-up uploads, {rss_end / 1024:.0f} MiB after "
+        f"{jpeg['requests']:,.0f} more ({total:,.0f} lookups in all).",
     ]
     body = "\n".join(lines)
     print(body)
