@@ -223,3 +223,31 @@ def test_scan_endpoint(service: LiveService) -> None:
     assert r.json()["verdict"] == "allow"
     r = client.post("/v1/scan", data={})
     assert (r.status_code, r.json()["error"]) == (400, "usage_error")
+
+
+def test_bank_signals_listing(service: LiveService, admin: httpx.Client) -> None:
+    _bank(admin)
+    first = admin.post(
+        "/v1/banks/ncii/entries",
+        json={"signals": [{"type": "pdq", "value": PDQ.value}], "external_ids": ["c-1"]},
+    ).json()
+    admin.post("/v1/banks/ncii/entries", json={"signals": [{"type": "md5", "value": "a" * 32}]})
+    page = admin.get("/v1/banks/ncii/signals").json()
+    assert [(s["type"], s["entry_id"]) for s in page["signals"]] == [
+        ("pdq", first["id"]),
+        ("md5", first["id"] + 1),
+    ]
+    assert (
+        admin.get("/v1/banks/ncii/signals", params={"type": "md5"}).json()["signals"][0]["value"]
+        == "a" * 32
+    )
+    paged = admin.get("/v1/banks/ncii/signals", params={"limit": 1}).json()
+    assert len(paged["signals"]) == 1 and paged["next_after_id"] == page["signals"][0]["id"]
+    admin.post("/v1/withdrawals", json={"external_ids": ["c-1"]})
+    live = admin.get("/v1/banks/ncii/signals").json()["signals"]
+    assert [s["type"] for s in live] == ["md5"]
+    every = admin.get("/v1/banks/ncii/signals", params={"include_removed": True}).json()
+    assert [s["live"] for s in every["signals"]] == [False, True]
+    assert admin.get("/v1/banks/nope/signals").status_code == 404
+    r = admin.get("/v1/banks/ncii/signals", params={"type": "nosuch"})
+    assert (r.status_code, r.json()["error"]) == (422, "unknown_signal_type")

@@ -41,7 +41,14 @@ if TYPE_CHECKING:
         set_bank_threshold,
         stored_value,
     )
-    from shieldwall.banks._entries import CHUNK_SIZE, add_entries, add_entry, get_entry
+    from shieldwall.banks._entries import (
+        CHUNK_SIZE,
+        SignalInfo,
+        add_entries,
+        add_entry,
+        get_entry,
+        list_signals,
+    )
     from shieldwall.banks._formats import (
         entry_to_json,
         export_entries,
@@ -70,7 +77,14 @@ _LAZY = {
         "stored_value",
         "VIDEO_TYPES",
     ),
-    "shieldwall.banks._entries": ("CHUNK_SIZE", "add_entries", "add_entry", "get_entry"),
+    "shieldwall.banks._entries": (
+        "CHUNK_SIZE",
+        "SignalInfo",
+        "add_entries",
+        "add_entry",
+        "get_entry",
+        "list_signals",
+    ),
     "shieldwall.banks._formats": (
         "entry_to_json",
         "export_entries",
@@ -108,6 +122,7 @@ __all__ = [
     "NewEntry",
     "Provenance",
     "Rejected",
+    "SignalInfo",
     "WithdrawOutcome",
     "add_entries",
     "add_entry",
@@ -120,6 +135,7 @@ __all__ = [
     "get_bank",
     "get_entry",
     "list_banks",
+    "list_signals",
     "parse_signal_string",
     "prepare_signal",
     "read_entries",

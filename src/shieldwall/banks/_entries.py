@@ -12,6 +12,8 @@ log (which every index follows) and the banks never disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -33,6 +35,7 @@ from shieldwall.errors import (
     UsageError,
 )
 from shieldwall.signals.base import Signal
+from shieldwall.signals.registry import get_signal_type
 from shieldwall.store import (
     Bank,
     BankEntry,
@@ -46,7 +49,7 @@ from shieldwall.store import (
 from shieldwall.store.bulk import insert_rows
 from shieldwall.store.signal_log import LogOp
 
-__all__ = ["CHUNK_SIZE", "add_entries", "add_entry", "get_entry"]
+__all__ = ["CHUNK_SIZE", "SignalInfo", "add_entries", "add_entry", "get_entry", "list_signals"]
 
 CHUNK_SIZE = 500
 
@@ -474,3 +477,53 @@ def _entry(session: Session, entry_id: int) -> BankEntry:
     if entry is None:
         raise NotFound(f"no bank entry with id {entry_id}")
     return entry
+
+
+@dataclass(frozen=True, slots=True)
+class SignalInfo:
+    """One bank signal as lists show it (a vpdq signal's value is the digest of its frames)."""
+
+    id: int
+    bank: str
+    entry_id: int
+    type: str
+    value: str
+    quality: int | None
+    live: bool
+    quarantined: bool
+    created_at: datetime
+
+
+def list_signals(
+    db: Database,
+    bank: str,
+    *,
+    signal_type: str | None = None,
+    live_only: bool = True,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[SignalInfo]:
+    """A bank's signals in id order after ``after_id`` (for paging), optionally of one type,
+    live ones only by default."""
+    with db.session() as session:
+        target = _bank(session, bank)
+        query = select(BankSignal).where(BankSignal.bank_id == target.id, BankSignal.id > after_id)
+        if signal_type is not None:
+            query = query.where(BankSignal.type == get_signal_type(signal_type).name)
+        if live_only:
+            query = query.where(BankSignal.live)
+        rows = session.scalars(query.order_by(BankSignal.id).limit(limit))
+        return [
+            SignalInfo(
+                s.id,
+                target.name,
+                s.entry_id,
+                s.type,
+                s.value,
+                s.quality,
+                s.live,
+                s.quarantined_at is not None,
+                s.created_at,
+            )
+            for s in rows
+        ]

@@ -13,6 +13,8 @@ __all__ = [
     "BankCreate",
     "BankOut",
     "BankPatch",
+    "BankSignalOut",
+    "BankSignalPage",
     "EntryCreate",
     "EntryOut",
     "ErrorOut",
@@ -204,6 +206,26 @@ class EntryOut(BaseModel):
     signals: list[SignalOut]
     external_ids: dict[str, str]
     created_at: datetime
+
+
+class BankSignalOut(BaseModel):
+    """One signal of a bank (a vpdq signal's value is the SHA-256 of its frames' text)."""
+
+    id: int
+    entry_id: int
+    type: str
+    value: str
+    quality: int | None
+    live: bool
+    quarantined: bool
+    created_at: datetime
+
+
+class BankSignalPage(BaseModel):
+    """A page of a bank's signals; pass ``next_after_id`` as ``after_id`` for the next."""
+
+    signals: list[BankSignalOut]
+    next_after_id: int | None = None
 
 
 class WithdrawIn(_Strict):

@@ -18,6 +18,8 @@ from shieldwall.service.schemas import (
     BankCreate,
     BankOut,
     BankPatch,
+    BankSignalOut,
+    BankSignalPage,
     EntryCreate,
     EntryOut,
     IdPath,
@@ -120,6 +122,45 @@ def delete_bank(name: str, state: ServiceState = _CURATOR) -> None:
     """Delete a bank and its entries (stored matches stay)."""
     banks.delete_bank(state.db, name)
     state.refresh()
+
+
+@router.get("/banks/{name}/signals", response_model=BankSignalPage, **_CURATE)
+def list_signals(
+    name: str,
+    *,
+    signal_type: Annotated[str | None, Query(alias="type", max_length=32)] = None,
+    include_removed: bool = False,
+    after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    state: ServiceState = _CURATOR,
+) -> BankSignalPage:
+    """A bank's signals in id order (live ones unless ``include_removed``), by type; page with
+    ``after_id``. Reading hash values is audited (the request audit names the key). Signals
+    are added through entries and removed by withdrawing their entry or case."""
+    found = banks.list_signals(
+        state.db,
+        name,
+        signal_type=signal_type,
+        live_only=not include_removed,
+        after_id=after_id,
+        limit=limit,
+    )
+    return BankSignalPage(
+        signals=[
+            BankSignalOut(
+                id=s.id,
+                entry_id=s.entry_id,
+                type=s.type,
+                value=s.value,
+                quality=s.quality,
+                live=s.live,
+                quarantined=s.quarantined,
+                created_at=s.created_at,
+            )
+            for s in found
+        ],
+        next_after_id=found[-1].id if len(found) == limit else None,
+    )
 
 
 @router.post(
