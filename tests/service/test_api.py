@@ -3,7 +3,10 @@ errors, health, metrics and the audit."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -251,3 +254,17 @@ def test_bank_signals_listing(service: LiveService, admin: httpx.Client) -> None
     assert admin.get("/v1/banks/nope/signals").status_code == 404
     r = admin.get("/v1/banks/ncii/signals", params={"type": "nosuch"})
     assert (r.status_code, r.json()["error"]) == (422, "unknown_signal_type")
+
+
+def test_stale_uploads_of_a_killed_process_are_removed_at_start(
+    make_service: Callable[..., LiveService], tmp_path: Path
+) -> None:
+    folder = tmp_path / "data" / "uploads"
+    folder.mkdir(parents=True)
+    stale, fresh, other = folder / "upload-old", folder / "upload-new", folder / "keep.txt"
+    for p in (stale, fresh, other):
+        p.write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    make_service()
+    assert sorted(p.name for p in folder.iterdir()) == ["keep.txt", "upload-new"]

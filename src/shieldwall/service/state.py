@@ -91,6 +91,7 @@ class ServiceState:
         roles), the audit writer, and send match events to the webhooks."""
         if self.audit is not None:
             self.audit.start()
+        self._remove_stale_uploads()
         if self.notify_webhooks:
             self.match_listeners.append(self._notify_webhooks)
         if self.role.works:
@@ -108,6 +109,20 @@ class ServiceState:
             follower = threading.Thread(target=self._follow, name="log-follower", daemon=True)
             follower.start()
             self._threads.append(follower)
+
+    def _remove_stale_uploads(self, older_than: float = 3600.0) -> None:
+        """Temporary upload files left by a process that was killed (a clean exit removes its
+        own): removed when older than an hour, so that a running peer's files are left alone."""
+        folder = self.settings.data_dir / "uploads"
+        if not folder.is_dir():
+            return
+        cutoff = time.time() - older_than
+        for path in folder.glob("*-*"):
+            try:
+                if path.name.startswith(("upload-", "fetch-")) and path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                pass
 
     def require_matcher(self) -> Matcher:
         """The matcher, or :class:`NotServed` in a role without one."""
