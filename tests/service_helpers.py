@@ -133,7 +133,12 @@ class ServiceProcess:
 
 
 def spawn_service(
-    database_url: str, data_dir: Path, *, role: str = "all", **env: str
+    database_url: str,
+    data_dir: Path,
+    *,
+    role: str = "all",
+    extra_args: list[str] | None = None,
+    **env: str,
 ) -> ServiceProcess:
     """Start ``python -m shieldwall serve --role ROLE`` on a free port."""
     port = free_port()
@@ -149,7 +154,11 @@ def spawn_service(
     }
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shieldwall", "serve", "--role", role, "--port", str(port)],
+            [
+                sys.executable,
+                *("-m", "shieldwall", "serve", "--role", role, "--port", str(port)),
+                *(extra_args or []),
+            ],
             env=environ,
             stdout=out,
             stderr=subprocess.STDOUT,

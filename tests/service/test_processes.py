@@ -3,6 +3,7 @@ what they do not serve, and SIGTERM lets an in-flight request finish."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -151,3 +152,22 @@ def test_sigterm_finishes_the_request_in_flight(
     assert "/v1/hash" in routes
     # The index snapshot was saved on the way out.
     assert list((tmp_path / "all" / "index").glob("signals-*.snapshot"))
+
+
+@pytest.mark.slow
+def test_workers_share_the_port_and_stop_together(
+    db: Database, database_url: str, tmp_path: Path, processes: list[ServiceProcess]
+) -> None:
+    live = spawn_service(database_url, tmp_path / "w", extra_args=["--workers", "2"])
+    processes.append(live)
+    live.wait_ready()
+    pids = set()
+    for _ in range(60):  # a new connection each time: the kernel spreads them over both
+        pids.add(httpx.get(live.url + "/healthz", timeout=5).json()["pid"])
+        if len(pids) == 2:
+            break
+    assert len(pids) == 2
+    assert live.stop() in (0, -signal.SIGTERM)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

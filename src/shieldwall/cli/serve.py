@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -125,9 +124,6 @@ def serve_command(
         )
     if demo:
         _demo_setup(bind_port, bind_host)
-    if workers > 1:
-        # Each worker process builds its app from the settings: pass the role through them.
-        os.environ["SHIELDWALL_SERVICE_ROLE"] = chosen
     serve(settings, role=chosen, host=bind_host, port=bind_port, workers=workers)
 
 

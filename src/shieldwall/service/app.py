@@ -18,7 +18,7 @@ from shieldwall.service.schemas import ERROR_RESPONSES
 from shieldwall.service.state import Role, ServiceState
 from shieldwall.store import Database, open_database
 
-__all__ = ["create_app", "create_app_from_settings"]
+__all__ = ["create_app"]
 
 DESCRIPTION = """\
 Hash banks and matching against non-consensual intimate imagery.
@@ -71,13 +71,3 @@ def create_app(
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_middleware(ServiceMiddleware, state=state)
     return app
-
-
-def create_app_from_settings() -> FastAPI:
-    """The app for the settings in the environment (``service_role`` included): the factory
-    each uvicorn worker process calls when ``shieldwall serve --workers N``."""
-    from shieldwall.service.server import configure_logging  # noqa: PLC0415 (no cycle at import)
-
-    settings = get_settings()
-    configure_logging(settings)
-    return create_app(settings, role=settings.service_role)

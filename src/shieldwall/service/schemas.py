@@ -323,6 +323,8 @@ class HealthOut(BaseModel):
 
     status: str
     role: str
+    #: The answering process (``--workers N`` runs several).
+    pid: int | None = None
     index_seq: int | None = None
     log_seq: int | None = None
     lag_seconds: float | None = None

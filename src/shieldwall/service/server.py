@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+import signal
+import socket
 import sys
+import threading
 from datetime import UTC, datetime
 
 import uvicorn
 
-from shieldwall.config import Settings
+from shieldwall.config import Settings, get_settings
 from shieldwall.service.app import create_app
 
-__all__ = ["APP_FACTORY", "JsonFormatter", "configure_logging", "serve"]
+__all__ = ["JsonFormatter", "configure_logging", "serve"]
 
-APP_FACTORY = "shieldwall.service.app:create_app_from_settings"
+log = logging.getLogger("shieldwall.service")
 
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+_STANDARD = {*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -61,6 +66,39 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
         logging.getLogger(name).propagate = True
 
 
+def _bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _run(settings: Settings, role: str, sock: socket.socket, graceful_seconds: float) -> None:
+    config = uvicorn.Config(
+        create_app(settings, role=role),
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(graceful_seconds),
+        server_header=False,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _worker_process(role: str, host: str, port: int, graceful_seconds: float) -> None:
+    """One of ``--workers N``: its own socket on the shared port (``SO_REUSEPORT``: the kernel
+    spreads new connections evenly over the processes), its own index following the log."""
+    settings = get_settings()
+    configure_logging(settings)
+    _run(settings, role, _bind(host, port, reuse_port=True), graceful_seconds)
+
+
 def serve(
     settings: Settings,
     *,
@@ -70,30 +108,45 @@ def serve(
     graceful_seconds: float = 30.0,
     workers: int = 1,
 ) -> None:
-    """Serve until SIGTERM or SIGINT. With ``workers`` > 1, uvicorn starts that many processes
-    (each builds the app for ``service_role`` from the environment, loads its own index and
-    follows the log) sharing the port."""
+    """Serve until SIGTERM or SIGINT.
+
+    With ``workers`` > 1, that many processes each bind the port with ``SO_REUSEPORT`` (so
+    that the kernel, not a race to accept, spreads connections over them: with one shared
+    socket, long-lived connections piled up on one process), build the app for ``role`` from
+    the settings in the environment, load their own index and follow the log. SIGTERM and
+    SIGINT are passed on to them; each finishes its in-flight requests."""
     configure_logging(settings)
-    config = uvicorn.Config(
-        create_app(settings, role=role),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(graceful_seconds),
-        server_header=False,
-    )
     if workers == 1:
-        uvicorn.Server(config).run()
+        _run(settings, role, _bind(host, port, reuse_port=False), graceful_seconds)
         return
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(graceful_seconds),
-        server_header=False,
-    )
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(
+            target=_worker_process,
+            args=(role, host, port, graceful_seconds),
+            name=f"shieldwall-worker-{i}",
+        )
+        for i in range(workers)
+    ]
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.set()
+        for child in children:
+            if child.pid is not None and child.is_alive():
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        child.start()
+    log.info("started %d worker processes on %s:%d", workers, host, port)
+    while any(child.is_alive() for child in children):
+        for child in children:
+            child.join(timeout=0.5)
+            if not child.is_alive() and not stopping.is_set():
+                log.error("worker %s exited (%s); stopping the others", child.name, child.exitcode)
+                stop(signal.SIGTERM, None)
+    failed = [c.exitcode for c in children if c.exitcode not in (0, -signal.SIGTERM)]
+    if failed:
+        raise SystemExit(1)

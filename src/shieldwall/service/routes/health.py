@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -16,10 +18,10 @@ router = APIRouter(tags=["operations"])
 _STATE = Depends(get_state)
 
 
-@router.get("/healthz", response_model=HealthOut)
+@router.get("/healthz", response_model=HealthOut, response_model_exclude_none=True)
 async def healthz(state: ServiceState = _STATE) -> HealthOut:
     """Alive: the process answers (says nothing about the database or the index)."""
-    return HealthOut(status="ok", role=state.role.value)
+    return HealthOut(status="ok", role=state.role.value, pid=os.getpid())
 
 
 @router.get(
