@@ -40,7 +40,8 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     ServiceError                 the HTTP service refused a request
     ├── Unauthenticated          no key, unknown or revoked key 401
     │   ├── LoginFailed          wrong username or password (never which) 401
-    │   └── AccountLocked        too many wrong passwords; locked for a time 401
+    │   ├── AccountLocked        too many wrong passwords; locked for a time 401
+    │   └── LoginRequired        a console page without a live session (redirects to /login)
     ├── Forbidden                the key lacks the scope        403
     ├── RateLimited              too many requests              429 (Retry-After)
     ├── RequestTooLarge          body over the limit            413
@@ -67,6 +68,7 @@ __all__ = [
     "ImportFormatError",
     "InputTooLarge",
     "LoginFailed",
+    "LoginRequired",
     "LowQualitySignal",
     "MalformedSignal",
     "MediaError",
@@ -362,6 +364,13 @@ class AccountLocked(Unauthenticated):
 
     exit_code = 1
     code = "account_locked"
+
+
+class LoginRequired(Unauthenticated):
+    """A console page was asked for without a live session; the console answers with a
+    redirect to its login page."""
+
+    code = "login_required"
 
 
 class Forbidden(ServiceError):

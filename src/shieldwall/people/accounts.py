@@ -69,6 +69,7 @@ class PersonInfo:
     display_name: str
     roles: frozenset[Role]
     disabled: bool
+    #: Until when the account refuses logins (``None``: not locked now).
     locked_until: datetime | None
     reveal_previews: bool
     created_at: datetime
@@ -85,13 +86,14 @@ class SessionInfo:
 
 
 def _info(p: Person) -> PersonInfo:
+    locked = p.locked_until if p.locked_until is not None and p.locked_until > utcnow() else None
     return PersonInfo(
         p.id,
         p.username,
         p.display_name,
         frozenset(Role(r) for r in p.roles),
         p.disabled,
-        p.locked_until,
+        locked,
         p.reveal_previews,
         p.created_at,
     )
