@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from shieldwall.audit import list_events, verify
 from shieldwall.config import Settings
@@ -118,3 +118,42 @@ def test_roles_passwords_and_validation(db: Database, settings: Settings) -> Non
     prefs = acc.set_preferences(db, changed.id, reveal_previews=True)
     assert prefs.reveal_previews
     assert [p.username for p in acc.list_people(db)] == ["erin"]
+
+
+def test_expired_sessions_are_removed_at_the_next_login(db: Database, settings: Settings) -> None:
+    acc.create_person(db, "fay", PASSWORD, "reviewer")
+    acc.authenticate(db, "fay", PASSWORD, settings=settings)
+    with db.transaction() as s:
+        s.execute(update(LoginSession).values(expires_at=utcnow()))
+    acc.authenticate(db, "fay", PASSWORD, settings=settings)
+    with db.session() as s:
+        assert len(list(s.scalars(select(LoginSession)))) == 1
+
+
+@pytest.mark.parametrize(
+    ("roles", "decides", "decides_appeals", "sees_restricted"),
+    [
+        ("admin", True, True, False),
+        ("reviewer", True, False, False),
+        ("reviewer,senior_reviewer", True, True, False),
+        ("child_safety_reviewer", True, False, True),
+        ("auditor", False, False, False),
+    ],
+)
+def test_a_signed_in_persons_actor_carries_their_roles(
+    db: Database,
+    settings: Settings,
+    roles: str,
+    decides: bool,
+    decides_appeals: bool,
+    sees_restricted: bool,
+) -> None:
+    acc.create_person(db, "gus", PASSWORD, roles)
+    session, _ = acc.authenticate(db, "gus", PASSWORD, settings=settings)
+    actor = acc.actor_for(session)
+    assert actor.roles == acc.parse_roles(roles)
+    assert (actor.may_decide, actor.may_decide_appeals, actor.sees_restricted) == (
+        decides,
+        decides_appeals,
+        sees_restricted,
+    )

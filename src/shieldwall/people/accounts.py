@@ -335,6 +335,11 @@ def authenticate(
         else:
             row.failed_logins = 0
             row.locked_until = None
+            session.execute(  # the person's expired sessions go (the others end when used)
+                delete(LoginSession).where(
+                    LoginSession.person_id == row.id, LoginSession.expires_at <= now
+                )
+            )
             if _hasher.check_needs_rehash(hashed):
                 row.password_hash = _hasher.hash(password)
             token = secrets.token_urlsafe(32)
