@@ -351,6 +351,33 @@ class Settings(BaseSettings):
         "this large.",
     )
 
+    password_min_length: int = Field(
+        default=12,
+        ge=8,
+        description="Shortest password a console user may have.",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong passwords in a row after which a console account is locked.",
+    )
+    login_lockout_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        description="How long a console account stays locked after too many wrong passwords.",
+    )
+    session_idle_minutes: float = Field(
+        default=480.0,
+        gt=0,
+        description="A console session ends after this long without a request (each request "
+        "extends it).",
+    )
+    session_cookie_secure: bool = Field(
+        default=False,
+        description="Mark the console's session cookie Secure (sent over https only); it is "
+        "also marked Secure whenever the request itself came over https.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -39,6 +39,9 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
         └── ScanBlocked          the runtime guard stopped an action 403  exit 3
     ServiceError                 the HTTP service refused a request
     ├── Unauthenticated          no key, unknown or revoked key 401
+    │   ├── LoginFailed          wrong username or password (never which) 401
+    │   ├── AccountLocked        too many wrong passwords; locked for a time 401
+    │   └── LoginRequired        a console page without a live session (redirects to /login)
     ├── Forbidden                the key lacks the scope        403
     ├── RateLimited              too many requests              429 (Retry-After)
     ├── RequestTooLarge          body over the limit            413
@@ -51,6 +54,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "AccountLocked",
     "ConfigError",
     "Conflict",
     "CorruptInput",
@@ -63,6 +67,8 @@ __all__ = [
     "Forbidden",
     "ImportFormatError",
     "InputTooLarge",
+    "LoginFailed",
+    "LoginRequired",
     "LowQualitySignal",
     "MalformedSignal",
     "MediaError",
@@ -344,6 +350,27 @@ class Unauthenticated(ServiceError):
 
     http_status = 401
     code = "unauthenticated"
+
+
+class LoginFailed(Unauthenticated):
+    """A console login failed: the message never says whether the username exists."""
+
+    exit_code = 1
+    code = "login_failed"
+
+
+class AccountLocked(Unauthenticated):
+    """Too many wrong passwords in a row: the account refuses logins for a time."""
+
+    exit_code = 1
+    code = "account_locked"
+
+
+class LoginRequired(Unauthenticated):
+    """A console page was asked for without a live session; the console answers with a
+    redirect to its login page."""
+
+    code = "login_required"
 
 
 class Forbidden(ServiceError):

@@ -12,6 +12,7 @@ from shieldwall.cli import (  # noqa: F401  (registers the commands)
     hash,
     ledger,
     match,
+    people,
     scan,
     serve,
     worker,

@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from shieldwall import __version__
 from shieldwall.config import Settings, get_settings
 from shieldwall.service.audit import RequestAuditWriter
+from shieldwall.service.console import install_console
 from shieldwall.service.errors import install_error_handlers
 from shieldwall.service.keys import KeyCache
 from shieldwall.service.middleware import ServiceMiddleware
-from shieldwall.service.routes import banks, health, jobs, keys, lookup, records, scan
+from shieldwall.service.routes import banks, console, health, jobs, keys, lookup, records, scan
 from shieldwall.service.schemas import ERROR_RESPONSES
 from shieldwall.service.state import Role, ServiceState
 from shieldwall.store import Database, open_database
@@ -66,7 +67,9 @@ def create_app(
     )
     app.state.shieldwall = state
     install_error_handlers(app)
+    install_console(app)
     app.include_router(health.router)
+    app.include_router(console.router)
     for module in (lookup, banks, records, jobs, keys, scan):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_middleware(ServiceMiddleware, state=state)

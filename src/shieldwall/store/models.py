@@ -17,6 +17,7 @@ The tables (see ``docs/banks.md`` for what each column means)::
     api_key                                         service keys: a digest, scopes, rate limit
     request_audit                                   one row per API request (never hash values)
     audit_event                                     the case audit log, hash-chained (docs/audit.md)
+    person ─< login_session                         console users (argon2) and their sessions
 
 ``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
 the existing row. Rows are never deleted except with their bank; removal is a tombstone in
@@ -58,7 +59,9 @@ __all__ = [
     "JobRecord",
     "LedgerItem",
     "LedgerSignal",
+    "LoginSession",
     "MatchRecord",
+    "Person",
     "RequestAudit",
     "SignalLogRecord",
     "SweepState",
@@ -381,3 +384,38 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Person(Base):
+    """A console user (``shieldwall.people``): argon2 password hash, roles, lock-out state."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    #: Role names (``shieldwall.people.Role`` values).
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(default=False)
+    #: Show content previews unblurred by default (a per-user preference; off by default).
+    reveal_previews: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginSession(Base):
+    """A signed-in console session. Only a SHA-256 digest of the cookie's token is stored."""
+
+    __tablename__ = "login_session"
+    __table_args__ = (Index("ix_login_session_person", "person_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    #: The secret the session's CSRF tokens are derived from.
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

@@ -65,10 +65,11 @@ def metrics(state: ServiceState = _STATE) -> Response:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(state: ServiceState = _STATE) -> HTMLResponse:
-    """A placeholder page until the review console arrives."""
+    """The front page: links to the review console, the API documentation and health."""
     return HTMLResponse(
         "<!doctype html><html lang=en><meta charset=utf-8><title>Shieldwall</title>"
         f"<h1>Shieldwall {__version__}</h1><p>Role: {state.role.value}.</p>"
+        '<p>Review console: <a href="/console">sign in</a>.</p>'
         '<p>API: <a href="/docs">documentation</a>, <a href="/openapi.json">OpenAPI</a>. '
         "Health: <a href=/healthz>/healthz</a>, <a href=/readyz>/readyz</a>, "
         "<a href=/metrics>/metrics</a>.</p></html>"

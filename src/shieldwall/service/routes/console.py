@@ -1,0 +1,140 @@
+"""The console's own pages: login, logout, the console home with the person's preferences, and
+the list of people (admins). Not under ``/v1``; not in the OpenAPI schema."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from shieldwall.errors import AccountLocked, Forbidden, LoginFailed
+from shieldwall.people.accounts import (
+    SessionInfo,
+    authenticate,
+    list_people,
+    logout,
+    set_preferences,
+)
+from shieldwall.people.roles import Actor, Role
+from shieldwall.service.console import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    check_form_csrf,
+    current_session,
+    render,
+    require_role,
+    set_cookie,
+)
+from shieldwall.service.state import ServiceState
+
+router = APIRouter(include_in_schema=False)
+
+_SESSION = Depends(current_session)
+_ADMIN = Depends(require_role(Role.ADMIN))
+FormText = Annotated[str, Form()]
+
+
+def _state(request: Request) -> ServiceState:
+    state = request.app.state.shieldwall
+    assert isinstance(state, ServiceState)
+    return state
+
+
+def _safe_next(target: str) -> str:
+    """Only a path of this console: never another site (``//host``) or a scheme."""
+    if target.startswith("/console") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/console"
+
+
+def _login_page(
+    request: Request, *, next_url: str, error: str = "", username: str = "", status: int = 200
+) -> HTMLResponse:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(
+        request,
+        "login.html",
+        {
+            "login_csrf": token,
+            "error": error,
+            "username": username,
+            "next_url": _safe_next(next_url),
+        },
+        status_code=status,
+    )
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/console") -> HTMLResponse:
+    """The login form."""
+    return _login_page(request, next_url=next)
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    username: FormText = "",
+    password: FormText = "",
+    csrf_token: FormText = "",
+    next: FormText = "/console",
+) -> Response:
+    """Sign in: a session cookie and a redirect to the console, or the form again with the one
+    generic error (or the lock-out message)."""
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
+        raise Forbidden("the form's security token is missing or wrong; reload the page")
+    state = _state(request)
+    try:
+        session, token = authenticate(state.db, username, password, settings=state.settings)
+    except (LoginFailed, AccountLocked) as exc:
+        return _login_page(request, next_url=next, error=exc.message, username=username, status=401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    max_age = int(state.settings.session_idle_minutes * 60)
+    set_cookie(request, response, SESSION_COOKIE, token, max_age=max_age)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    del session
+    return response
+
+
+@router.post("/logout")
+def logout_submit(
+    request: Request, csrf_token: FormText = "", session: SessionInfo = _SESSION
+) -> Response:
+    """Sign out (the session ends in the database, the cookie is cleared)."""
+    check_form_csrf(session, csrf_token)
+    logout(_state(request).db, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/console", response_class=HTMLResponse)
+def console_home(
+    request: Request, saved: bool = False, session: SessionInfo = _SESSION
+) -> HTMLResponse:
+    """The console's home: who is signed in, the queue, the person's preferences."""
+    return render(request, "console.html", {"person": session.person, "saved": saved})
+
+
+@router.post("/console/preferences")
+def console_preferences(
+    request: Request,
+    csrf_token: FormText = "",
+    reveal_previews: FormText = "",
+    session: SessionInfo = _SESSION,
+) -> Response:
+    """Save the person's preferences (a checkbox absent from the form means off)."""
+    check_form_csrf(session, csrf_token)
+    set_preferences(_state(request).db, session.person.id, reveal_previews=bool(reveal_previews))
+    return RedirectResponse("/console?saved=1", status_code=303)
+
+
+@router.get("/console/people", response_class=HTMLResponse)
+def console_people(request: Request, actor: Actor = _ADMIN) -> HTMLResponse:
+    """The console's users and their roles (admins only; changes go through the CLI)."""
+    del actor
+    return render(request, "people.html", {"people": list_people(_state(request).db)})
