@@ -16,7 +16,7 @@ The tables (see ``docs/banks.md`` for what each column means)::
     database_instance                               a random id naming this database
     api_key                                         service keys: a digest, scopes, rate limit
     request_audit                                   one row per API request (never hash values)
-    audit_event                                     the case audit log, hash-chained (docs/audit.md)
+    audit_event                                     the case audit log, hash-chained (docs/people.md)
     person ─< login_session                         console users (argon2) and their sessions
 
 ``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
