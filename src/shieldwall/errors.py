@@ -44,13 +44,17 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     ├── RequestTooLarge          body over the limit            413
     ├── RequestTimeout           ran past the time limit        504
     └── NotServed                this process's role does not serve the route 503
+    CaseError                    case handling refused an action (shieldwall.cases)
+    ├── InvalidNotice            a notice lacks or has an invalid field 422 (with ``fields``)
+    └── NotPermitted             the actor's roles do not allow it 403
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
+    "CaseError",
     "ConfigError",
     "Conflict",
     "CorruptInput",
@@ -63,11 +67,13 @@ __all__ = [
     "Forbidden",
     "ImportFormatError",
     "InputTooLarge",
+    "InvalidNotice",
     "LowQualitySignal",
     "MalformedSignal",
     "MediaError",
     "MediaTooLarge",
     "NotFound",
+    "NotPermitted",
     "NotServed",
     "RateLimited",
     "RequestTimeout",
@@ -383,3 +389,31 @@ class NotServed(ServiceError):
 
     http_status = 503
     code = "not_served"
+
+
+class CaseError(ShieldwallError):
+    """Case handling (notices, cases, decisions, appeals) refused an action."""
+
+    http_status = 400
+    exit_code = 1
+    code = "case_error"
+
+
+class InvalidNotice(CaseError):
+    """A notice lacks a required field or has an invalid one; ``fields`` names each
+    (``[{"field": name, "message": text}]``) and nothing was saved."""
+
+    http_status = 422
+    code = "validation_error"
+
+    def __init__(self, message: str, fields: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class NotPermitted(CaseError):
+    """The actor's roles do not allow the action (an auditor deciding, a reviewer opening the
+    restricted queue, a decider ruling on the appeal against their own decision)."""
+
+    http_status = 403
+    code = "forbidden"

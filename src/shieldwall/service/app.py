@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from shieldwall import __version__
+from shieldwall.cases import PinGuard
 from shieldwall.config import Settings, get_settings
 from shieldwall.service.audit import RequestAuditWriter
 from shieldwall.service.errors import install_error_handlers
 from shieldwall.service.keys import KeyCache
 from shieldwall.service.middleware import ServiceMiddleware
-from shieldwall.service.routes import banks, health, jobs, keys, lookup, records, scan
+from shieldwall.service.routes import banks, cases, health, jobs, keys, lookup, records, scan
 from shieldwall.service.schemas import ERROR_RESPONSES
 from shieldwall.service.state import Role, ServiceState
 from shieldwall.store import Database, open_database
@@ -23,7 +24,8 @@ __all__ = ["create_app", "create_app_from_settings"]
 DESCRIPTION = """\
 Hash banks and matching against non-consensual intimate imagery.
 
-Every `/v1` route needs an API key (`Authorization: Bearer <key>`) with the scope named in the
+Every `/v1` route but the notice intake (`/v1/notices`, public and rate-limited per client
+address) needs an API key (`Authorization: Bearer <key>`) with the scope named in the
 operation's `x-required-scope`; `admin` has every scope. Errors have one shape:
 `{"error": code, "message": text, "request_id": id}`. Lookups never show match distances
 unless the key has the `read-distances` scope.
@@ -47,6 +49,7 @@ def create_app(
         role=Role(role),
         keys=KeyCache(database, settings.api_key_cache_seconds),
         audit=RequestAuditWriter(database) if audit else None,
+        pin_guard=PinGuard(settings.notice_pin_max_failures, settings.notice_pin_window_seconds),
     )
     state.metrics.add_state(state.state_gauges)
 
@@ -67,7 +70,7 @@ def create_app(
     app.state.shieldwall = state
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (lookup, banks, records, jobs, keys, scan):
+    for module in (lookup, banks, records, jobs, keys, scan, cases):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_middleware(ServiceMiddleware, state=state)
     return app
