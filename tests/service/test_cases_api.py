@@ -1,0 +1,30 @@
+"""The case routes over HTTP with API keys mapped to actors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from case_helpers import REPORTER, valid_notice
+from service_helpers import LiveService
+
+
+def test_queue_claim_and_ageing(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    public = service.client()
+    adult = public.post("/v1/notices", json=valid_notice()).json()["tracking_number"]
+    public.post("/v1/notices", json=valid_notice(possible_minor=True))
+    reviewer = service.client(service.key("review"))
+    cases = reviewer.get("/v1/cases").json()["cases"]
+    assert [c["tracking_number"] for c in cases] == [adult]
+    assert all(v not in str(cases) for v in REPORTER.values())
+    assert reviewer.get("/v1/cases", params={"queue": "restricted"}).status_code == 403
+    assert reviewer.post("/v1/cases/claim", params={"queue": "restricted"}).status_code == 403
+    claimed = reviewer.post("/v1/cases/claim").json()["case"]
+    assert claimed["tracking_number"] == adult and claimed["assigned_to"].startswith("key:")
+    assert reviewer.post("/v1/cases/claim").json()["case"] is None
+    assert reviewer.get(f"/v1/cases/{claimed['id']}").json()["state"] == "claimed"
+    assert reviewer.get("/v1/cases/ageing").json() == {
+        "under_24h": 1,
+        "under_48h": 0,
+        "overdue": 0,
+    }
