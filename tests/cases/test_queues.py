@@ -84,9 +84,7 @@ def test_only_child_safety_reviewers_see_the_restricted_queue(
 ) -> None:
     adult = submit_notice(db, settings, valid_notice())
     minor = submit_notice(db, settings, valid_notice(possible_minor=True))
-    assert [c.tracking_number for c in list_queue(db, REVIEWER, "adult")] == [
-        adult.tracking_number
-    ]
+    assert [c.tracking_number for c in list_queue(db, REVIEWER, "adult")] == [adult.tracking_number]
     assert [c.tracking_number for c in list_queue(db, CHILD_SAFETY, "restricted")] == [
         minor.tracking_number
     ]
