@@ -267,6 +267,11 @@ class Settings(BaseSettings):
         description="Trusted flaggers (DSA Art. 22): organisation name -> token it presents "
         "in a notice's trusted_flagger_token (JSON object in the environment).",
     )
+    cases_block_bank: str = Field(
+        default="ncii-removed",
+        description="The block bank a removal decision adds the content's signals to "
+        "(created when missing).",
+    )
     case_deadline_hours: float = Field(
         default=48.0,
         gt=0,

@@ -46,7 +46,9 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     └── NotServed                this process's role does not serve the route 503
     CaseError                    case handling refused an action (shieldwall.cases)
     ├── InvalidNotice            a notice lacks or has an invalid field 422 (with ``fields``)
-    └── NotPermitted             the actor's roles do not allow it 403
+    ├── InvalidDecision          a decision lacks or has an invalid field 422 (with ``fields``)
+    ├── NotPermitted             the actor's roles do not allow it 403
+    └── SweepPending             a removal's sweep has not finished (the copies job retries)
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ __all__ = [
     "Forbidden",
     "ImportFormatError",
     "InputTooLarge",
+    "InvalidDecision",
     "InvalidNotice",
     "LowQualitySignal",
     "MalformedSignal",
@@ -87,6 +90,7 @@ __all__ = [
     "SignalError",
     "SnapshotError",
     "StoreError",
+    "SweepPending",
     "Unauthenticated",
     "UnknownSignalType",
     "UnsupportedInput",
@@ -411,9 +415,20 @@ class InvalidNotice(CaseError):
         self.fields = fields
 
 
+class InvalidDecision(InvalidNotice):
+    """A decision lacks a required field or has an invalid one (``fields`` names each)."""
+
+
 class NotPermitted(CaseError):
     """The actor's roles do not allow the action (an auditor deciding, a reviewer opening the
     restricted queue, a decider ruling on the appeal against their own decision)."""
 
     http_status = 403
     code = "forbidden"
+
+
+class SweepPending(CaseError):
+    """A removal's sweep has not finished yet; the job that opens copy tasks retries later."""
+
+    http_status = 409
+    code = "sweep_pending"

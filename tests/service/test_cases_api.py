@@ -28,3 +28,22 @@ def test_queue_claim_and_ageing(make_service: Callable[..., LiveService]) -> Non
         "under_48h": 0,
         "overdue": 0,
     }
+
+
+def test_decide_over_http(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    service.client().post("/v1/notices", json=valid_notice())
+    reviewer = service.client(service.key("review"))
+    case_id = reviewer.post("/v1/cases/claim").json()["case"]["id"]
+    decision = {"action": "label", "ground": "terms", "reason": "Synthetic intimate image."}
+    matcher = service.client(service.key("match"))
+    assert matcher.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 403
+    r = reviewer.post(f"/v1/cases/{case_id}/decision", json={**decision, "ground": "law"})
+    assert r.status_code == 422
+    assert [f["field"] for f in r.json()["fields"]] == ["legal_ground"]
+    r = reviewer.post(f"/v1/cases/{case_id}/decision", json=decision)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["case"]["state"] == "decided" and body["case"]["action"] == "label"
+    assert len(body["appeal_token"]) >= 32
+    assert reviewer.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 409

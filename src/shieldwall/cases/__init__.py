@@ -8,6 +8,14 @@ of reasons, exports, webhooks or audit events.
 
 from __future__ import annotations
 
+from shieldwall.cases.decisions import (
+    ACTIONS,
+    GROUNDS,
+    Decision,
+    decide_case,
+    ledger_signals,
+    open_copy_tasks,
+)
 from shieldwall.cases.notices import (
     NoticeReceipt,
     NoticeStatus,
@@ -26,16 +34,22 @@ from shieldwall.cases.queues import (
 )
 
 __all__ = [
+    "ACTIONS",
+    "GROUNDS",
     "QUEUES",
     "CaseView",
+    "Decision",
     "NoticeReceipt",
     "NoticeStatus",
     "PinGuard",
     "ageing",
     "claim_next",
+    "decide_case",
     "get_case",
+    "ledger_signals",
     "list_queue",
     "notice_status",
+    "open_copy_tasks",
     "submit_notice",
     "validate_notice",
 ]

@@ -9,10 +9,25 @@ from shieldwall.jobs._worker import Handler, Worker
 from shieldwall.net.policy import Resolver
 from shieldwall.store import Database
 
-__all__ = ["SWEEP", "WEBHOOK_DELIVER", "builtin_handlers", "default_worker"]
+__all__ = ["CASE_COPIES", "SWEEP", "WEBHOOK_DELIVER", "builtin_handlers", "default_worker"]
 
 SWEEP = "sweep"
 WEBHOOK_DELIVER = "webhook.deliver"
+#: Opens a copy task for each hosted copy a removal's sweep found (``shieldwall.cases``).
+CASE_COPIES = "cases.copies"
+
+
+def copies_handler() -> Handler:
+    """``cases.copies``: payload ``{"case_id", "sweep_job_id"}``; fails (and is retried with
+    backoff) until the sweep job is done, then opens the copy tasks."""
+
+    def handle(db: Database, job: Job) -> None:
+        from shieldwall.cases.decisions import copies_job  # noqa: PLC0415 (imports jobs)
+
+        sweep_job = job.payload.get("sweep_job_id")
+        copies_job(db, int(job.payload["case_id"]), int(sweep_job) if sweep_job else None)
+
+    return handle
 
 
 def sweep_handler(settings: Settings) -> Handler:
@@ -46,7 +61,11 @@ def builtin_handlers(
 ) -> dict[str, Handler]:
     """Kind -> handler of every built-in kind."""
     settings = settings or get_settings()
-    return {SWEEP: sweep_handler(settings), WEBHOOK_DELIVER: delivery_handler(settings, resolver)}
+    return {
+        SWEEP: sweep_handler(settings),
+        WEBHOOK_DELIVER: delivery_handler(settings, resolver),
+        CASE_COPIES: copies_handler(),
+    }
 
 
 def default_worker(

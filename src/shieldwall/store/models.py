@@ -445,6 +445,10 @@ class CaseItem(Base):
         ForeignKey("notice.id", ondelete="SET NULL"), index=True
     )
     tracking_number: Mapped[str] = mapped_column(String(32), index=True)
+    #: ``notice`` (opened by a notice) or ``copy`` (a copy found after a removal).
+    kind: Mapped[str] = mapped_column(String(16), default="notice")
+    #: The removal case a copy task was opened from.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("case_item.id", ondelete="SET NULL"))
     #: ``adult`` or ``restricted`` (suspected minors; child-safety reviewers only).
     queue: Mapped[str] = mapped_column(String(16))
     #: ``open``, ``claimed``, ``decided``.
@@ -464,3 +468,10 @@ class CaseItem(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
+    #: The block-bank entry a removal added the content's signals to.
+    block_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_entry.id", ondelete="SET NULL")
+    )
+    sweep_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: SHA-256 of the uploader's appeal token (given in the statement of reasons).
+    appeal_token_hash: Mapped[str | None] = mapped_column(String(64))

@@ -102,6 +102,22 @@ class ClaimOut(BaseModel):
     case: CaseOut | None = Field(description="The case now assigned to the caller; null if none.")
 
 
+class DecisionIn(BaseModel):
+    action: str = Field(description="remove, restrict, label or no_action", max_length=32)
+    ground: str = Field(description="law or terms", max_length=32)
+    legal_ground: str | None = Field(
+        default=None, max_length=2000, description="The law broken (required for ground law)."
+    )
+    reason: str = Field(max_length=5000, description="The explanation given to the uploader.")
+
+
+class DecisionOut(BaseModel):
+    case: CaseOut
+    appeal_token: str = Field(description="Shown once: goes to the uploader with the statement.")
+    entry_id: int | None = Field(description="The block-bank entry a removal added.")
+    sweep_job_id: int | None
+
+
 class AgeingOut(BaseModel):
     under_24h: int
     under_48h: int
@@ -201,3 +217,30 @@ def get_case(
 ) -> CaseOut:
     """One case (no reporter identity)."""
     return _case(lib.get_case(state.db, actor, case_id))
+
+
+@router.post("/cases/{case_id}/decision", response_model=DecisionOut, **scoped(Scope.REVIEW))
+def decide(
+    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: DecisionIn,
+    state: ServiceState = _STATE,
+    actor: Actor = _ACTOR,
+) -> DecisionOut:
+    """Decide a case: ``remove`` (banks the content's signals, sweeps for copies, opens copy
+    tasks), ``restrict``, ``label`` or ``no_action``, on ground ``law`` or ``terms``."""
+    decision = lib.decide_case(
+        state.db,
+        state.settings,
+        actor,
+        case_id,
+        action=body.action,
+        ground=body.ground,
+        reason=body.reason,
+        legal_ground=body.legal_ground,
+    )
+    return DecisionOut(
+        case=_case(decision.case),
+        appeal_token=decision.appeal_token,
+        entry_id=decision.entry_id,
+        sweep_job_id=decision.sweep_job_id,
+    )

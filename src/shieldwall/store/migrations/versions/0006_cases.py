@@ -59,6 +59,8 @@ def upgrade() -> None:
         sa.Column("id", _ID, nullable=False),
         sa.Column("notice_id", _ID, nullable=True),
         sa.Column("tracking_number", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("parent_id", _ID, nullable=True),
         sa.Column("queue", sa.String(length=16), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("received_at", _TS, nullable=False),
@@ -75,7 +77,12 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("decided_by", sa.String(length=200), nullable=True),
         sa.Column("decided_at", _TS, nullable=True),
+        sa.Column("block_entry_id", _ID, nullable=True),
+        sa.Column("sweep_job_id", sa.BigInteger(), nullable=True),
+        sa.Column("appeal_token_hash", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(["notice_id"], ["notice.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["parent_id"], ["case_item.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["block_entry_id"], ["bank_entry.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_case_item_notice_id", "case_item", ["notice_id"])
