@@ -272,6 +272,15 @@ class Settings(BaseSettings):
         description="The block bank a removal decision adds the content's signals to "
         "(created when missing).",
     )
+    cases_appeal_url: str = Field(
+        default="https://shieldwall.example/appeal",
+        description="Where uploaders and notifiers appeal a case decision (statements of "
+        "reasons name it).",
+    )
+    cases_terms_ground: str = Field(
+        default="Terms of service: non-consensual intimate imagery and sexual deepfakes",
+        description="The terms clause a decision on ground terms cites when it names none.",
+    )
     case_deadline_hours: float = Field(
         default=48.0,
         gt=0,

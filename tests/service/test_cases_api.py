@@ -47,3 +47,26 @@ def test_decide_over_http(make_service: Callable[..., LiveService]) -> None:
     assert body["case"]["state"] == "decided" and body["case"]["action"] == "label"
     assert len(body["appeal_token"]) >= 32
     assert reviewer.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 409
+
+
+def test_statement_and_transparency_export_over_http(
+    make_service: Callable[..., LiveService],
+) -> None:
+    service = make_service(notice_rate_limit=1000)
+    service.client().post("/v1/notices", json=valid_notice())
+    reviewer = service.client(service.key("review"))
+    case_id = reviewer.post("/v1/cases/claim").json()["case"]["id"]
+    decision = {"action": "remove", "ground": "law", "legal_ground": "s.66B", "reason": "NCII."}
+    assert reviewer.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 200
+    r = reviewer.get(f"/v1/cases/{case_id}/statement")
+    assert r.status_code == 200, r.text
+    assert r.json()["transparency_database"]["decision_ground"] == (
+        "DECISION_GROUND_ILLEGAL_CONTENT"
+    )
+    span = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    r = reviewer.get("/v1/exports/transparency-database", params=span)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["statements"]) == 1
+    assert all(v not in r.text for v in [*REPORTER.values(), "127.0.0.1"])
+    matcher = service.client(service.key("match"))
+    assert matcher.get("/v1/exports/transparency-database", params=span).status_code == 403

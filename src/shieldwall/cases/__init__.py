@@ -32,17 +32,26 @@ from shieldwall.cases.queues import (
     get_case,
     list_queue,
 )
+from shieldwall.cases.statements import (
+    TDB_BATCH_MAX,
+    case_statement,
+    statement_of_reasons,
+    tdb_statement,
+    transparency_export,
+)
 
 __all__ = [
     "ACTIONS",
     "GROUNDS",
     "QUEUES",
+    "TDB_BATCH_MAX",
     "CaseView",
     "Decision",
     "NoticeReceipt",
     "NoticeStatus",
     "PinGuard",
     "ageing",
+    "case_statement",
     "claim_next",
     "decide_case",
     "get_case",
@@ -50,6 +59,9 @@ __all__ = [
     "list_queue",
     "notice_status",
     "open_copy_tasks",
+    "statement_of_reasons",
     "submit_notice",
+    "tdb_statement",
+    "transparency_export",
     "validate_notice",
 ]

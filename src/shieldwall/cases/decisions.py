@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
@@ -21,6 +22,7 @@ from sqlalchemy.engine import CursorResult
 from shieldwall.audit import record_event
 from shieldwall.banks import add_entry, create_bank, get_bank, prepare_signal
 from shieldwall.cases.queues import CaseView, check_queue
+from shieldwall.cases.statements import statement_of_reasons
 from shieldwall.config import Settings
 from shieldwall.errors import (
     Conflict,
@@ -73,6 +75,9 @@ class Decision:
     appeal_token: str
     entry_id: int | None
     sweep_job_id: int | None
+    #: The DSA Art. 17 statement for the uploader, appeal token included (``None`` for
+    #: ``no_action``: nothing was restricted).
+    statement: dict[str, Any] | None
 
 
 def hash_token(token: str) -> str:
@@ -131,6 +136,45 @@ def _check(action: str, ground: str, reason: str, legal_ground: str | None) -> N
         raise InvalidDecision(
             "the decision is incomplete: " + ", ".join(f["field"] for f in fields), fields
         )
+
+
+def _bank_removal(
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    *,
+    case_id: int,
+    tracking: str,
+    content_ids: list[str],
+) -> tuple[int | None, int | None]:
+    """Bank the removed content's ledger signals, queue the sweep and the copies job."""
+    signals = ledger_signals(db, content_ids)
+    if not signals:
+        return None, None
+    _ensure_bank(db, settings.cases_block_bank)
+    entry = add_entry(
+        db,
+        settings.cases_block_bank,
+        signals,
+        external_ids=[tracking],
+        note=f"removed by case {tracking}",
+    )
+    sweep_id = enqueue(db, SWEEP, {"full": False}, settings=settings)
+    enqueue(db, COPIES_JOB, {"case_id": case_id, "sweep_job_id": sweep_id}, settings=settings)
+    with db.transaction() as session:
+        session.execute(
+            update(CaseItem)
+            .where(CaseItem.id == case_id)
+            .values(block_entry_id=entry.id, sweep_job_id=sweep_id)
+        )
+        record_event(
+            session,
+            actor.id,
+            "case.banked",
+            f"case:{tracking}",
+            {"bank": settings.cases_block_bank, "entry_id": entry.id},
+        )
+    return entry.id, sweep_id
 
 
 def decide_case(
@@ -214,38 +258,17 @@ def decide_case(
         tracking = case.tracking_number
     entry_id = sweep_id = None
     if action == "remove" and content_ids:
-        signals = ledger_signals(db, content_ids)
-        if signals:
-            _ensure_bank(db, settings.cases_block_bank)
-            entry = add_entry(
-                db,
-                settings.cases_block_bank,
-                signals,
-                external_ids=[tracking],
-                note=f"removed by case {tracking}",
-            )
-            entry_id = entry.id
-            sweep_id = enqueue(db, SWEEP, {"full": False}, settings=settings)
-            enqueue(
-                db, COPIES_JOB, {"case_id": case_id, "sweep_job_id": sweep_id}, settings=settings
-            )
-            with db.transaction() as session:
-                session.execute(
-                    update(CaseItem)
-                    .where(CaseItem.id == case_id)
-                    .values(block_entry_id=entry_id, sweep_job_id=sweep_id)
-                )
-                record_event(
-                    session,
-                    actor.id,
-                    "case.banked",
-                    f"case:{tracking}",
-                    {"bank": settings.cases_block_bank, "entry_id": entry_id},
-                )
+        entry_id, sweep_id = _bank_removal(
+            db, settings, actor, case_id=case_id, tracking=tracking, content_ids=content_ids
+        )
     with db.session() as session:
         final = session.get(CaseItem, case_id)
         assert final is not None
-        return Decision(CaseView.of(final), token, entry_id, sweep_id)
+        statement = None
+        if action != "no_action":
+            notice = session.get(Notice, final.notice_id) if final.notice_id else None
+            statement = statement_of_reasons(final, notice, settings, token)
+        return Decision(CaseView.of(final), token, entry_id, sweep_id, statement)
 
 
 def open_copy_tasks(db: Database, case_id: int) -> list[int]:

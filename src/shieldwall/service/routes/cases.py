@@ -6,7 +6,7 @@ routes need ``review`` (or ``admin``), and the library enforces the roles of the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -116,6 +116,21 @@ class DecisionOut(BaseModel):
     appeal_token: str = Field(description="Shown once: goes to the uploader with the statement.")
     entry_id: int | None = Field(description="The block-bank entry a removal added.")
     sweep_job_id: int | None
+    statement: dict[str, Any] | None = Field(
+        description="The DSA Art. 17 statement of reasons for the uploader (with the token)."
+    )
+
+
+class StatementOut(BaseModel):
+    statement_of_reasons: dict[str, Any]
+    transparency_database: dict[str, Any] = Field(
+        description="The EU Transparency Database statement (POST /api/v1/statement)."
+    )
+
+
+class ExportOut(BaseModel):
+    statements: list[dict[str, Any]] = Field(description="At most 100 (one TDB batch).")
+    next_after_id: int | None
 
 
 class AgeingOut(BaseModel):
@@ -243,4 +258,37 @@ def decide(
         appeal_token=decision.appeal_token,
         entry_id=decision.entry_id,
         sweep_job_id=decision.sweep_job_id,
+        statement=decision.statement,
     )
+
+
+@router.get("/cases/{case_id}/statement", response_model=StatementOut, **scoped(Scope.REVIEW))
+def statement(
+    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    state: ServiceState = _STATE,
+    actor: Actor = _ACTOR,
+) -> StatementOut:
+    """The statement of reasons of a decided case (without the appeal token, which the
+    decision answer carries once) and its Transparency Database form; audited."""
+    sor, tdb = lib.case_statement(state.db, state.settings, actor, case_id)
+    return StatementOut(statement_of_reasons=sor, transparency_database=tdb)
+
+
+@router.get("/exports/transparency-database", response_model=ExportOut, **scoped(Scope.REVIEW))
+def transparency_database(
+    start: Annotated[datetime, Query(alias="from")],
+    end: Annotated[datetime, Query(alias="to")],
+    after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    state: ServiceState = _STATE,
+    actor: Actor = _ACTOR,
+) -> ExportOut:
+    """Transparency Database statements of the cases decided in ``[from, to)``, 100 at most
+    per batch (page with ``after_id``); audited."""
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    found, next_after = lib.transparency_export(
+        state.db, state.settings, actor, start=start, end=end, after_id=after_id
+    )
+    return ExportOut(statements=found, next_after_id=next_after)
