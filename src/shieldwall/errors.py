@@ -48,6 +48,7 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     ├── InvalidNotice            a notice lacks or has an invalid field 422 (with ``fields``)
     ├── InvalidDecision          a decision lacks or has an invalid field 422 (with ``fields``)
     ├── NotPermitted             the actor's roles do not allow it 403
+    ├── AppealWindowClosed       an appeal filed more than 6 months after the decision 409
     └── SweepPending             a removal's sweep has not finished (the copies job retries)
 """
 
@@ -56,6 +57,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AppealWindowClosed",
     "CaseError",
     "ConfigError",
     "Conflict",
@@ -432,3 +434,10 @@ class SweepPending(CaseError):
 
     http_status = 409
     code = "sweep_pending"
+
+
+class AppealWindowClosed(CaseError):
+    """An appeal filed after the appeal window (6 months after the decision) closed."""
+
+    http_status = 409
+    code = "appeal_window_closed"

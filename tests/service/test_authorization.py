@@ -16,7 +16,11 @@ from shieldwall.service.scopes import Scope
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 #: Issue 5's notice intake: no key needed, rate-limited per client address.
-PUBLIC_V1 = {("POST", "/v1/notices"), ("GET", "/v1/notices/{tracking_number}")}
+PUBLIC_V1 = {
+    ("POST", "/v1/notices"),
+    ("GET", "/v1/notices/{tracking_number}"),
+    ("POST", "/v1/appeals/file"),
+}
 
 
 def _operations(service: LiveService) -> list[tuple[str, str, dict[str, Any]]]:

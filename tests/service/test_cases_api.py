@@ -70,3 +70,28 @@ def test_statement_and_transparency_export_over_http(
     assert all(v not in r.text for v in [*REPORTER.values(), "127.0.0.1"])
     matcher = service.client(service.key("match"))
     assert matcher.get("/v1/exports/transparency-database", params=span).status_code == 403
+
+
+def test_appeal_over_http(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    public = service.client()
+    notice = public.post("/v1/notices", json=valid_notice()).json()
+    admin = service.client(service.key("admin"))
+    case_id = admin.post("/v1/cases/claim").json()["case"]["id"]
+    decision = {"action": "label", "ground": "terms", "reason": "Synthetic."}
+    token = admin.post(f"/v1/cases/{case_id}/decision", json=decision).json()["appeal_token"]
+    r = public.post("/v1/appeals/file", json={"reason": "Not me.", "appeal_token": token})
+    assert r.status_code == 201, r.text
+    appeal_id = r.json()["id"]
+    wrong = {"reason": "x", "tracking_number": notice["tracking_number"], "pin": "1"}
+    assert public.post("/v1/appeals/file", json=wrong).status_code == 404
+    reviewer = service.client(service.key("review"))
+    assert [a["id"] for a in reviewer.get("/v1/appeals").json()["appeals"]] == [appeal_id]
+    ruling = {"uphold": True, "reason": "Wrong."}
+    # a reviewer key is no senior reviewer; the admin key made the decision itself
+    assert reviewer.post(f"/v1/appeals/{appeal_id}/decision", json=ruling).status_code == 403
+    assert admin.post(f"/v1/appeals/{appeal_id}/decision", json=ruling).status_code == 403
+    other_admin = service.client(service.key("admin"))
+    r = other_admin.post(f"/v1/appeals/{appeal_id}/decision", json=ruling)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "upheld"

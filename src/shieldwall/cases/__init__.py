@@ -8,6 +8,13 @@ of reasons, exports, webhooks or audit events.
 
 from __future__ import annotations
 
+from shieldwall.cases.appeals import (
+    APPEAL_WINDOW,
+    AppealView,
+    decide_appeal,
+    file_appeal,
+    list_appeals,
+)
 from shieldwall.cases.decisions import (
     ACTIONS,
     GROUNDS,
@@ -42,9 +49,11 @@ from shieldwall.cases.statements import (
 
 __all__ = [
     "ACTIONS",
+    "APPEAL_WINDOW",
     "GROUNDS",
     "QUEUES",
     "TDB_BATCH_MAX",
+    "AppealView",
     "CaseView",
     "Decision",
     "NoticeReceipt",
@@ -53,9 +62,12 @@ __all__ = [
     "ageing",
     "case_statement",
     "claim_next",
+    "decide_appeal",
     "decide_case",
+    "file_appeal",
     "get_case",
     "ledger_signals",
+    "list_appeals",
     "list_queue",
     "notice_status",
     "open_copy_tasks",

@@ -38,6 +38,7 @@ __all__ = [
     "notice_status",
     "submit_notice",
     "validate_notice",
+    "verify_pin",
 ]
 
 #: The declarations a notice must make (each ``true``), and the law that asks for it.
@@ -265,6 +266,14 @@ def submit_notice(
         )
         case_id = case.id
     return NoticeReceipt(tracking, pin, case_id, received, deadline, queue)
+
+
+def verify_pin(pin_hash: str, pin: str) -> bool:
+    """Whether ``pin`` is the one ``pin_hash`` was made from."""
+    try:
+        return bool(_HASHER.verify(pin_hash, pin))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class PinGuard:

@@ -23,7 +23,7 @@ __all__ = ["PUBLIC_PREFIXES", "ServiceMiddleware"]
 log = logging.getLogger("shieldwall.access")
 
 #: Routes under /v1 that need no key (issue 5's notice intake joins these).
-PUBLIC_PREFIXES: tuple[str, ...] = ("/v1/notices",)
+PUBLIC_PREFIXES: tuple[str, ...] = ("/v1/notices", "/v1/appeals/file")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 
 

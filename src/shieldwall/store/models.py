@@ -18,7 +18,7 @@ The tables (see ``docs/banks.md`` for what each column means)::
     request_audit                                   one row per API request (never hash values)
     audit_event                                     the case audit log, hash-chained (docs/audit.md)
     notice ─< notice_event                          notices (issue 5) and their status history
-      └── case_item                                 the case a notice opens (docs/cases.md)
+      └── case_item ─< appeal                       the case a notice opens, its appeals
 
 ``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
 the existing row. Rows are never deleted except with their bank; removal is a tombstone in
@@ -49,6 +49,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "ApiKey",
+    "Appeal",
     "AuditEvent",
     "Bank",
     "BankEntry",
@@ -475,3 +476,22 @@ class CaseItem(Base):
     sweep_job_id: Mapped[int | None] = mapped_column(BigInteger)
     #: SHA-256 of the uploader's appeal token (given in the statement of reasons).
     appeal_token_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class Appeal(Base):
+    """An internal complaint (DSA Art. 20) against a case decision, by the uploader (appeal
+    token) or the notifier (tracking number and PIN); decided by another person."""
+
+    __tablename__ = "appeal"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_item.id", ondelete="CASCADE"), index=True)
+    #: ``uploader`` or ``notifier``.
+    appellant: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: ``open``, ``upheld`` (the decision was reversed) or ``rejected``.
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)

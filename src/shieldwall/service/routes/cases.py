@@ -133,6 +133,37 @@ class ExportOut(BaseModel):
     next_after_id: int | None
 
 
+class AppealIn(BaseModel):
+    """The uploader gives ``appeal_token``; the notifier ``tracking_number`` and ``pin``."""
+
+    reason: str = Field(max_length=10_000, description="Why the decision is wrong.")
+    appeal_token: str | None = Field(default=None, max_length=200)
+    tracking_number: str | None = Field(default=None, max_length=32)
+    pin: str | None = Field(default=None, max_length=64)
+
+
+class AppealOut(BaseModel):
+    id: int
+    case_id: int
+    tracking_number: str
+    appellant: str
+    reason: str
+    filed_at: datetime
+    state: str
+    decided_by: str | None
+    decided_at: datetime | None
+    outcome: str | None
+
+
+class AppealPage(BaseModel):
+    appeals: list[AppealOut]
+
+
+class AppealDecisionIn(BaseModel):
+    uphold: bool = Field(description="true reverses the decision")
+    reason: str = Field(max_length=5000)
+
+
 class AgeingOut(BaseModel):
     under_24h: int
     under_48h: int
@@ -292,3 +323,59 @@ def transparency_database(
         state.db, state.settings, actor, start=start, end=end, after_id=after_id
     )
     return ExportOut(statements=found, next_after_id=next_after)
+
+
+def _appeal(view: lib.AppealView) -> AppealOut:
+    return AppealOut.model_validate(view, from_attributes=True)
+
+
+@router.post("/appeals/file", status_code=201, response_model=AppealOut)
+def file_appeal(request: Request, body: AppealIn, state: ServiceState = _STATE) -> AppealOut:
+    """Appeal a decision (no key): the uploader with the appeal token of the statement of
+    reasons, the notifier with tracking number and PIN; within 6 months of the decision
+    (later: ``409``). Unknown credentials get ``404``; wrong ones are throttled like PINs."""
+    guard = state.pin_guard
+    keys = (_client(request),)
+    if guard is not None:
+        guard.check(*keys)
+    try:
+        view = lib.file_appeal(
+            state.db,
+            reason=body.reason,
+            appeal_token=body.appeal_token,
+            tracking_number=body.tracking_number,
+            pin=body.pin,
+        )
+    except NotFound:
+        if guard is not None:
+            guard.failed(*keys)
+        raise
+    return _appeal(view)
+
+
+@router.get("/appeals", response_model=AppealPage, **scoped(Scope.REVIEW))
+def list_appeals(
+    appeal_state: Annotated[str, Query(alias="state", pattern="^(open|upheld|rejected)$")] = "open",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    state: ServiceState = _STATE,
+    actor: Actor = _ACTOR,
+) -> AppealPage:
+    """Appeals in a state (open by default), oldest first."""
+    found = lib.list_appeals(state.db, actor, state=appeal_state, limit=limit)
+    return AppealPage(appeals=[_appeal(a) for a in found])
+
+
+@router.post("/appeals/{appeal_id}/decision", response_model=AppealOut, **scoped(Scope.REVIEW))
+def decide_appeal(
+    appeal_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: AppealDecisionIn,
+    state: ServiceState = _STATE,
+    actor: Actor = _ACTOR,
+) -> AppealOut:
+    """Decide an appeal (senior reviewers and admins; never the first decider). Upheld
+    reverses the decision."""
+    return _appeal(
+        lib.decide_appeal(
+            state.db, state.settings, actor, appeal_id, uphold=body.uphold, reason=body.reason
+        )
+    )

@@ -1,4 +1,4 @@
-"""notices, their history and cases (issue 5)
+"""notices, their history, cases and appeals (issue 5)
 
 Revision ID: 0006_cases
 Revises: 0005_audit
@@ -88,9 +88,25 @@ def upgrade() -> None:
     op.create_index("ix_case_item_notice_id", "case_item", ["notice_id"])
     op.create_index("ix_case_item_tracking_number", "case_item", ["tracking_number"])
     op.create_index("ix_case_queue_state_deadline", "case_item", ["queue", "state", "deadline"])
+    op.create_table(
+        "appeal",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("case_id", _ID, nullable=False),
+        sa.Column("appellant", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("filed_at", _TS, nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.Column("decided_at", _TS, nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["case_item.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_appeal_case_id", "appeal", ["case_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("appeal")
     op.drop_table("case_item")
     op.drop_table("notice_event")
     op.drop_table("notice")
