@@ -25,8 +25,8 @@ DESCRIPTION = """\
 Hash banks and matching against non-consensual intimate imagery.
 
 Every `/v1` route but the notice intake and appeals (`/v1/notices`, `/v1/appeals/file`: public,
-rate-limited per client address) needs an API key (`Authorization: Bearer <key>`) with the scope named in the
-operation's `x-required-scope`; `admin` has every scope. Errors have one shape:
+rate-limited per client address) needs an API key (`Authorization: Bearer <key>`) with the
+scope named in the operation's `x-required-scope`; `admin` has every scope. Errors have one shape:
 `{"error": code, "message": text, "request_id": id}`. Lookups never show match distances
 unless the key has the `read-distances` scope.
 """
