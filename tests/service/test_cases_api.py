@@ -95,3 +95,18 @@ def test_appeal_over_http(make_service: Callable[..., LiveService]) -> None:
     r = other_admin.post(f"/v1/appeals/{appeal_id}/decision", json=ruling)
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "upheld"
+
+
+def test_transparency_report_over_http(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    service.client().post("/v1/notices", json=valid_notice())
+    reviewer = service.client(service.key("review"))
+    span = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    r = reviewer.get("/v1/reports/transparency", params=span)
+    assert r.status_code == 200, r.text
+    assert r.json()["notices"]["total"] == 1
+    r = reviewer.get("/v1/reports/transparency", params={**span, "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "notices.total,1" in r.text
+    matcher = service.client(service.key("match"))
+    assert matcher.get("/v1/reports/transparency", params=span).status_code == 403

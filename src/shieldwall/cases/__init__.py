@@ -39,6 +39,7 @@ from shieldwall.cases.queues import (
     get_case,
     list_queue,
 )
+from shieldwall.cases.report import report_csv, transparency_report
 from shieldwall.cases.statements import (
     TDB_BATCH_MAX,
     case_statement,
@@ -71,9 +72,11 @@ __all__ = [
     "list_queue",
     "notice_status",
     "open_copy_tasks",
+    "report_csv",
     "statement_of_reasons",
     "submit_notice",
     "tdb_statement",
     "transparency_export",
+    "transparency_report",
     "validate_notice",
 ]

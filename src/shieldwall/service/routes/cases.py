@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from shieldwall import cases as lib
@@ -379,3 +380,37 @@ def decide_appeal(
             state.db, state.settings, actor, appeal_id, uphold=body.uphold, reason=body.reason
         )
     )
+
+
+@router.get(
+    "/reports/transparency",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The report (JSON object, or CSV rows metric,value)",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+    **scoped(Scope.REVIEW),
+)
+def transparency_report(
+    start: Annotated[datetime, Query(alias="from")],
+    end: Annotated[datetime, Query(alias="to")],
+    report_format: Annotated[str, Query(alias="format", pattern="^(json|csv)$")] = "json",
+    state: ServiceState = _STATE,
+    actor: Actor = _ACTOR,
+) -> Response:
+    """The transparency report of ``[from, to)``: notices by source and category, actions by
+    ground, automated vs human decisions, median time to action, share removed within 48 h,
+    appeals and reversal rate; audited."""
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    report = lib.transparency_report(state.db, actor, start=start, end=end)
+    if report_format == "csv":
+        return Response(lib.report_csv(report), media_type="text/csv")
+    return JSONResponse(report)
