@@ -281,6 +281,18 @@ class Settings(BaseSettings):
         default="Terms of service: non-consensual intimate imagery and sexual deepfakes",
         description="The terms clause a decision on ground terms cites when it names none.",
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that tells reporters about their notice (receipt, decision, "
+        "appeal outcome); unset: no email, the status page only.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_from: str = Field(
+        default="shieldwall@localhost", description="Sender address of the emails to reporters."
+    )
+    smtp_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time limit of one SMTP conversation."
+    )
     case_deadline_hours: float = Field(
         default=48.0,
         gt=0,

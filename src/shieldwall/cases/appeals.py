@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shieldwall.audit import record_event
 from shieldwall.banks import withdraw
 from shieldwall.cases.decisions import hash_token
+from shieldwall.cases.mail import queue_reporter_email
 from shieldwall.cases.notices import verify_pin
 from shieldwall.config import Settings
 from shieldwall.errors import (
@@ -218,6 +219,7 @@ def decide_appeal(
         if case.notice_id is not None:
             outcome = "appeal upheld: decision reversed" if uphold else "appeal rejected"
             _note(session, case.notice_id, "appeal_decided", outcome)
+            queue_reporter_email(session, settings, case.notice_id, "appeal_decided", outcome)
         record_event(
             session,
             actor.id,

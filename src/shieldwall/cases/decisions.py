@@ -21,6 +21,7 @@ from sqlalchemy.engine import CursorResult
 
 from shieldwall.audit import record_event
 from shieldwall.banks import add_entry, create_bank, get_bank, prepare_signal
+from shieldwall.cases.mail import queue_reporter_email
 from shieldwall.cases.queues import CaseView, check_queue
 from shieldwall.cases.statements import statement_of_reasons
 from shieldwall.config import Settings
@@ -243,6 +244,7 @@ def decide_case(
                 session.add(
                     NoticeEvent(notice_id=notice.id, status="decided", note=f"decision: {action}")
                 )
+                queue_reporter_email(session, settings, notice.id, "decided", f"decision: {action}")
         record_event(
             session,
             actor.id,

@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from shieldwall.audit import record_event
+from shieldwall.cases.mail import queue_reporter_email
 from shieldwall.cases.queues import evidence_strength
 from shieldwall.config import Settings
 from shieldwall.errors import InvalidNotice, NotFound, RateLimited
@@ -264,6 +265,7 @@ def submit_notice(
             f"case:{tracking}",
             {"source": clean["source"], "queue": queue, "case_id": case.id},
         )
+        queue_reporter_email(session, settings, notice.id, "received")
         case_id = case.id
     return NoticeReceipt(tracking, pin, case_id, received, deadline, queue)
 

@@ -9,12 +9,38 @@ from shieldwall.jobs._worker import Handler, Worker
 from shieldwall.net.policy import Resolver
 from shieldwall.store import Database
 
-__all__ = ["CASE_COPIES", "SWEEP", "WEBHOOK_DELIVER", "builtin_handlers", "default_worker"]
+__all__ = [
+    "CASE_COPIES",
+    "CASE_EMAIL",
+    "SWEEP",
+    "WEBHOOK_DELIVER",
+    "builtin_handlers",
+    "default_worker",
+]
 
 SWEEP = "sweep"
 WEBHOOK_DELIVER = "webhook.deliver"
 #: Opens a copy task for each hosted copy a removal's sweep found (``shieldwall.cases``).
 CASE_COPIES = "cases.copies"
+#: Emails a notice's reporter about it (``shieldwall.cases.mail``).
+CASE_EMAIL = "cases.email"
+
+
+def email_handler(settings: Settings) -> Handler:
+    """``cases.email``: payload ``{"notice_id", "event", "note"}``; one email to the reporter."""
+
+    def handle(db: Database, job: Job) -> None:
+        from shieldwall.cases.mail import send_reporter_email  # noqa: PLC0415 (imports jobs)
+
+        send_reporter_email(
+            db,
+            settings,
+            int(job.payload["notice_id"]),
+            str(job.payload.get("event", "")),
+            str(job.payload.get("note", "")),
+        )
+
+    return handle
 
 
 def copies_handler() -> Handler:
@@ -65,6 +91,7 @@ def builtin_handlers(
         SWEEP: sweep_handler(settings),
         WEBHOOK_DELIVER: delivery_handler(settings, resolver),
         CASE_COPIES: copies_handler(),
+        CASE_EMAIL: email_handler(settings),
     }
 
 
