@@ -247,6 +247,57 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, description="How long an idle worker sleeps between polls."
     )
+    notice_rate_limit: float = Field(
+        default=0.2,
+        gt=0,
+        description="Requests per second one client address may make to the public notice "
+        "routes (bursts of twice as many, at least one); over it the answer is 429.",
+    )
+    notice_pin_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong PINs (per tracking number, and per client address) within "
+        "notice_pin_window_seconds after which the notice status route answers 429.",
+    )
+    notice_pin_window_seconds: float = Field(
+        default=900.0, gt=0, description="The window over which wrong PINs are counted."
+    )
+    trusted_flaggers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Trusted flaggers (DSA Art. 22): organisation name -> token it presents "
+        "in a notice's trusted_flagger_token (JSON object in the environment).",
+    )
+    cases_block_bank: str = Field(
+        default="ncii-removed",
+        description="The block bank a removal decision adds the content's signals to "
+        "(created when missing).",
+    )
+    cases_appeal_url: str = Field(
+        default="https://shieldwall.example/appeal",
+        description="Where uploaders and notifiers appeal a case decision (statements of "
+        "reasons name it).",
+    )
+    cases_terms_ground: str = Field(
+        default="Terms of service: non-consensual intimate imagery and sexual deepfakes",
+        description="The terms clause a decision on ground terms cites when it names none.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that tells reporters about their notice (receipt, decision, "
+        "appeal outcome); unset: no email, the status page only.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_from: str = Field(
+        default="shieldwall@localhost", description="Sender address of the emails to reporters."
+    )
+    smtp_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time limit of one SMTP conversation."
+    )
+    case_deadline_hours: float = Field(
+        default=48.0,
+        gt=0,
+        description="A case's deadline after its notice is received (TAKE IT DOWN: 48 hours).",
+    )
     fetch_allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Host names (or *.domain) that hashing by URL may fetch from; empty "

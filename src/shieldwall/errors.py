@@ -47,14 +47,22 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     ├── RequestTooLarge          body over the limit            413
     ├── RequestTimeout           ran past the time limit        504
     └── NotServed                this process's role does not serve the route 503
+    CaseError                    case handling refused an action (shieldwall.cases)
+    ├── InvalidNotice            a notice lacks or has an invalid field 422 (with ``fields``)
+    ├── InvalidDecision          a decision lacks or has an invalid field 422 (with ``fields``)
+    ├── NotPermitted             the actor's roles do not allow it 403
+    ├── AppealWindowClosed       an appeal filed more than 6 months after the decision 409
+    └── SweepPending             a removal's sweep has not finished (the copies job retries)
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
     "AccountLocked",
+    "AppealWindowClosed",
+    "CaseError",
     "ConfigError",
     "Conflict",
     "CorruptInput",
@@ -67,6 +75,8 @@ __all__ = [
     "Forbidden",
     "ImportFormatError",
     "InputTooLarge",
+    "InvalidDecision",
+    "InvalidNotice",
     "LoginFailed",
     "LoginRequired",
     "LowQualitySignal",
@@ -74,6 +84,7 @@ __all__ = [
     "MediaError",
     "MediaTooLarge",
     "NotFound",
+    "NotPermitted",
     "NotServed",
     "RateLimited",
     "RequestTimeout",
@@ -87,6 +98,7 @@ __all__ = [
     "SignalError",
     "SnapshotError",
     "StoreError",
+    "SweepPending",
     "Unauthenticated",
     "UnknownSignalType",
     "UnsupportedInput",
@@ -410,3 +422,49 @@ class NotServed(ServiceError):
 
     http_status = 503
     code = "not_served"
+
+
+class CaseError(ShieldwallError):
+    """Case handling (notices, cases, decisions, appeals) refused an action."""
+
+    http_status = 400
+    exit_code = 1
+    code = "case_error"
+
+
+class InvalidNotice(CaseError):
+    """A notice lacks a required field or has an invalid one; ``fields`` names each
+    (``[{"field": name, "message": text}]``) and nothing was saved."""
+
+    http_status = 422
+    code = "validation_error"
+
+    def __init__(self, message: str, fields: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class InvalidDecision(InvalidNotice):
+    """A decision lacks a required field or has an invalid one (``fields`` names each)."""
+
+
+class NotPermitted(CaseError):
+    """The actor's roles do not allow the action (an auditor deciding, a reviewer opening the
+    restricted queue, a decider ruling on the appeal against their own decision)."""
+
+    http_status = 403
+    code = "forbidden"
+
+
+class SweepPending(CaseError):
+    """A removal's sweep has not finished yet; the job that opens copy tasks retries later."""
+
+    http_status = 409
+    code = "sweep_pending"
+
+
+class AppealWindowClosed(CaseError):
+    """An appeal filed after the appeal window (6 months after the decision) closed."""
+
+    http_status = 409
+    code = "appeal_window_closed"

@@ -9,10 +9,51 @@ from shieldwall.jobs._worker import Handler, Worker
 from shieldwall.net.policy import Resolver
 from shieldwall.store import Database
 
-__all__ = ["SWEEP", "WEBHOOK_DELIVER", "builtin_handlers", "default_worker"]
+__all__ = [
+    "CASE_COPIES",
+    "CASE_EMAIL",
+    "SWEEP",
+    "WEBHOOK_DELIVER",
+    "builtin_handlers",
+    "default_worker",
+]
 
 SWEEP = "sweep"
 WEBHOOK_DELIVER = "webhook.deliver"
+#: Opens a copy task for each hosted copy a removal's sweep found (``shieldwall.cases``).
+CASE_COPIES = "cases.copies"
+#: Emails a notice's reporter about it (``shieldwall.cases.mail``).
+CASE_EMAIL = "cases.email"
+
+
+def email_handler(settings: Settings) -> Handler:
+    """``cases.email``: payload ``{"notice_id", "event", "note"}``; one email to the reporter."""
+
+    def handle(db: Database, job: Job) -> None:
+        from shieldwall.cases.mail import send_reporter_email  # noqa: PLC0415 (imports jobs)
+
+        send_reporter_email(
+            db,
+            settings,
+            int(job.payload["notice_id"]),
+            str(job.payload.get("event", "")),
+            str(job.payload.get("note", "")),
+        )
+
+    return handle
+
+
+def copies_handler() -> Handler:
+    """``cases.copies``: payload ``{"case_id", "sweep_job_id"}``; fails (and is retried with
+    backoff) until the sweep job is done, then opens the copy tasks."""
+
+    def handle(db: Database, job: Job) -> None:
+        from shieldwall.cases.decisions import copies_job  # noqa: PLC0415 (imports jobs)
+
+        sweep_job = job.payload.get("sweep_job_id")
+        copies_job(db, int(job.payload["case_id"]), int(sweep_job) if sweep_job else None)
+
+    return handle
 
 
 def sweep_handler(settings: Settings) -> Handler:
@@ -46,7 +87,12 @@ def builtin_handlers(
 ) -> dict[str, Handler]:
     """Kind -> handler of every built-in kind."""
     settings = settings or get_settings()
-    return {SWEEP: sweep_handler(settings), WEBHOOK_DELIVER: delivery_handler(settings, resolver)}
+    return {
+        SWEEP: sweep_handler(settings),
+        WEBHOOK_DELIVER: delivery_handler(settings, resolver),
+        CASE_COPIES: copies_handler(),
+        CASE_EMAIL: email_handler(settings),
+    }
 
 
 def default_worker(

@@ -8,13 +8,24 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from shieldwall import __version__
+from shieldwall.cases import PinGuard
 from shieldwall.config import Settings, get_settings
 from shieldwall.service.audit import RequestAuditWriter
 from shieldwall.service.console import install_console
 from shieldwall.service.errors import install_error_handlers
 from shieldwall.service.keys import KeyCache
 from shieldwall.service.middleware import ServiceMiddleware
-from shieldwall.service.routes import banks, console, health, jobs, keys, lookup, records, scan
+from shieldwall.service.routes import (
+    banks,
+    cases,
+    console,
+    health,
+    jobs,
+    keys,
+    lookup,
+    records,
+    scan,
+)
 from shieldwall.service.schemas import ERROR_RESPONSES
 from shieldwall.service.state import Role, ServiceState
 from shieldwall.store import Database, open_database
@@ -24,8 +35,9 @@ __all__ = ["create_app"]
 DESCRIPTION = """\
 Hash banks and matching against non-consensual intimate imagery.
 
-Every `/v1` route needs an API key (`Authorization: Bearer <key>`) with the scope named in the
-operation's `x-required-scope`; `admin` has every scope. Errors have one shape:
+Every `/v1` route but the notice intake and appeals (`/v1/notices`, `/v1/appeals/file`: public,
+rate-limited per client address) needs an API key (`Authorization: Bearer <key>`) with the
+scope named in the operation's `x-required-scope`; `admin` has every scope. Errors have one shape:
 `{"error": code, "message": text, "request_id": id}`. Lookups never show match distances
 unless the key has the `read-distances` scope.
 """
@@ -48,6 +60,7 @@ def create_app(
         role=Role(role),
         keys=KeyCache(database, settings.api_key_cache_seconds),
         audit=RequestAuditWriter(database) if audit else None,
+        pin_guard=PinGuard(settings.notice_pin_max_failures, settings.notice_pin_window_seconds),
     )
     state.metrics.add_state(state.state_gauges)
 
@@ -70,7 +83,7 @@ def create_app(
     install_console(app)
     app.include_router(health.router)
     app.include_router(console.router)
-    for module in (lookup, banks, records, jobs, keys, scan):
+    for module in (lookup, banks, records, jobs, keys, scan, cases):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_middleware(ServiceMiddleware, state=state)
     return app

@@ -74,8 +74,16 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.5)))
         if exc.http_status >= 500:
             log.error("request failed: %s: %s", exc.code, exc.message)
+        body: dict[str, Any] = {
+            "error": exc.code,
+            "message": exc.message,
+            "request_id": _request_id(request),
+        }
+        fields = getattr(exc, "fields", None)
+        if isinstance(fields, list):
+            body["fields"] = fields
         return JSONResponse(
-            {"error": exc.code, "message": exc.message, "request_id": _request_id(request)},
+            body,
             status_code=exc.http_status,
             headers=headers,
         )

@@ -23,7 +23,7 @@ __all__ = ["PUBLIC_PREFIXES", "ServiceMiddleware"]
 log = logging.getLogger("shieldwall.access")
 
 #: Routes under /v1 that need no key (issue 5's notice intake joins these).
-PUBLIC_PREFIXES: tuple[str, ...] = ()
+PUBLIC_PREFIXES: tuple[str, ...] = ("/v1/notices", "/v1/appeals/file")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 
 
@@ -106,6 +106,21 @@ class ServiceMiddleware:
                         "rate_limited",
                         f"this key may make {key.rate_limit or settings.api_rate_limit:g} "
                         "requests per second; retry later",
+                        rid,
+                        retry_after=self.state.limiter.retry_after_header(wait),
+                    )
+                    return
+            elif path.startswith("/v1/"):
+                client = scope.get("client")
+                address = f"ip:{client[0] if client else 'unknown'}"
+                wait = self.state.public_limiter.take(address, settings.notice_rate_limit)
+                if wait > 0:
+                    status[0] = 429
+                    await self._reject(
+                        send,
+                        429,
+                        "rate_limited",
+                        "too many requests from this address; retry later",
                         rid,
                         retry_after=self.state.limiter.retry_after_header(wait),
                     )

@@ -20,9 +20,9 @@ class RateLimiter:
     def __init__(self, burst_factor: float = 2.0) -> None:
         self.burst_factor = burst_factor
         self._lock = threading.Lock()
-        self._buckets: dict[int, tuple[float, float]] = {}  # key -> (tokens, updated)
+        self._buckets: dict[int | str, tuple[float, float]] = {}  # key -> (tokens, updated)
 
-    def take(self, key_id: int, rate: float, now: float | None = None) -> float:
+    def take(self, key_id: int | str, rate: float, now: float | None = None) -> float:
         """Take one token; returns 0 when allowed, else the seconds to wait (for Retry-After)."""
         now = time.monotonic() if now is None else now
         capacity = max(1.0, rate * self.burst_factor)

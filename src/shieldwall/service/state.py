@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from shieldwall.cases.notices import PinGuard
 from shieldwall.config import Settings
 from shieldwall.errors import NotServed
 from shieldwall.jobs import default_worker, queue_depth
@@ -70,6 +71,9 @@ class ServiceState:
     role: Role
     keys: KeyCache
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    #: Per client address, on the public notice routes.
+    public_limiter: RateLimiter = field(default_factory=RateLimiter)
+    pin_guard: PinGuard | None = None
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
     audit: RequestAuditWriter | None = None
     matcher: Matcher | None = None

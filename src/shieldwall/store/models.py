@@ -16,8 +16,10 @@ The tables (see ``docs/banks.md`` for what each column means)::
     database_instance                               a random id naming this database
     api_key                                         service keys: a digest, scopes, rate limit
     request_audit                                   one row per API request (never hash values)
-    audit_event                                     the case audit log, hash-chained (docs/people.md)
+    audit_event                                     the case audit log, hash-chained (people.md)
     person ─< login_session                         console users (argon2) and their sessions
+    notice ─< notice_event                          notices (issue 5) and their status history
+      └── case_item ─< appeal                       the case a notice opens, its appeals
 
 ``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
 the existing row. Rows are never deleted except with their bank; removal is a tombstone in
@@ -48,12 +50,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "ApiKey",
+    "Appeal",
     "AuditEvent",
     "Bank",
     "BankEntry",
     "BankSignal",
     "BankVideo",
     "Base",
+    "CaseItem",
     "DatabaseInstance",
     "EntryExternalId",
     "JobRecord",
@@ -61,6 +65,8 @@ __all__ = [
     "LedgerSignal",
     "LoginSession",
     "MatchRecord",
+    "Notice",
+    "NoticeEvent",
     "Person",
     "RequestAudit",
     "SignalLogRecord",
@@ -419,3 +425,111 @@ class LoginSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class Notice(Base):
+    """A notice asking to remove intimate imagery (docs/cases.md). The reporter's identity
+    (``reporter_name``, ``reporter_email``, ``signature``) lives here only: never in banks,
+    statements of reasons, exports or audit events."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(32), unique=True)
+    #: argon2 hash of the PIN (the PIN itself is shown once and never stored).
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: ``person`` or ``trusted_flagger``.
+    source: Mapped[str] = mapped_column(String(32))
+    #: The trusted flagger's configured name (``source = trusted_flagger``).
+    trusted_flagger: Mapped[str | None] = mapped_column(String(200))
+    reporter_name: Mapped[str] = mapped_column(String(200))
+    reporter_email: Mapped[str] = mapped_column(String(320))
+    signature: Mapped[str] = mapped_column(String(200))
+    authorised_agent: Mapped[bool] = mapped_column(default=False)
+    authority_explanation: Mapped[str | None] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text)
+    urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    content_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: ``synthetic`` (a deepfake) or ``real`` or ``unknown``.
+    content_kind: Mapped[str] = mapped_column(String(16), default="unknown")
+    #: The declarations as made (all true for a valid notice).
+    declarations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    possible_minor: Mapped[bool] = mapped_column(default=False)
+    #: ``received``, ``in_review``, ``decided``, ``appealed``...: what the status page shows.
+    status: Mapped[str] = mapped_column(String(32), default="received")
+
+
+class NoticeEvent(Base):
+    """One step of a notice's history, as its status page shows it (no personal data)."""
+
+    __tablename__ = "notice_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notice.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CaseItem(Base):
+    """A case: the work a notice opens, in a queue, claimed by one reviewer at a time, decided
+    once (docs/cases.md). ``version`` is the compare-and-set counter of claims and decisions."""
+
+    __tablename__ = "case_item"
+    __table_args__ = (Index("ix_case_queue_state_deadline", "queue", "state", "deadline"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    notice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notice.id", ondelete="SET NULL"), index=True
+    )
+    tracking_number: Mapped[str] = mapped_column(String(32), index=True)
+    #: ``notice`` (opened by a notice) or ``copy`` (a copy found after a removal).
+    kind: Mapped[str] = mapped_column(String(16), default="notice")
+    #: The removal case a copy task was opened from.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("case_item.id", ondelete="SET NULL"))
+    #: ``adult`` or ``restricted`` (suspected minors; child-safety reviewers only).
+    queue: Mapped[str] = mapped_column(String(16))
+    #: ``open``, ``claimed``, ``decided``.
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline: Mapped[datetime]
+    trusted: Mapped[bool] = mapped_column(default=False)
+    #: Strength of evidence: 3 exact-hash match, 2 PDQ match, 1 detector score, 0 none.
+    evidence: Mapped[int] = mapped_column(default=0)
+    content_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    assigned_to: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=0)
+    action: Mapped[str | None] = mapped_column(String(16))
+    ground: Mapped[str | None] = mapped_column(String(16))
+    legal_ground: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    #: The block-bank entry a removal added the content's signals to.
+    block_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_entry.id", ondelete="SET NULL")
+    )
+    sweep_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: SHA-256 of the uploader's appeal token (given in the statement of reasons).
+    appeal_token_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class Appeal(Base):
+    """An internal complaint (DSA Art. 20) against a case decision, by the uploader (appeal
+    token) or the notifier (tracking number and PIN); decided by another person."""
+
+    __tablename__ = "appeal"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_item.id", ondelete="CASCADE"), index=True)
+    #: ``uploader`` or ``notifier``.
+    appellant: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: ``open``, ``upheld`` (the decision was reversed) or ``rejected``.
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)

@@ -2,12 +2,14 @@
 Deliveries run as jobs (retries with backoff, dead-letter). See docs/webhooks.md."""
 
 from shieldwall.webhooks._hooks import (
+    CONTENT_ACTION,
     DELIVER_KIND,
     EVENT_TYPES,
     MATCH_CREATED,
     SIGNATURE_VERSION,
     MatchLike,
     Webhook,
+    action_event,
     create_webhook,
     delete_webhook,
     deliver,
@@ -16,18 +18,21 @@ from shieldwall.webhooks._hooks import (
     list_webhooks,
     match_event,
     notify_matches,
+    queue_event,
     sign,
     update_webhook,
     verify_signature,
 )
 
 __all__ = [
+    "CONTENT_ACTION",
     "DELIVER_KIND",
     "EVENT_TYPES",
     "MATCH_CREATED",
     "SIGNATURE_VERSION",
     "MatchLike",
     "Webhook",
+    "action_event",
     "create_webhook",
     "delete_webhook",
     "deliver",
@@ -36,6 +41,7 @@ __all__ = [
     "list_webhooks",
     "match_event",
     "notify_matches",
+    "queue_event",
     "sign",
     "update_webhook",
     "verify_signature",

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import (
@@ -44,12 +45,14 @@ from shieldwall.net.policy import AddressPolicy, Resolver
 from shieldwall.store import Database, WebhookRecord, utcnow
 
 __all__ = [
+    "CONTENT_ACTION",
     "DELIVER_KIND",
     "EVENT_TYPES",
     "MATCH_CREATED",
     "SIGNATURE_VERSION",
     "MatchLike",
     "Webhook",
+    "action_event",
     "create_webhook",
     "delete_webhook",
     "deliver",
@@ -58,6 +61,7 @@ __all__ = [
     "list_webhooks",
     "match_event",
     "notify_matches",
+    "queue_event",
     "sign",
     "update_webhook",
     "verify_signature",
@@ -65,7 +69,9 @@ __all__ = [
 
 MATCH_CREATED = "match.created"
 #: Every event type a webhook can subscribe to; ``*`` subscribes to all.
-EVENT_TYPES = frozenset({MATCH_CREATED})
+#: A case decision acted on content (remove, restrict, label) or an appeal reversed it.
+CONTENT_ACTION = "content.action"
+EVENT_TYPES = frozenset({MATCH_CREATED, CONTENT_ACTION})
 DELIVER_KIND = "webhook.deliver"
 SIGNATURE_VERSION = "v1"
 _MIN_SECRET = 16
@@ -234,6 +240,53 @@ def match_event(
             ],
         },
     }
+
+
+def action_event(
+    tracking_number: str,
+    content_id: str,
+    action: str,
+    ground: str,
+    *,
+    reversed_: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The ``content.action`` event: a case decided to ``action`` (``remove``, ``restrict``,
+    ``label``) ``content_id`` on ``ground`` (``law`` or ``terms``), or an upheld appeal
+    reversed that (``reversed: true``). Never a hash value or the reporter's identity."""
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "type": CONTENT_ACTION,
+        "created": (now or utcnow()).isoformat().replace("+00:00", "Z"),
+        "data": {
+            "case": tracking_number,
+            "content_id": content_id,
+            "action": action,
+            "ground": ground,
+            "reversed": reversed_,
+        },
+    }
+
+
+def queue_event(session: Session, event: Mapping[str, Any], settings: Settings) -> list[int]:
+    """Queue one ``webhook.deliver`` job of ``event`` per enabled webhook subscribed to its
+    type, in the caller's transaction; returns the job ids."""
+    hooks = [
+        h
+        for h in session.scalars(select(WebhookRecord).where(WebhookRecord.enabled))
+        if event["type"] in h.events or "*" in h.events
+    ]
+    records = [
+        job_record(
+            DELIVER_KIND,
+            {"webhook_id": h.id, "event": dict(event)},
+            max_attempts=settings.webhook_max_attempts,
+        )
+        for h in hooks
+    ]
+    session.add_all(records)
+    session.flush()
+    return [r.id for r in records]
 
 
 def event_body(event: Mapping[str, Any]) -> bytes:

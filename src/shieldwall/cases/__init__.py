@@ -1,0 +1,82 @@
+"""Case handling (issue 5): notices, cases and queues, decisions. See ``docs/cases.md``.
+
+Every function that acts takes the :class:`~shieldwall.people.Actor` who acts and enforces the
+role rules itself; every decision is recorded in the hash-chained audit log in the same
+transaction. A reporter's identity stays on the notice row: it never reaches banks, statements
+of reasons, exports, webhooks or audit events.
+"""
+
+from __future__ import annotations
+
+from shieldwall.cases.appeals import (
+    APPEAL_WINDOW,
+    AppealView,
+    decide_appeal,
+    file_appeal,
+    list_appeals,
+)
+from shieldwall.cases.decisions import (
+    ACTIONS,
+    GROUNDS,
+    Decision,
+    decide_case,
+    ledger_signals,
+    open_copy_tasks,
+)
+from shieldwall.cases.notices import (
+    NoticeReceipt,
+    NoticeStatus,
+    PinGuard,
+    notice_status,
+    submit_notice,
+    validate_notice,
+)
+from shieldwall.cases.queues import (
+    QUEUES,
+    CaseView,
+    ageing,
+    claim_next,
+    get_case,
+    list_queue,
+)
+from shieldwall.cases.report import report_csv, transparency_report
+from shieldwall.cases.statements import (
+    TDB_BATCH_MAX,
+    case_statement,
+    statement_of_reasons,
+    tdb_statement,
+    transparency_export,
+)
+
+__all__ = [
+    "ACTIONS",
+    "APPEAL_WINDOW",
+    "GROUNDS",
+    "QUEUES",
+    "TDB_BATCH_MAX",
+    "AppealView",
+    "CaseView",
+    "Decision",
+    "NoticeReceipt",
+    "NoticeStatus",
+    "PinGuard",
+    "ageing",
+    "case_statement",
+    "claim_next",
+    "decide_appeal",
+    "decide_case",
+    "file_appeal",
+    "get_case",
+    "ledger_signals",
+    "list_appeals",
+    "list_queue",
+    "notice_status",
+    "open_copy_tasks",
+    "report_csv",
+    "statement_of_reasons",
+    "submit_notice",
+    "tdb_statement",
+    "transparency_export",
+    "transparency_report",
+    "validate_notice",
+]

@@ -1,0 +1,330 @@
+"""Decisions on cases and what a removal does next (docs/cases.md).
+
+:func:`decide_case` records the decision (compare-and-set on the case's version, audited, the
+notice's status updated, a ``content.action`` webhook event queued) in one transaction. A
+``remove`` then adds the content's signals (read from the ledger) to the block bank named by
+``cases_block_bank`` with the tracking number as the entry's external id, queues a sweep of
+the ledger and a ``cases.copies`` job that, once the sweep is done, opens a linked copy task
+for every hosted copy the sweep matched (:func:`open_copy_tasks`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+
+from shieldwall.audit import record_event
+from shieldwall.banks import add_entry, create_bank, get_bank, prepare_signal
+from shieldwall.cases.mail import queue_reporter_email
+from shieldwall.cases.queues import CaseView, check_queue
+from shieldwall.cases.statements import statement_of_reasons
+from shieldwall.config import Settings
+from shieldwall.errors import (
+    Conflict,
+    InvalidDecision,
+    NotFound,
+    NotPermitted,
+    ShieldwallError,
+    SweepPending,
+)
+from shieldwall.jobs import SWEEP, enqueue, get_job
+from shieldwall.jobs.handlers import CASE_COPIES
+from shieldwall.people import Actor
+from shieldwall.signals.base import Signal
+from shieldwall.store import Database
+from shieldwall.store.models import (
+    CaseItem,
+    LedgerItem,
+    LedgerSignal,
+    MatchRecord,
+    Notice,
+    NoticeEvent,
+    utcnow,
+)
+from shieldwall.webhooks import action_event, queue_event
+
+__all__ = [
+    "ACTIONS",
+    "COPIES_JOB",
+    "GROUNDS",
+    "Decision",
+    "copies_job",
+    "decide_case",
+    "hash_token",
+    "ledger_signals",
+    "open_copy_tasks",
+]
+
+ACTIONS = ("remove", "restrict", "label", "no_action")
+GROUNDS = ("law", "terms")
+#: The job kind that opens copy tasks once a removal's sweep is done.
+COPIES_JOB = CASE_COPIES
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decided case; ``appeal_token`` (shown once, stored hashed) goes to the uploader with
+    the statement of reasons."""
+
+    case: CaseView
+    appeal_token: str
+    entry_id: int | None
+    sweep_job_id: int | None
+    #: The DSA Art. 17 statement for the uploader, appeal token included (``None`` for
+    #: ``no_action``: nothing was restricted).
+    statement: dict[str, Any] | None
+
+
+def hash_token(token: str) -> str:
+    """The stored form of an appeal token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def ledger_signals(db: Database, content_ids: list[str]) -> list[Signal]:
+    """The bankable signals the ledger holds for ``content_ids`` (PDQ and exact hashes)."""
+    out: dict[tuple[str, str], Signal] = {}
+    with db.session() as session:
+        items = session.execute(
+            select(LedgerItem.id, LedgerItem.pdq).where(LedgerItem.content_id.in_(content_ids))
+        ).all()
+        ids = [i for i, _ in items]
+        pairs = [("pdq", pdq.hex()) for _, pdq in items if pdq is not None]
+        if ids:
+            pairs += [
+                (t, v)
+                for t, v in session.execute(
+                    select(LedgerSignal.type, LedgerSignal.value).where(
+                        LedgerSignal.item_id.in_(ids)
+                    )
+                )
+            ]
+    for kind, value in pairs:
+        try:
+            signal = prepare_signal(kind, value, 100 if kind == "pdq" else None)
+        except ShieldwallError:
+            continue  # a type that cannot be banked (yet)
+        out[(signal.type, signal.value)] = signal
+    return list(out.values())
+
+
+def _ensure_bank(db: Database, name: str) -> None:
+    try:
+        get_bank(db, name)
+    except NotFound:
+        with contextlib.suppress(Conflict):  # created at the same moment by another decision
+            create_bank(db, name, "block", description="content removed by case decisions")
+
+
+def _check(action: str, ground: str, reason: str, legal_ground: str | None) -> None:
+    fields: list[dict[str, str]] = []
+    if action not in ACTIONS:
+        fields.append({"field": "action", "message": f"must be one of {', '.join(ACTIONS)}"})
+    if ground not in GROUNDS:
+        fields.append({"field": "ground", "message": f"must be one of {', '.join(GROUNDS)}"})
+    if not reason.strip():
+        fields.append({"field": "reason", "message": "explain the decision"})
+    if ground == "law" and not (legal_ground or "").strip():
+        fields.append(
+            {"field": "legal_ground", "message": "name the law the content breaks (ground law)"}
+        )
+    if fields:
+        raise InvalidDecision(
+            "the decision is incomplete: " + ", ".join(f["field"] for f in fields), fields
+        )
+
+
+def _bank_removal(
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    *,
+    case_id: int,
+    tracking: str,
+    content_ids: list[str],
+) -> tuple[int | None, int | None]:
+    """Bank the removed content's ledger signals, queue the sweep and the copies job."""
+    signals = ledger_signals(db, content_ids)
+    if not signals:
+        return None, None
+    _ensure_bank(db, settings.cases_block_bank)
+    entry = add_entry(
+        db,
+        settings.cases_block_bank,
+        signals,
+        external_ids=[tracking],
+        note=f"removed by case {tracking}",
+    )
+    sweep_id = enqueue(db, SWEEP, {"full": False}, settings=settings)
+    enqueue(db, COPIES_JOB, {"case_id": case_id, "sweep_job_id": sweep_id}, settings=settings)
+    with db.transaction() as session:
+        session.execute(
+            update(CaseItem)
+            .where(CaseItem.id == case_id)
+            .values(block_entry_id=entry.id, sweep_job_id=sweep_id)
+        )
+        record_event(
+            session,
+            actor.id,
+            "case.banked",
+            f"case:{tracking}",
+            {"bank": settings.cases_block_bank, "entry_id": entry.id},
+        )
+    return entry.id, sweep_id
+
+
+def decide_case(
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    case_id: int,
+    *,
+    action: str,
+    ground: str,
+    reason: str,
+    legal_ground: str | None = None,
+) -> Decision:
+    """Decide an open case (or one claimed by ``actor``); see the module docstring.
+
+    Raises :class:`NotPermitted` (an auditor; a restricted case for an actor who may not see
+    it), :class:`InvalidDecision`, :class:`NotFound`, :class:`Conflict` (decided already, or
+    claimed by someone else)."""
+    if not actor.may_decide:
+        raise NotPermitted("this role may not decide cases")
+    _check(action, ground, reason, legal_ground)
+    with db.session() as session:
+        found = session.get(CaseItem, case_id)
+        if found is None or (found.queue == "restricted" and not actor.sees_restricted):
+            raise NotFound(f"no case {case_id}")
+        check_queue(actor, found.queue)
+        if found.state == "decided":
+            raise Conflict(f"case {case_id} is decided already")
+        if found.state == "claimed" and found.assigned_to != actor.id:
+            raise Conflict(f"case {case_id} is claimed by another reviewer")
+        version, content_ids = found.version, list(found.content_ids)
+    token = secrets.token_urlsafe(24)
+    now = utcnow()
+    with db.transaction() as session:
+        result = session.execute(
+            update(CaseItem)
+            .where(
+                CaseItem.id == case_id,
+                CaseItem.version == version,
+                CaseItem.state.in_(("open", "claimed")),
+            )
+            .values(
+                state="decided",
+                action=action,
+                ground=ground,
+                legal_ground=(legal_ground or "").strip() or None,
+                reason=reason.strip(),
+                decided_by=actor.id,
+                decided_at=now,
+                assigned_to=actor.id,
+                appeal_token_hash=hash_token(token),
+                version=version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        assert isinstance(result, CursorResult)
+        if result.rowcount != 1:
+            raise Conflict(f"case {case_id} changed while it was being decided; reload it")
+        case = session.get(CaseItem, case_id)
+        assert case is not None
+        session.refresh(case)
+        if case.notice_id is not None:
+            notice = session.get(Notice, case.notice_id)
+            if notice is not None:
+                notice.status = "decided"
+                session.add(
+                    NoticeEvent(notice_id=notice.id, status="decided", note=f"decision: {action}")
+                )
+                queue_reporter_email(session, settings, notice.id, "decided", f"decision: {action}")
+        record_event(
+            session,
+            actor.id,
+            "case.decided",
+            f"case:{case.tracking_number}",
+            {"case_id": case_id, "action": action, "ground": ground, "automated": False},
+        )
+        if action != "no_action":
+            for cid in content_ids:
+                queue_event(
+                    session, action_event(case.tracking_number, cid, action, ground), settings
+                )
+        tracking = case.tracking_number
+    entry_id = sweep_id = None
+    if action == "remove" and content_ids:
+        entry_id, sweep_id = _bank_removal(
+            db, settings, actor, case_id=case_id, tracking=tracking, content_ids=content_ids
+        )
+    with db.session() as session:
+        final = session.get(CaseItem, case_id)
+        assert final is not None
+        statement = None
+        if action != "no_action":
+            notice = session.get(Notice, final.notice_id) if final.notice_id else None
+            statement = statement_of_reasons(final, notice, settings, token)
+        return Decision(CaseView.of(final), token, entry_id, sweep_id, statement)
+
+
+def open_copy_tasks(db: Database, case_id: int) -> list[int]:
+    """Open a linked ``copy`` task for each hosted content the removal's bank entry matched
+    (stored matches, e.g. from the sweep) that is neither the case's own content nor already
+    tasked; returns the new case ids. Safe to run again."""
+    with db.transaction() as session:
+        parent = session.get(CaseItem, case_id)
+        if parent is None or parent.block_entry_id is None:
+            return []
+        known = set(parent.content_ids)
+        for (cids,) in session.execute(
+            select(CaseItem.content_ids).where(CaseItem.parent_id == case_id)
+        ):
+            known.update(cids)
+        rows = session.execute(
+            select(MatchRecord.content_id, MatchRecord.signal_type)
+            .where(MatchRecord.entry_id == parent.block_entry_id)
+            .order_by(MatchRecord.id)
+        ).all()
+        created: list[int] = []
+        for cid, signal_type in rows:
+            if cid in known:
+                continue
+            known.add(cid)
+            task = CaseItem(
+                tracking_number=parent.tracking_number,
+                kind="copy",
+                parent_id=parent.id,
+                queue=parent.queue,
+                state="open",
+                received_at=utcnow(),
+                deadline=parent.deadline,
+                trusted=parent.trusted,
+                evidence=3 if signal_type in ("md5", "sha256") else 2,
+                content_ids=[cid],
+                version=0,
+            )
+            session.add(task)
+            session.flush()
+            created.append(task.id)
+        if created:
+            record_event(
+                session,
+                "system",
+                "case.copies_opened",
+                f"case:{parent.tracking_number}",
+                {"case_id": case_id, "copy_case_ids": created},
+            )
+        return created
+
+
+def copies_job(db: Database, case_id: int, sweep_job_id: int | None) -> list[int]:
+    """The ``cases.copies`` job: once the sweep job is done, :func:`open_copy_tasks`."""
+    if sweep_job_id is not None and get_job(db, sweep_job_id).state.value != "done":
+        raise SweepPending(f"sweep job {sweep_job_id} has not finished")
+    return open_copy_tasks(db, case_id)

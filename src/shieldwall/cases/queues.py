@@ -1,0 +1,235 @@
+"""Cases and their queues: priority, claiming (compare-and-set), ageing buckets.
+
+Two queues: ``adult`` and ``restricted`` (the person depicted may be under 18). Only actors who
+:attr:`~shieldwall.people.Actor.sees_restricted` list, read, claim or act on restricted cases,
+and a restricted case is never listed in the adult queue.
+
+Priority: cases whose deadline is within :data:`URGENT_HOURS` come first (earliest deadline
+first); then trusted flaggers' cases, then stronger evidence (an exact-hash match of a reported
+content id, then a PDQ match, then a detector score), then the earlier deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from shieldwall.audit import record_event
+from shieldwall.errors import NotFound, NotPermitted, UsageError
+from shieldwall.people import Actor
+from shieldwall.store import Database
+from shieldwall.store.models import CaseItem, MatchRecord, Notice, NoticeEvent, utcnow
+
+__all__ = [
+    "EVIDENCE",
+    "QUEUES",
+    "URGENT_HOURS",
+    "CaseView",
+    "ageing",
+    "check_queue",
+    "claim_next",
+    "evidence_strength",
+    "get_case",
+    "list_queue",
+]
+
+QUEUES = ("adult", "restricted")
+#: Strength of evidence, strongest first.
+EVIDENCE = {3: "exact_match", 2: "pdq_match", 1: "detector_score", 0: "none"}
+_EXACT_TYPES = ("md5", "sha256")
+_PERCEPTUAL_TYPES = ("pdq", "vpdq")
+#: Cases this close to their deadline jump the rest of the queue.
+URGENT_HOURS = 12.0
+_CLAIM_TRIES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case as reviewers see it (no reporter identity: that stays on the notice)."""
+
+    id: int
+    tracking_number: str
+    queue: str
+    state: str
+    received_at: datetime
+    deadline: datetime
+    trusted: bool
+    evidence: str
+    content_ids: list[str]
+    assigned_to: str | None
+    action: str | None
+    ground: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, c: CaseItem) -> CaseView:
+        return cls(
+            c.id,
+            c.tracking_number,
+            c.queue,
+            c.state,
+            c.received_at,
+            c.deadline,
+            c.trusted,
+            EVIDENCE.get(c.evidence, "none"),
+            list(c.content_ids),
+            c.assigned_to,
+            c.action,
+            c.ground,
+            c.decided_by,
+            c.decided_at,
+        )
+
+
+def evidence_strength(session: Session, content_ids: list[str]) -> int:
+    """How strongly the stored matches of ``content_ids`` back the notice (see
+    :data:`EVIDENCE`)."""
+    if not content_ids:
+        return 0
+    types = set(
+        session.scalars(
+            select(MatchRecord.signal_type).where(MatchRecord.content_id.in_(content_ids))
+        )
+    )
+    if types & set(_EXACT_TYPES):
+        return 3
+    if types & set(_PERCEPTUAL_TYPES):
+        return 2
+    return 1 if types else 0
+
+
+def check_queue(actor: Actor, queue: str) -> None:
+    """Raise unless ``queue`` exists and ``actor`` may work it."""
+    if queue not in QUEUES:
+        raise UsageError(f"unknown queue {queue!r} (known: {', '.join(QUEUES)})")
+    if queue == "restricted" and not actor.sees_restricted:
+        raise NotPermitted("only child-safety reviewers may see the restricted queue")
+
+
+def _priority(now: datetime) -> list[Any]:
+    urgent = sql_case((CaseItem.deadline <= now + timedelta(hours=URGENT_HOURS), 0), else_=1)
+    return [
+        urgent,
+        sql_case((urgent == 0, CaseItem.deadline), else_=None),
+        CaseItem.trusted.desc(),
+        CaseItem.evidence.desc(),
+        CaseItem.deadline,
+        CaseItem.id,
+    ]
+
+
+def list_queue(
+    db: Database,
+    actor: Actor,
+    queue: str = "adult",
+    *,
+    state: str | None = None,
+    limit: int = 100,
+    now: datetime | None = None,
+) -> list[CaseView]:
+    """The queue's undecided cases (or those in ``state``) in priority order."""
+    check_queue(actor, queue)
+    now = now or utcnow()
+    with db.session() as session:
+        query = select(CaseItem).where(CaseItem.queue == queue)
+        query = query.where(
+            CaseItem.state == state if state else CaseItem.state.in_(("open", "claimed"))
+        )
+        rows = session.scalars(query.order_by(*_priority(now)).limit(limit))
+        return [CaseView.of(c) for c in rows]
+
+
+def get_case(db: Database, actor: Actor, case_id: int) -> CaseView:
+    """One case; a restricted case is :class:`NotFound` for actors who may not see it."""
+    with db.session() as session:
+        c = session.get(CaseItem, case_id)
+        if c is None or (c.queue == "restricted" and not actor.sees_restricted):
+            raise NotFound(f"no case {case_id}")
+        return CaseView.of(c)
+
+
+def claim_next(
+    db: Database, actor: Actor, queue: str = "adult", *, now: datetime | None = None
+) -> CaseView | None:
+    """Assign the first open case of ``queue`` to ``actor``; ``None`` when none is open.
+
+    A compare-and-set on the case's ``version``: two reviewers claiming at once never get the
+    same case (the loser moves on to the next)."""
+    check_queue(actor, queue)
+    if not actor.may_decide:
+        raise NotPermitted("this role may not work cases")
+    now = now or utcnow()
+    skip: list[int] = []
+    for _ in range(_CLAIM_TRIES):
+        with db.session() as session:
+            query = select(CaseItem.id, CaseItem.version).where(
+                CaseItem.queue == queue, CaseItem.state == "open"
+            )
+            if skip:
+                query = query.where(CaseItem.id.not_in(skip))
+            row = session.execute(query.order_by(*_priority(now)).limit(1)).first()
+        if row is None:
+            return None
+        case_id, version = row
+        with db.transaction() as session:
+            result = session.execute(
+                update(CaseItem)
+                .where(
+                    CaseItem.id == case_id,
+                    CaseItem.version == version,
+                    CaseItem.state == "open",
+                )
+                .values(
+                    state="claimed",
+                    assigned_to=actor.id,
+                    claimed_at=utcnow(),
+                    version=version + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            assert isinstance(result, CursorResult)
+            if result.rowcount != 1:
+                skip.append(case_id)
+                continue
+            c = session.get(CaseItem, case_id)
+            assert c is not None
+            if c.notice_id is not None:
+                notice = session.get(Notice, c.notice_id)
+                if notice is not None and notice.status == "received":
+                    notice.status = "in_review"
+                    session.add(NoticeEvent(notice_id=notice.id, status="in_review", note=""))
+            record_event(session, actor.id, "case.claimed", f"case:{c.tracking_number}", {})
+            session.flush()
+            return CaseView.of(c)
+    return None
+
+
+def ageing(
+    db: Database, actor: Actor, queue: str = "adult", *, now: datetime | None = None
+) -> dict[str, int]:
+    """Undecided cases of ``queue`` by age: ``under_24h``, ``under_48h`` (24 h or older, before
+    the deadline) and ``overdue`` (past the deadline)."""
+    check_queue(actor, queue)
+    now = now or utcnow()
+    out = {"under_24h": 0, "under_48h": 0, "overdue": 0}
+    with db.session() as session:
+        rows = session.execute(
+            select(CaseItem.received_at, CaseItem.deadline).where(
+                CaseItem.queue == queue, CaseItem.state.in_(("open", "claimed"))
+            )
+        )
+        for received, deadline in rows:
+            if deadline <= now:
+                out["overdue"] += 1
+            elif now - received < timedelta(hours=24):
+                out["under_24h"] += 1
+            else:
+                out["under_48h"] += 1
+    return out

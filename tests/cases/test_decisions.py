@@ -1,0 +1,164 @@
+"""Decisions: who may decide, what a removal does (bank, sweep, copy tasks, webhook event)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from case_helpers import REPORTER, valid_notice
+from shieldwall.audit import list_events
+from shieldwall.banks import get_entry, prepare_signal
+from shieldwall.cases import (
+    Decision,
+    claim_next,
+    decide_case,
+    list_queue,
+    notice_status,
+    open_copy_tasks,
+    submit_notice,
+)
+from shieldwall.cases.decisions import copies_job
+from shieldwall.config import Settings
+from shieldwall.errors import Conflict, InvalidDecision, NotFound, NotPermitted, SweepPending
+from shieldwall.jobs import SWEEP, list_jobs
+from shieldwall.jobs.handlers import CASE_COPIES
+from shieldwall.matching import add_to_ledger, sweep
+from shieldwall.people import Actor, Role
+from shieldwall.store import Database
+from shieldwall.webhooks import CONTENT_ACTION, DELIVER_KIND, create_webhook
+
+REVIEWER = Actor("user:rev", frozenset({Role.REVIEWER}))
+OTHER = Actor("user:rev2", frozenset({Role.REVIEWER}))
+AUDITOR = Actor("user:aud", frozenset({Role.AUDITOR}))
+CHILD_SAFETY = Actor("user:cs", frozenset({Role.CHILD_SAFETY_REVIEWER}))
+SHA = "ab" * 32
+MD5 = "cd" * 16
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, cases_block_bank="removed")
+
+
+def _remove(db: Database, settings: Settings, case_id: int, actor: Actor = REVIEWER) -> Decision:
+    return decide_case(
+        db,
+        settings,
+        actor,
+        case_id,
+        action="remove",
+        ground="law",
+        legal_ground="TAKE IT DOWN Act, 47 U.S.C. 223a",
+        reason="Intimate image shared without consent.",
+    )
+
+
+def test_removal_banks_sweeps_and_opens_copy_tasks(db: Database, settings: Settings) -> None:
+    add_to_ledger(
+        db,
+        [
+            ("content-123", [prepare_signal("sha256", SHA), prepare_signal("md5", MD5)]),
+            ("copy-9", [prepare_signal("sha256", SHA)]),
+            ("unrelated", [prepare_signal("sha256", "ef" * 32)]),
+        ],
+    )
+    create_webhook(db, "https://platform.example/hook", [CONTENT_ACTION], "s" * 32)
+    receipt = submit_notice(db, settings, valid_notice(content_ids=["content-123"]))
+    claimed = claim_next(db, REVIEWER)
+    assert claimed is not None
+    decision = decide_case(
+        db,
+        settings,
+        REVIEWER,
+        claimed.id,
+        action="remove",
+        ground="law",
+        legal_ground="TAKE IT DOWN Act, 47 U.S.C. 223a",
+        reason="Intimate image shared without consent.",
+    )
+    assert decision.case.state == "decided" and decision.case.action == "remove"
+    assert decision.entry_id is not None and decision.sweep_job_id is not None
+    entry = get_entry(db, decision.entry_id)
+    assert entry.bank == "removed"
+    assert entry.external_ids == {receipt.tracking_number: "active"}
+    assert {s.type for s in entry.signals} == {"sha256", "md5"}
+    assert [j.kind for j in list_jobs(db, kind=SWEEP)] == [SWEEP]
+    copies = list_jobs(db, kind=CASE_COPIES)
+    assert [j.payload["case_id"] for j in copies] == [claimed.id]
+    with pytest.raises(SweepPending):  # the copies job waits for the sweep
+        copies_job(db, claimed.id, decision.sweep_job_id)
+    sweep(db, settings=settings)
+    opened = open_copy_tasks(db, claimed.id)
+    assert len(opened) == 1
+    tasks = [c for c in list_queue(db, REVIEWER) if c.id in opened]
+    assert tasks[0].content_ids == ["copy-9"] and tasks[0].evidence == "exact_match"
+    assert tasks[0].tracking_number == receipt.tracking_number
+    assert tasks[0].deadline == decision.case.deadline
+    assert open_copy_tasks(db, claimed.id) == []  # not twice
+    # the action webhook event: case, content, action, ground; no hash, no identity
+    events = [j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND)]
+    assert [e["type"] for e in events] == [CONTENT_ACTION]
+    assert events[0]["data"] == {
+        "case": receipt.tracking_number,
+        "content_id": "content-123",
+        "action": "remove",
+        "ground": "law",
+        "reversed": False,
+    }
+    assert SHA not in str(events) and all(v not in str(events) for v in REPORTER.values())
+    actions = [e.action for e in list_events(db)]
+    assert actions == [
+        "notice.received",
+        "case.claimed",
+        "case.decided",
+        "case.banked",
+        "case.copies_opened",
+    ]
+    status = notice_status(db, receipt.tracking_number, receipt.pin)
+    assert status.status == "decided"
+    assert [h[1] for h in status.history] == ["received", "in_review", "decided"]
+
+
+@pytest.mark.parametrize("action", ["restrict", "label", "no_action"])
+def test_other_actions_bank_nothing(db: Database, settings: Settings, action: str) -> None:
+    add_to_ledger(db, [("content-123", [prepare_signal("sha256", SHA)])])
+    receipt = submit_notice(db, settings, valid_notice())
+    decision = decide_case(
+        db, settings, REVIEWER, receipt.case_id, action=action, ground="terms", reason="Policy 4."
+    )
+    assert decision.entry_id is None and decision.case.action == action
+    assert list_jobs(db, kind=SWEEP) == []
+
+
+def test_an_auditor_cannot_decide(db: Database, settings: Settings) -> None:
+    receipt = submit_notice(db, settings, valid_notice())
+    with pytest.raises(NotPermitted):
+        _remove(db, settings, receipt.case_id, AUDITOR)
+    assert [e.action for e in list_events(db)] == ["notice.received"]
+
+
+def test_restricted_cases_are_decided_by_child_safety_reviewers_only(
+    db: Database, settings: Settings
+) -> None:
+    receipt = submit_notice(db, settings, valid_notice(possible_minor=True))
+    with pytest.raises(NotFound):
+        _remove(db, settings, receipt.case_id, REVIEWER)
+    assert _remove(db, settings, receipt.case_id, CHILD_SAFETY).case.state == "decided"
+
+
+def test_a_case_is_decided_once_by_its_claimer(db: Database, settings: Settings) -> None:
+    receipt = submit_notice(db, settings, valid_notice())
+    claim_next(db, REVIEWER)
+    with pytest.raises(Conflict, match="claimed by another"):
+        _remove(db, settings, receipt.case_id, OTHER)
+    _remove(db, settings, receipt.case_id)
+    with pytest.raises(Conflict, match="decided already"):
+        _remove(db, settings, receipt.case_id)
+
+
+def test_each_missing_decision_field_is_named(db: Database, settings: Settings) -> None:
+    receipt = submit_notice(db, settings, valid_notice())
+    with pytest.raises(InvalidDecision) as caught:
+        decide_case(db, settings, REVIEWER, receipt.case_id, action="ban", ground="law", reason="")
+    assert {f["field"] for f in caught.value.fields} == {"action", "reason", "legal_ground"}

@@ -1,0 +1,112 @@
+"""The case routes over HTTP with API keys mapped to actors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from case_helpers import REPORTER, valid_notice
+from service_helpers import LiveService
+
+
+def test_queue_claim_and_ageing(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    public = service.client()
+    adult = public.post("/v1/notices", json=valid_notice()).json()["tracking_number"]
+    public.post("/v1/notices", json=valid_notice(possible_minor=True))
+    reviewer = service.client(service.key("review"))
+    cases = reviewer.get("/v1/cases").json()["cases"]
+    assert [c["tracking_number"] for c in cases] == [adult]
+    assert all(v not in str(cases) for v in REPORTER.values())
+    assert reviewer.get("/v1/cases", params={"queue": "restricted"}).status_code == 403
+    assert reviewer.post("/v1/cases/claim", params={"queue": "restricted"}).status_code == 403
+    claimed = reviewer.post("/v1/cases/claim").json()["case"]
+    assert claimed["tracking_number"] == adult and claimed["assigned_to"].startswith("key:")
+    assert reviewer.post("/v1/cases/claim").json()["case"] is None
+    assert reviewer.get(f"/v1/cases/{claimed['id']}").json()["state"] == "claimed"
+    assert reviewer.get("/v1/cases/ageing").json() == {
+        "under_24h": 1,
+        "under_48h": 0,
+        "overdue": 0,
+    }
+
+
+def test_decide_over_http(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    service.client().post("/v1/notices", json=valid_notice())
+    reviewer = service.client(service.key("review"))
+    case_id = reviewer.post("/v1/cases/claim").json()["case"]["id"]
+    decision = {"action": "label", "ground": "terms", "reason": "Synthetic intimate image."}
+    matcher = service.client(service.key("match"))
+    assert matcher.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 403
+    r = reviewer.post(f"/v1/cases/{case_id}/decision", json={**decision, "ground": "law"})
+    assert r.status_code == 422
+    assert [f["field"] for f in r.json()["fields"]] == ["legal_ground"]
+    r = reviewer.post(f"/v1/cases/{case_id}/decision", json=decision)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["case"]["state"] == "decided" and body["case"]["action"] == "label"
+    assert len(body["appeal_token"]) >= 32
+    assert reviewer.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 409
+
+
+def test_statement_and_transparency_export_over_http(
+    make_service: Callable[..., LiveService],
+) -> None:
+    service = make_service(notice_rate_limit=1000)
+    service.client().post("/v1/notices", json=valid_notice())
+    reviewer = service.client(service.key("review"))
+    case_id = reviewer.post("/v1/cases/claim").json()["case"]["id"]
+    decision = {"action": "remove", "ground": "law", "legal_ground": "s.66B", "reason": "NCII."}
+    assert reviewer.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 200
+    r = reviewer.get(f"/v1/cases/{case_id}/statement")
+    assert r.status_code == 200, r.text
+    assert r.json()["transparency_database"]["decision_ground"] == (
+        "DECISION_GROUND_ILLEGAL_CONTENT"
+    )
+    span = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    r = reviewer.get("/v1/exports/transparency-database", params=span)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["statements"]) == 1
+    assert all(v not in r.text for v in [*REPORTER.values(), "127.0.0.1"])
+    matcher = service.client(service.key("match"))
+    assert matcher.get("/v1/exports/transparency-database", params=span).status_code == 403
+
+
+def test_appeal_over_http(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    public = service.client()
+    notice = public.post("/v1/notices", json=valid_notice()).json()
+    admin = service.client(service.key("admin"))
+    case_id = admin.post("/v1/cases/claim").json()["case"]["id"]
+    decision = {"action": "label", "ground": "terms", "reason": "Synthetic."}
+    token = admin.post(f"/v1/cases/{case_id}/decision", json=decision).json()["appeal_token"]
+    r = public.post("/v1/appeals/file", json={"reason": "Not me.", "appeal_token": token})
+    assert r.status_code == 201, r.text
+    appeal_id = r.json()["id"]
+    wrong = {"reason": "x", "tracking_number": notice["tracking_number"], "pin": "1"}
+    assert public.post("/v1/appeals/file", json=wrong).status_code == 404
+    reviewer = service.client(service.key("review"))
+    assert [a["id"] for a in reviewer.get("/v1/appeals").json()["appeals"]] == [appeal_id]
+    ruling = {"uphold": True, "reason": "Wrong."}
+    # a reviewer key is no senior reviewer; the admin key made the decision itself
+    assert reviewer.post(f"/v1/appeals/{appeal_id}/decision", json=ruling).status_code == 403
+    assert admin.post(f"/v1/appeals/{appeal_id}/decision", json=ruling).status_code == 403
+    other_admin = service.client(service.key("admin"))
+    r = other_admin.post(f"/v1/appeals/{appeal_id}/decision", json=ruling)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "upheld"
+
+
+def test_transparency_report_over_http(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    service.client().post("/v1/notices", json=valid_notice())
+    reviewer = service.client(service.key("review"))
+    span = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    r = reviewer.get("/v1/reports/transparency", params=span)
+    assert r.status_code == 200, r.text
+    assert r.json()["notices"]["total"] == 1
+    r = reviewer.get("/v1/reports/transparency", params={**span, "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "notices.total,1" in r.text
+    matcher = service.client(service.key("match"))
+    assert matcher.get("/v1/reports/transparency", params=span).status_code == 403
