@@ -268,3 +268,26 @@ def test_stale_uploads_of_a_killed_process_are_removed_at_start(
     os.utime(stale, (two_hours_ago, two_hours_ago))
     make_service()
     assert sorted(p.name for p in folder.iterdir()) == ["keep.txt", "upload-new"]
+
+
+def test_nul_characters_are_refused_on_every_database(
+    service: LiveService, admin: httpx.Client
+) -> None:
+    _bank(admin)
+    r = admin.post("/v1/withdrawals", json={"external_ids": ["case\u0000x"]})
+    assert (r.status_code, r.json()["error"]) == (422, "invalid_text")
+    r = admin.get("/v1/matches", params={"content_id": "a\u0000b"})
+    assert (r.status_code, r.json()["error"]) == (422, "invalid_text")
+    # In a multipart text field the database's refusal is mapped (PostgreSQL), or it is stored
+    # as given (SQLite): never a 500.
+    admin.post("/v1/banks/ncii/entries", json={"signals": [{"type": "pdq", "value": PDQ.value}]})
+    r = admin.post(
+        "/v1/lookup",
+        files={"file": ("c.jpg", COPY, "image/jpeg")},
+        data={"content_id": "post\u0000x"},
+    )
+    if service.db.dialect == "postgresql":
+        assert (r.status_code, r.json()["error"]) == (422, "invalid_value"), r.text
+    else:
+        assert r.status_code == 200 and r.json()["stored"] is True
+    assert admin.get("/v1/banks/ncii").status_code == 200

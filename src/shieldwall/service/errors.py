@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shieldwall.errors import RateLimited, ShieldwallError
@@ -120,6 +121,20 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # A value the database refuses (NUL in a form field on PostgreSQL, a number out of
+        # range): the request's fault, not the service's.
+        assert isinstance(exc, DBAPIDataError)
+        detail = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+        return JSONResponse(
+            {
+                "error": "invalid_value",
+                "message": f"a value in the request cannot be stored: {detail}",
+                "request_id": _request_id(request),
+            },
+            status_code=422,
+        )
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
         return JSONResponse(
@@ -134,4 +149,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ShieldwallError, shieldwall_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DBAPIDataError, unstorable)
     app.add_exception_handler(Exception, unexpected)

@@ -24,6 +24,7 @@ log = logging.getLogger("shieldwall.access")
 
 #: Routes under /v1 that need no key (issue 5's notice intake joins these).
 PUBLIC_PREFIXES: tuple[str, ...] = ("/v1/notices", "/v1/appeals/file")
+_NUL_MESSAGE = "text in the request must not contain NUL characters (\\u0000 or %00)"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 
 
@@ -142,23 +143,43 @@ class ServiceMiddleware:
                     rid,
                 )
                 return
+            if b"%00" in scope.get("query_string", b"") or "\x00" in path:
+                status[0] = 422
+                await self._reject(send, 422, "invalid_text", _NUL_MESSAGE, rid)
+                return
             received = [0]
-            too_large = [False]
+            # (status, code, message) of a refusal found while the body arrives: the app sees
+            # the client go away, and we answer in its place.
+            refused: list[tuple[int, str, str]] = []
+            is_json = ctype.startswith("application/json")
+            tail = [b""]
 
             async def limited_receive() -> Message:
-                if too_large[0]:
+                if refused:
                     return {"type": "http.disconnect"}
                 message = await receive()
                 if message["type"] == "http.request":
-                    received[0] += len(message.get("body", b""))
+                    chunk = message.get("body", b"")
+                    received[0] += len(chunk)
                     if received[0] > limit:
-                        # The app sees the client go away; we answer 413 in its place.
-                        too_large[0] = True
+                        refused.append(
+                            (
+                                413,
+                                "request_too_large",
+                                f"the request body is over the limit of {limit} bytes",
+                            )
+                        )
                         return {"type": "http.disconnect"}
+                    # PostgreSQL cannot store NUL in text, and no field needs it: refused on
+                    # every database alike (escaped, as JSON must; across chunk boundaries).
+                    if is_json and b"\\u0000" in tail[0] + chunk:
+                        refused.append((422, "invalid_text", _NUL_MESSAGE))
+                        return {"type": "http.disconnect"}
+                    tail[0] = chunk[-5:]
                 return message
 
             async def guarded_send(message: Message) -> None:
-                if not too_large[0]:
+                if not refused:
                     await send_wrapper(message)
 
             try:
@@ -176,17 +197,11 @@ class ServiceMiddleware:
                         rid,
                     )
             except Exception:
-                if not too_large[0]:
+                if not refused:
                     raise
-            if too_large[0] and not started_response[0]:
-                status[0] = 413
-                await self._reject(
-                    send,
-                    413,
-                    "request_too_large",
-                    f"the request body is over the limit of {limit} bytes",
-                    rid,
-                )
+            if refused and not started_response[0]:
+                status[0], code, message = refused[0]
+                await self._reject(send, status[0], code, message, rid)
         finally:
             metrics.in_flight.dec()
             elapsed = time.perf_counter() - started
