@@ -24,6 +24,7 @@ from shieldwall.service.routes import (
     keys,
     lookup,
     records,
+    report,
     scan,
 )
 from shieldwall.service.schemas import ERROR_RESPONSES
@@ -83,6 +84,7 @@ def create_app(
     install_console(app)
     app.include_router(health.router)
     app.include_router(console.router)
+    app.include_router(report.router)
     for module in (lookup, banks, records, jobs, keys, scan, cases):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_middleware(ServiceMiddleware, state=state)

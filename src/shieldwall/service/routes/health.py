@@ -69,6 +69,9 @@ def home(state: ServiceState = _STATE) -> HTMLResponse:
     return HTMLResponse(
         "<!doctype html><html lang=en><meta charset=utf-8><title>Shieldwall</title>"
         f"<h1>Shieldwall {__version__}</h1><p>Role: {state.role.value}.</p>"
+        "<p>An intimate image of you shared without consent? "
+        '<a href="/report" id="report-link">Report it here</a> (no account needed); '
+        '<a href="/status">check a report\'s status</a>.</p>'
         '<p>Review console: <a href="/console">sign in</a>.</p>'
         '<p>API: <a href="/docs">documentation</a>, <a href="/openapi.json">OpenAPI</a>. '
         "Health: <a href=/healthz>/healthz</a>, <a href=/readyz>/readyz</a>, "
