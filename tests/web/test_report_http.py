@@ -216,6 +216,7 @@ def test_posts_without_csrf_are_refused(report_service: LiveService, db: Databas
     client.get("/report")  # the cookie is set, but the form's token is missing
     answer = client.post("/report", data=VALID)
     assert answer.status_code == 403 and 'id="forbidden"' in answer.text
+    assert 'href="/"' in answer.text and 'href="/console"' not in answer.text
     wrong = client.post("/report", data={**VALID, "csrf_token": "forged"})
     assert wrong.status_code == 403
     fresh = report_service.client()  # no cookie at all
