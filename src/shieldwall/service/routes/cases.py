@@ -27,6 +27,11 @@ _ACTOR = Depends(current_actor)
 _TRACKING = Path(min_length=1, max_length=32)
 
 
+#: The library's views are the API answers as they are (FastAPI takes dataclasses as models).
+CaseOut = lib.CaseView
+AppealOut = lib.AppealView
+
+
 class NoticeIn(BaseModel):
     """A notice (docs/cases.md names the law behind each field). Every field is checked at
     once: a 422 names each missing or invalid one in ``fields``."""
@@ -78,23 +83,6 @@ class NoticeStatusOut(BaseModel):
     history: list[NoticeHistoryItem]
 
 
-class CaseOut(BaseModel):
-    id: int
-    tracking_number: str
-    queue: str
-    state: str
-    received_at: datetime
-    deadline: datetime
-    trusted: bool
-    evidence: str
-    content_ids: list[str]
-    assigned_to: str | None
-    action: str | None
-    ground: str | None
-    decided_by: str | None
-    decided_at: datetime | None
-
-
 class CasePage(BaseModel):
     cases: list[CaseOut]
 
@@ -143,19 +131,6 @@ class AppealIn(BaseModel):
     pin: str | None = Field(default=None, max_length=64)
 
 
-class AppealOut(BaseModel):
-    id: int
-    case_id: int
-    tracking_number: str
-    appellant: str
-    reason: str
-    filed_at: datetime
-    state: str
-    decided_by: str | None
-    decided_at: datetime | None
-    outcome: str | None
-
-
 class AppealPage(BaseModel):
     appeals: list[AppealOut]
 
@@ -169,10 +144,6 @@ class AgeingOut(BaseModel):
     under_24h: int
     under_48h: int
     overdue: int
-
-
-def _case(view: lib.CaseView) -> CaseOut:
-    return CaseOut.model_validate(view, from_attributes=True)
 
 
 def _client(request: Request) -> str:
@@ -232,7 +203,7 @@ def list_cases(
 ) -> CasePage:
     """The queue's undecided cases in priority order (``restricted``: child-safety
     reviewers only)."""
-    return CasePage(cases=[_case(c) for c in lib.list_queue(state.db, actor, queue, limit=limit)])
+    return CasePage(cases=lib.list_queue(state.db, actor, queue, limit=limit))
 
 
 @router.get("/cases/ageing", response_model=AgeingOut, **scoped(Scope.REVIEW))
@@ -253,7 +224,7 @@ def claim_case(
 ) -> ClaimOut:
     """Assign the queue's next case to the caller (never to two callers)."""
     claimed = lib.claim_next(state.db, actor, queue)
-    return ClaimOut(case=_case(claimed) if claimed else None)
+    return ClaimOut(case=claimed)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, **scoped(Scope.REVIEW))
@@ -263,7 +234,7 @@ def get_case(
     actor: Actor = _ACTOR,
 ) -> CaseOut:
     """One case (no reporter identity)."""
-    return _case(lib.get_case(state.db, actor, case_id))
+    return lib.get_case(state.db, actor, case_id)
 
 
 @router.post("/cases/{case_id}/decision", response_model=DecisionOut, **scoped(Scope.REVIEW))
@@ -286,7 +257,7 @@ def decide(
         legal_ground=body.legal_ground,
     )
     return DecisionOut(
-        case=_case(decision.case),
+        case=decision.case,
         appeal_token=decision.appeal_token,
         entry_id=decision.entry_id,
         sweep_job_id=decision.sweep_job_id,
@@ -326,10 +297,6 @@ def transparency_database(
     return ExportOut(statements=found, next_after_id=next_after)
 
 
-def _appeal(view: lib.AppealView) -> AppealOut:
-    return AppealOut.model_validate(view, from_attributes=True)
-
-
 @router.post("/appeals/file", status_code=201, response_model=AppealOut)
 def file_appeal(request: Request, body: AppealIn, state: ServiceState = _STATE) -> AppealOut:
     """Appeal a decision (no key): the uploader with the appeal token of the statement of
@@ -351,7 +318,7 @@ def file_appeal(request: Request, body: AppealIn, state: ServiceState = _STATE) 
         if guard is not None:
             guard.failed(*keys)
         raise
-    return _appeal(view)
+    return view
 
 
 @router.get("/appeals", response_model=AppealPage, **scoped(Scope.REVIEW))
@@ -363,7 +330,7 @@ def list_appeals(
 ) -> AppealPage:
     """Appeals in a state (open by default), oldest first."""
     found = lib.list_appeals(state.db, actor, state=appeal_state, limit=limit)
-    return AppealPage(appeals=[_appeal(a) for a in found])
+    return AppealPage(appeals=found)
 
 
 @router.post("/appeals/{appeal_id}/decision", response_model=AppealOut, **scoped(Scope.REVIEW))
@@ -375,10 +342,8 @@ def decide_appeal(
 ) -> AppealOut:
     """Decide an appeal (senior reviewers and admins; never the first decider). Upheld
     reverses the decision."""
-    return _appeal(
-        lib.decide_appeal(
-            state.db, state.settings, actor, appeal_id, uphold=body.uphold, reason=body.reason
-        )
+    return lib.decide_appeal(
+        state.db, state.settings, actor, appeal_id, uphold=body.uphold, reason=body.reason
     )
 
 
