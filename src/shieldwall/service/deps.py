@@ -30,6 +30,18 @@ async def get_state(request: Request) -> ServiceState:
     return state
 
 
+async def curating_state(request: Request) -> ServiceState:
+    """The process's state, or :class:`~shieldwall.errors.NotServed` in a role that does not
+    serve curation routes."""
+    state = await get_state(request)
+    state.require_curation()
+    return state
+
+
+#: The dependency of every curation route.
+CURATOR = Depends(curating_state)
+
+
 async def current_key(request: Request) -> KeyInfo:
     """The key the middleware authenticated."""
     key = request.scope.get("state", {}).get("key")

@@ -12,7 +12,7 @@ from shieldwall.banks import BankInfo, EntryInfo
 from shieldwall.errors import UsageError
 from shieldwall.hashing import hash_file
 from shieldwall.matching import list_quarantined, release_signal
-from shieldwall.service.deps import get_state, scoped
+from shieldwall.service.deps import CURATOR, get_state, scoped
 from shieldwall.service.errors import error_for_code
 from shieldwall.service.schemas import (
     BankCreate,
@@ -38,12 +38,7 @@ _STATE = Depends(get_state)
 _CURATE = scoped(Scope.CURATE)
 
 
-async def _curating(state: ServiceState = _STATE) -> ServiceState:
-    state.require_curation()
-    return state
-
-
-_CURATOR = Depends(_curating)
+_CURATOR = CURATOR
 
 
 def bank_out(info: BankInfo) -> BankOut:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from shieldwall import jobs, webhooks
-from shieldwall.service.deps import get_state, scoped
+from shieldwall.service.deps import CURATOR, get_state, scoped
 from shieldwall.service.schemas import IdPath
 from shieldwall.service.scopes import Scope
 from shieldwall.service.state import ServiceState
@@ -19,12 +19,7 @@ router = APIRouter(prefix="/v1", tags=["webhooks and jobs"])
 _STATE = Depends(get_state)
 
 
-async def _curating(state: ServiceState = _STATE) -> ServiceState:
-    state.require_curation()
-    return state
-
-
-_CURATOR = Depends(_curating)
+_CURATOR = CURATOR
 
 
 class WebhookCreate(BaseModel):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from shieldwall.banks import prepare_signal
 from shieldwall.matching import add_to_ledger, list_matches, remove_from_ledger
-from shieldwall.service.deps import current_key, get_state, scoped
+from shieldwall.service.deps import CURATOR, current_key, get_state, scoped
 from shieldwall.service.keys import KeyInfo
 from shieldwall.service.schemas import LedgerAdd, LedgerOut, MatchOut, MatchPage
 from shieldwall.service.scopes import Scope
@@ -20,12 +20,7 @@ _STATE = Depends(get_state)
 _KEY = Depends(current_key)
 
 
-async def _curating(state: ServiceState = _STATE) -> ServiceState:
-    state.require_curation()
-    return state
-
-
-_CURATOR = Depends(_curating)
+_CURATOR = CURATOR
 
 
 @router.post("/ledger", response_model=LedgerOut, **scoped(Scope.CURATE))
