@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
 from shieldwall import banks
 from shieldwall.banks import BankInfo, EntryInfo
 from shieldwall.errors import UsageError
 from shieldwall.hashing import hash_file
 from shieldwall.matching import list_quarantined, release_signal
-from shieldwall.service.deps import CURATOR, get_state, scoped
+from shieldwall.service.deps import CURATOR, scoped
 from shieldwall.service.errors import error_for_code
 from shieldwall.service.schemas import (
     BankCreate,
@@ -34,7 +34,6 @@ from shieldwall.service.uploads import save_upload
 
 router = APIRouter(prefix="/v1", tags=["banks"])
 
-_STATE = Depends(get_state)
 _CURATE = scoped(Scope.CURATE)
 
 

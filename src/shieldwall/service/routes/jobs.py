@@ -5,18 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from shieldwall import jobs, webhooks
-from shieldwall.service.deps import CURATOR, get_state, scoped
+from shieldwall.service.deps import CURATOR, scoped
 from shieldwall.service.schemas import IdPath
 from shieldwall.service.scopes import Scope
 from shieldwall.service.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["webhooks and jobs"])
-
-_STATE = Depends(get_state)
 
 
 _CURATOR = CURATOR
