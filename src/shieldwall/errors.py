@@ -44,8 +44,6 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     │   └── LoginRequired        a console page without a live session (redirects to /login)
     ├── Forbidden                the key lacks the scope        403
     ├── RateLimited              too many requests              429 (Retry-After)
-    ├── RequestTooLarge          body over the limit            413
-    ├── RequestTimeout           ran past the time limit        504
     └── NotServed                this process's role does not serve the route 503
     CaseError                    case handling refused an action (shieldwall.cases)
     ├── InvalidNotice            a notice lacks or has an invalid field 422 (with ``fields``)
@@ -87,8 +85,6 @@ __all__ = [
     "NotPermitted",
     "NotServed",
     "RateLimited",
-    "RequestTimeout",
-    "RequestTooLarge",
     "RuleError",
     "ScanBlocked",
     "ScanError",
@@ -401,20 +397,6 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class RequestTooLarge(ServiceError):
-    """The request body is over the service's limit."""
-
-    http_status = 413
-    code = "request_too_large"
-
-
-class RequestTimeout(ServiceError):
-    """The request ran past the service's time limit."""
-
-    http_status = 504
-    code = "request_timeout"
 
 
 class NotServed(ServiceError):
