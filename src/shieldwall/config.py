@@ -325,6 +325,23 @@ class Settings(BaseSettings):
         ge=1,
         description="How many times a webhook delivery is tried before it is dead-lettered.",
     )
+    preview_url_template: str | None = Field(
+        default=None,
+        description="Where the review console fetches a content's preview from the platform: "
+        "a URL with {content_id} (URL-quoted), e.g. https://cdn.internal/review/{content_id}. "
+        "Previews are fetched into memory for each view and never stored; unset: no previews.",
+    )
+    preview_authorization: str | None = Field(
+        default=None,
+        description="Authorization header value sent with preview fetches (e.g. 'Bearer ...'), "
+        "if the platform's preview endpoint needs one.",
+    )
+    preview_max_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0, description="Largest preview fetched, in bytes."
+    )
+    preview_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Total time limit of one preview fetch."
+    )
 
     @field_validator("outbound_allowed_networks")
     @classmethod

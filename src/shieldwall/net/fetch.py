@@ -33,7 +33,7 @@ from shieldwall.config import Settings, get_settings
 from shieldwall.errors import FetchError, FetchRefused, FetchTimeout, FetchTooLarge
 from shieldwall.net.policy import AddressPolicy, IPAddress, Resolver
 
-__all__ = ["FetchResult", "fetch_to_file", "host_allowed", "post"]
+__all__ = ["FetchResult", "fetch_to_file", "get_bytes", "host_allowed", "post"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
@@ -184,6 +184,7 @@ def _exchange(
     timer = threading.Timer(max(deadline.remaining(), 0.0), _abort, (conn,))
     timer.daemon = True
     timer.start()
+    response: http.client.HTTPResponse | None = None
     try:
         all_headers = {
             "Host": target.host_header,
@@ -200,6 +201,8 @@ def _exchange(
         raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
     finally:
         timer.cancel()
+        if response is not None:
+            response.close()  # owns the socket when the server closes the connection
         conn.close()
 
 
@@ -321,3 +324,52 @@ def post(
     ) as (response, _address):
         response.read1(_CHUNK)
         return response.status
+
+
+def get_bytes(
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    policy: AddressPolicy,
+    timeout_seconds: float,
+    max_bytes: int,
+) -> tuple[bytes, str | None]:
+    """GET ``url`` into memory under the address policy (no host allow-list: the operator
+    configured the URL; no redirects followed) and return the body and its ``Content-Type``.
+
+    For content that must never touch the disk (review previews). Raises
+    :class:`FetchRefused`, :class:`FetchTooLarge` (as soon as the body passes ``max_bytes``),
+    :class:`FetchTimeout` or :class:`FetchError` (cannot connect, a non-2xx answer)."""
+    target = _parse(url)
+    deadline = _Deadline(timeout_seconds)
+    addresses = policy.resolve(target.host, target.port)
+    with _exchange(
+        target,
+        addresses,
+        method="GET",
+        body=None,
+        headers={"Accept": "image/*", **headers},
+        deadline=deadline,
+        url=url,
+    ) as (response, _address):
+        if not 200 <= response.status < 300:
+            raise FetchError(f"{url}: the server answered {response.status}")
+        length = response.getheader("Content-Length")
+        if length is not None and length.strip().isdigit() and int(length) > max_bytes:
+            raise FetchTooLarge(
+                f"{url}: the body is {int(length)} bytes (Content-Length), over the limit of "
+                f"{max_bytes} bytes"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = response.read1(_CHUNK)
+            deadline.check(url)
+            if not chunk:
+                return b"".join(chunks), response.getheader("Content-Type")
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchTooLarge(
+                    f"{url}: the body is over the limit of {max_bytes} bytes; stopped reading"
+                )
+            chunks.append(chunk)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from shieldwall import __version__
 from shieldwall.cases import PinGuard
@@ -19,6 +21,7 @@ from shieldwall.service.routes import (
     banks,
     cases,
     console,
+    console_cases,
     health,
     jobs,
     keys,
@@ -84,6 +87,8 @@ def create_app(
     install_console(app)
     app.include_router(health.router)
     app.include_router(console.router)
+    app.include_router(console_cases.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(report.router)
     for module in (lookup, banks, records, jobs, keys, scan, cases):
         app.include_router(module.router, responses=ERROR_RESPONSES)

@@ -1,0 +1,208 @@
+"""What a reviewer sees of one case: the notice's substance (never the reporter's identity),
+the stored matches of its content with the bank entries they hit and the case each entry came
+from, the decision, the copies a removal found and the appeals.
+
+The reporter's name, email address and signature stay on the notice row: :class:`NoticeFacts`
+has no field for them. Match distances are not included (reviewers see the kind of match:
+exact or near).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from shieldwall.cases.appeals import AppealView
+from shieldwall.cases.queues import CaseView
+from shieldwall.errors import NotFound
+from shieldwall.people import Actor
+from shieldwall.store import Database
+from shieldwall.store.models import (
+    Appeal,
+    Bank,
+    BankEntry,
+    CaseItem,
+    EntryExternalId,
+    MatchRecord,
+    Notice,
+)
+
+__all__ = ["CaseDetail", "CaseLink", "MatchView", "NoticeFacts", "case_detail"]
+
+_EXACT = frozenset({"md5", "sha256", "video_md5"})
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeFacts:
+    """The substance of the notice behind a case, for judging it (no reporter identity)."""
+
+    source: str
+    trusted_flagger: str | None
+    explanation: str
+    urls: list[str]
+    content_kind: str
+    possible_minor: bool
+    authorised_agent: bool
+    authority_explanation: str | None
+    declarations: dict[str, bool]
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLink:
+    """Another case, as a link: its id, tracking number, content ids, state and action."""
+
+    id: int
+    tracking_number: str
+    content_ids: list[str]
+    state: str
+    action: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MatchView:
+    """A stored match of one of the case's contents and the bank entry it hit."""
+
+    content_id: str
+    bank_name: str
+    bank_kind: str | None
+    signal_type: str
+    #: ``exact`` (a cryptographic hash) or ``near`` (a perceptual hash within the threshold).
+    strength: str
+    #: ``upload`` (matched when checked) or ``sweep`` (found in the ledger later).
+    source: str
+    at: datetime
+    entry_id: int | None
+    entry_status: str | None
+    entry_note: str
+    external_ids: list[str]
+    #: The case whose removal banked the entry, if a case did.
+    origin: CaseLink | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDetail:
+    """One case as its page shows it."""
+
+    case: CaseView
+    kind: str
+    parent: CaseLink | None
+    notice: NoticeFacts | None
+    legal_ground: str | None
+    reason: str | None
+    matches: list[MatchView]
+    copies: list[CaseLink]
+    appeals: list[AppealView]
+
+
+def _link(c: CaseItem) -> CaseLink:
+    return CaseLink(c.id, c.tracking_number, list(c.content_ids), c.state, c.action)
+
+
+def case_detail(db: Database, actor: Actor, case_id: int) -> CaseDetail:
+    """The case page's content; a restricted case is :class:`NotFound` for actors who may not
+    see it (as in :func:`~shieldwall.cases.get_case`)."""
+    with db.session() as session:
+        c = session.get(CaseItem, case_id)
+        if c is None or (c.queue == "restricted" and not actor.sees_restricted) or not actor.roles:
+            raise NotFound(f"no case {case_id}")
+        parent = session.get(CaseItem, c.parent_id) if c.parent_id else None
+        facts = None
+        notice_id = c.notice_id if c.notice_id else (parent.notice_id if parent else None)
+        notice = session.get(Notice, notice_id) if notice_id else None
+        if notice is not None:
+            facts = NoticeFacts(
+                notice.source,
+                notice.trusted_flagger,
+                notice.explanation,
+                list(notice.urls),
+                notice.content_kind,
+                notice.possible_minor,
+                notice.authorised_agent,
+                notice.authority_explanation,
+                {k: bool(v) for k, v in (notice.declarations or {}).items()},
+                notice.status,
+            )
+        matches: list[MatchView] = []
+        if c.content_ids:
+            rows = session.execute(
+                select(MatchRecord, BankEntry, Bank.kind)
+                .outerjoin(BankEntry, BankEntry.id == MatchRecord.entry_id)
+                .outerjoin(Bank, Bank.id == MatchRecord.bank_id)
+                .where(MatchRecord.content_id.in_(list(c.content_ids)))
+                .order_by(MatchRecord.at, MatchRecord.id)
+            ).all()
+            for record, entry, bank_kind in rows:
+                external: list[str] = []
+                origin = None
+                if entry is not None:
+                    external = list(
+                        session.scalars(
+                            select(EntryExternalId.external_id)
+                            .where(EntryExternalId.entry_id == entry.id)
+                            .order_by(EntryExternalId.id)
+                        )
+                    )
+                    source_case = session.scalars(
+                        select(CaseItem)
+                        .where(CaseItem.block_entry_id == entry.id)
+                        .order_by(CaseItem.id)
+                        .limit(1)
+                    ).first()
+                    visible = source_case is not None and (
+                        source_case.queue != "restricted" or actor.sees_restricted
+                    )
+                    if source_case is not None and visible and source_case.id != c.id:
+                        origin = _link(source_case)
+                matches.append(
+                    MatchView(
+                        record.content_id,
+                        record.bank_name,
+                        bank_kind,
+                        record.signal_type,
+                        "exact" if record.signal_type in _EXACT else "near",
+                        record.source,
+                        record.at,
+                        record.entry_id,
+                        entry.status if entry is not None else None,
+                        entry.note if entry is not None else "",
+                        external,
+                        origin,
+                    )
+                )
+        copies = [
+            _link(x)
+            for x in session.scalars(
+                select(CaseItem).where(CaseItem.parent_id == c.id).order_by(CaseItem.id)
+            )
+        ]
+        appeals = [
+            AppealView(
+                a.id,
+                a.case_id,
+                c.tracking_number,
+                a.appellant,
+                a.reason,
+                a.filed_at,
+                a.state,
+                a.decided_by,
+                a.decided_at,
+                a.outcome,
+            )
+            for a in session.scalars(
+                select(Appeal).where(Appeal.case_id == c.id).order_by(Appeal.id)
+            )
+        ]
+        return CaseDetail(
+            CaseView.of(c),
+            c.kind,
+            _link(parent) if parent is not None else None,
+            facts,
+            c.legal_ground,
+            c.reason,
+            matches,
+            copies,
+            appeals,
+        )

@@ -1,0 +1,390 @@
+"""The reviewer console's queue and case pages (issue 5 point 3).
+
+- ``/console/queue``: a queue's undecided cases in priority order with their ageing buckets,
+  the decided ones, and "claim next";
+- ``/console/cases/{id}``: the notice's substance (never the reporter's identity), the content
+  previews, each stored match beside the bank entry it hit, and the decision form;
+- ``/console/cases/{id}/preview/{n}``: the n-th content's preview, fetched from the platform
+  for this answer only (:mod:`shieldwall.service.preview`): blurred and grey unless
+  ``view=full``, and every full view is an audited reveal (``preview.revealed``);
+- ``/console/cases/{id}/statement``: the statement of reasons and its Transparency Database
+  form.
+
+Server-rendered and usable without JavaScript; ``/static/console.js`` adds keyboard shortcuts
+and in-place reveal. Auditors see everything read-only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import escape
+from starlette.concurrency import run_in_threadpool
+
+from shieldwall import cases as lib
+from shieldwall.audit import record_event
+from shieldwall.cases.detail import CaseDetail, case_detail
+from shieldwall.errors import (
+    Conflict,
+    FetchError,
+    InvalidDecision,
+    MediaError,
+    NotFound,
+    NotPermitted,
+)
+from shieldwall.media.image import ImageLimits
+from shieldwall.people.accounts import SessionInfo
+from shieldwall.people.roles import Actor, Role
+from shieldwall.service.console import check_form_csrf, current_session, render, require_role
+from shieldwall.service.preview import fetch_preview, render_preview
+from shieldwall.service.state import ServiceState
+from shieldwall.store.models import utcnow
+
+router = APIRouter(include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+_CASE_ROLES = (
+    Role.REVIEWER,
+    Role.SENIOR_REVIEWER,
+    Role.CHILD_SAFETY_REVIEWER,
+    Role.ADMIN,
+    Role.AUDITOR,
+)
+_VIEWER = Depends(require_role(*_CASE_ROLES))
+_SESSION = Depends(current_session)
+_CASE_ID = Path(ge=1, le=2**63 - 1)
+
+ACTION_LABELS = {
+    "remove": "Remove",
+    "restrict": "Restrict (age-gate or hide)",
+    "label": "Label",
+    "no_action": "No action",
+}
+GROUND_LABELS = {
+    "law": "Illegal content (a law)",
+    "terms": "Against the terms of service",
+}
+_IMAGE_HEADERS = {
+    "Cache-Control": "no-store, private",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _state(request: Request) -> ServiceState:
+    state = request.app.state.shieldwall
+    assert isinstance(state, ServiceState)
+    return state
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def time_left(deadline: datetime, now: datetime | None = None) -> tuple[str, str]:
+    """``("due in 31 h 20 min", "ok")``, ``("due in 5 h", "urgent")`` (under 12 h) or
+    ``("overdue by 2 h 5 min", "overdue")``."""
+    now = now or utcnow()
+    seconds = (_aware(deadline) - now).total_seconds()
+    minutes = int(abs(seconds) // 60)
+    hours, mins = divmod(minutes, 60)
+    text = f"{hours} h {mins} min" if hours else f"{mins} min"
+    if seconds < 0:
+        return f"overdue by {text}", "overdue"
+    return f"due in {text}", "urgent" if seconds < lib.queues.URGENT_HOURS * 3600 else "ok"
+
+
+def _queues_for(actor: Actor) -> list[str]:
+    return [q for q in lib.QUEUES if q != "restricted" or actor.sees_restricted]
+
+
+@router.get("/console/queue", response_class=HTMLResponse)
+def queue_page(
+    request: Request,
+    queue: Annotated[str, Query(max_length=32)] = "adult",
+    message: Annotated[str, Query(max_length=64)] = "",
+    actor: Actor = _VIEWER,
+) -> HTMLResponse:
+    """A queue in priority order, its ageing buckets and the recently decided cases."""
+    state = _state(request)
+    try:
+        lib.queues.check_queue(actor, queue)
+    except NotPermitted as exc:
+        return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
+    except Exception:
+        queue = "adult"
+    open_cases = lib.list_queue(state.db, actor, queue, limit=200)
+    decided = lib.list_queue(state.db, actor, queue, state="decided", limit=50)
+    decided.sort(key=lambda c: _aware(c.decided_at or c.received_at), reverse=True)
+    now = utcnow()
+    rows = [(c, *time_left(c.deadline, now)) for c in open_cases]
+    messages = {
+        "empty": "No open case is waiting in this queue.",
+        "claimed": "That case was claimed or decided by someone else; here is the queue again.",
+    }
+    return render(
+        request,
+        "queue.html",
+        {
+            "queue": queue,
+            "queues": _queues_for(actor),
+            "rows": rows,
+            "decided": decided,
+            "ageing": lib.ageing(state.db, actor, queue, now=now),
+            "may_decide": actor.may_decide,
+            "me": actor.id,
+            "message": messages.get(message, ""),
+        },
+    )
+
+
+@router.post("/console/queue/claim")
+def claim_next_case(
+    request: Request,
+    queue: FormText = "adult",
+    csrf_token: FormText = "",
+    session: SessionInfo = _SESSION,
+    actor: Actor = _VIEWER,
+) -> Response:
+    """Claim the queue's next case and open it (none open: back to the queue, with a note)."""
+    check_form_csrf(session, csrf_token)
+    if queue not in lib.QUEUES:
+        queue = "adult"
+    try:
+        claimed = lib.claim_next(_state(request).db, actor, queue)
+    except NotPermitted as exc:
+        return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
+    if claimed is None:
+        return RedirectResponse(f"/console/queue?queue={queue}&message=empty", status_code=303)
+    return RedirectResponse(f"/console/cases/{claimed.id}", status_code=303)
+
+
+def _detail_or_404(request: Request, actor: Actor, case_id: int) -> CaseDetail | HTMLResponse:
+    try:
+        return case_detail(_state(request).db, actor, case_id)
+    except NotFound as exc:
+        return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
+
+
+def _case_page(
+    request: Request,
+    actor: Actor,
+    session: SessionInfo,
+    detail: CaseDetail,
+    *,
+    reveal: bool,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    case = detail.case
+    deadline_text, deadline_class = time_left(case.deadline)
+    settings = _state(request).settings
+    open_states = ("open", "claimed")
+    can_decide = (
+        actor.may_decide
+        and case.state in open_states
+        and (case.state == "open" or case.assigned_to == actor.id)
+    )
+    by_content: dict[str, list[Any]] = {}
+    for match in detail.matches:
+        by_content.setdefault(match.content_id, []).append(match)
+    return render(
+        request,
+        "case.html",
+        {
+            "detail": detail,
+            "case": case,
+            "deadline_text": deadline_text,
+            "deadline_class": deadline_class,
+            "reveal": reveal or session.person.reveal_previews,
+            "by_preference": session.person.reveal_previews,
+            "previews": bool(settings.preview_url_template),
+            "can_decide": can_decide,
+            "read_only": not actor.may_decide,
+            "claimed_by_other": case.state == "claimed" and case.assigned_to != actor.id,
+            "by_content": by_content,
+            "actions": ACTION_LABELS,
+            "grounds": GROUND_LABELS,
+            "form": form or {"action": "", "ground": "", "legal_ground": "", "reason": ""},
+            "errors": errors or {},
+            "error": error,
+            "notice": notice,
+            "terms_ground": settings.cases_terms_ground,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/console/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request,
+    *,
+    case_id: Annotated[int, _CASE_ID],
+    reveal: bool = False,
+    decided: bool = False,
+    session: SessionInfo = _SESSION,
+    actor: Actor = _VIEWER,
+) -> HTMLResponse:
+    """One case: its notice, previews (blurred until revealed), matches beside their bank
+    entries, and the decision form."""
+    detail = _detail_or_404(request, actor, case_id)
+    if isinstance(detail, HTMLResponse):
+        return detail
+    notice = "Decision recorded." if decided else ""
+    return _case_page(request, actor, session, detail, reveal=reveal, notice=notice)
+
+
+@router.post("/console/cases/{case_id}/decide", response_class=HTMLResponse)
+def decide_case(
+    request: Request,
+    *,
+    case_id: Annotated[int, _CASE_ID],
+    csrf_token: FormText = "",
+    action: FormText = "",
+    ground: FormText = "",
+    legal_ground: FormText = "",
+    reason: FormText = "",
+    reveal: FormText = "",
+    session: SessionInfo = _SESSION,
+    actor: Actor = _VIEWER,
+) -> Response:
+    """Decide the case; the form again with each error next to its field (422), or a
+    conflict (409: decided or claimed by someone else meanwhile)."""
+    check_form_csrf(session, csrf_token)
+    state = _state(request)
+    form = {"action": action, "ground": ground, "legal_ground": legal_ground, "reason": reason}
+    try:
+        lib.decide_case(
+            state.db,
+            state.settings,
+            actor,
+            case_id,
+            action=action,
+            ground=ground,
+            reason=reason,
+            legal_ground=legal_ground or None,
+        )
+    except NotPermitted as exc:
+        return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
+    except (InvalidDecision, Conflict) as exc:
+        detail = _detail_or_404(request, actor, case_id)
+        if isinstance(detail, HTMLResponse):
+            return detail
+        if isinstance(exc, InvalidDecision):
+            errors = {f["field"]: f["message"] for f in exc.fields}
+            return _case_page(
+                request,
+                actor,
+                session,
+                detail,
+                reveal=bool(reveal),
+                form=form,
+                errors=errors,
+                error="The decision was not recorded: correct the fields marked below.",
+                status=422,
+            )
+        return _case_page(
+            request, actor, session, detail, reveal=bool(reveal), error=exc.message, status=409
+        )
+    except NotFound as exc:
+        return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
+    return RedirectResponse(f"/console/cases/{case_id}?decided=1", status_code=303)
+
+
+def _placeholder(message: str, status: int) -> Response:
+    text = escape(message[:120])
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="360" height="240" viewBox="0 0 360 240">'
+        '<rect width="360" height="240" fill="#dcdcde"/>'
+        '<text x="180" y="112" font-family="sans-serif" font-size="15" text-anchor="middle" '
+        'fill="#1d2327">Preview unavailable</text>'
+        f'<text x="180" y="138" font-family="sans-serif" font-size="10" text-anchor="middle" '
+        f'fill="#50575e">{text}</text></svg>'
+    )
+    return Response(
+        svg,
+        status_code=status,
+        media_type="image/svg+xml",
+        headers={**_IMAGE_HEADERS, "X-Preview-Error": "1"},
+    )
+
+
+@router.get("/console/cases/{case_id}/preview/{index}")
+async def case_preview(
+    request: Request,
+    *,
+    case_id: Annotated[int, _CASE_ID],
+    index: Annotated[int, Path(ge=0, le=999)],
+    view: Annotated[str, Query(pattern="^(blurred|full)$")] = "blurred",
+    session: SessionInfo = _SESSION,
+    actor: Actor = _VIEWER,
+) -> Response:
+    """The case's ``index``-th content as a JPEG: blurred and grey, or (``view=full``) as it
+    is, which records a ``preview.revealed`` audit event first. Fetched from the platform for
+    this answer only; nothing is written to disk or the database."""
+    state = _state(request)
+    try:
+        detail = await run_in_threadpool(case_detail, state.db, actor, case_id)
+    except NotFound:
+        return _placeholder("no such case", 404)
+    content_ids = detail.case.content_ids
+    if index >= len(content_ids):
+        return _placeholder("no such content in this case", 404)
+    content_id = content_ids[index]
+    reveal = view == "full"
+    settings = state.settings
+    try:
+        data = await run_in_threadpool(fetch_preview, settings, content_id)
+        limits = ImageLimits(
+            settings.preview_max_bytes, settings.max_image_pixels, settings.max_image_dimension
+        )
+        image = await run_in_threadpool(render_preview, data, reveal=reveal, limits=limits)
+    except (FetchError, MediaError) as exc:
+        return _placeholder(exc.message, 502)
+    if reveal:
+        details = {
+            "case_id": case_id,
+            "content_index": index,
+            "by_preference": session.person.reveal_previews,
+        }
+
+        def audit() -> None:
+            with state.db.transaction() as tx:
+                record_event(
+                    tx, actor.id, "preview.revealed", f"case:{detail.case.tracking_number}", details
+                )
+
+        await run_in_threadpool(audit)
+    return Response(image, media_type="image/jpeg", headers=_IMAGE_HEADERS)
+
+
+@router.get("/console/cases/{case_id}/statement", response_class=HTMLResponse)
+def case_statement_page(
+    request: Request,
+    case_id: Annotated[int, _CASE_ID],
+    actor: Actor = _VIEWER,
+) -> HTMLResponse:
+    """The decided case's statement of reasons (as sent to the uploader, without the appeal
+    code) and its Transparency Database statement; audited."""
+    state = _state(request)
+    try:
+        sor, tdb = lib.case_statement(state.db, state.settings, actor, case_id)
+    except (NotFound, Conflict, InvalidDecision) as exc:
+        return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
+    return render(
+        request,
+        "statement.html",
+        {
+            "case_id": case_id,
+            "sor": sor,
+            "tdb_json": json.dumps(tdb, indent=2, ensure_ascii=False),
+        },
+    )

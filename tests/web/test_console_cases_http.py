@@ -1,0 +1,360 @@
+"""The reviewer console's queue and case pages over plain HTTP: previews (blurred until
+revealed, fetched from the platform, never stored, reveals audited), matches beside their bank
+entries, the decision form and its errors, roles."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from case_helpers import REPORTER, valid_notice
+from service_helpers import LiveService
+from shieldwall.audit import list_events, verify
+from shieldwall.cases import CaseView, get_case, list_queue, submit_notice
+from shieldwall.hashing import hash_bytes
+from shieldwall.matching import add_to_ledger
+from shieldwall.people import Actor, Role
+from shieldwall.people.accounts import create_person, get_person, set_preferences
+
+from .conftest import PASSWORD
+from .platform_helpers import MARKER, Platform, image_bytes
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def _login(service: LiveService, username: str) -> httpx.Client:
+    client = service.client()
+    form = client.get("/login")
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(form.text)},
+    )
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+@pytest.fixture
+def platform() -> Iterator[Platform]:
+    with Platform() as running:
+        yield running
+
+
+@pytest.fixture
+def live(make_service: Callable[..., LiveService], platform: Platform) -> LiveService:
+    """A service whose previews come from ``platform``, with the contents of two uploads."""
+    platform.contents["content-1"] = image_bytes(1)
+    platform.contents["copy-1"] = image_bytes(1, variant="brighter")
+    platform.contents["broken"] = b"\xff\xd8\xff this is not a JPEG at all"
+    return make_service(
+        preview_url_template=platform.template,
+        outbound_allowed_networks=["127.0.0.0/8"],
+        cases_block_bank="removed",
+        worker_poll_seconds=0.05,
+    )
+
+
+def _notice(live: LiveService, content_id: str = "content-1", **extra: object) -> int:
+    receipt = submit_notice(live.db, live.settings, valid_notice(content_ids=[content_id], **extra))
+    cases = [c for c in _cases(live) if c.tracking_number == receipt.tracking_number]
+    return cases[0].id
+
+
+def _cases(live: LiveService) -> list[CaseView]:
+    actor = Actor("user:x", frozenset({Role.ADMIN, Role.CHILD_SAFETY_REVIEWER}))
+    return [*list_queue(live.db, actor, "adult"), *list_queue(live.db, actor, "restricted")]
+
+
+def _high_frequency(img: Image.Image) -> float:
+    grey = np.asarray(img.convert("L"), dtype=np.float32)
+    return float(np.abs(np.diff(grey, axis=1)).mean())
+
+
+def test_queue_page_lists_cases_with_deadlines_and_buckets(live: LiveService) -> None:
+    first = _notice(live)
+    trusted = submit_notice(
+        live.db,
+        live.settings.model_copy(update={"trusted_flaggers": {"Helpline": "t" * 24}}),
+        valid_notice(source="trusted_flagger", trusted_flagger_token="t" * 24),
+    )
+    restricted = submit_notice(live.db, live.settings, valid_notice(possible_minor=True))
+    client = _login(live, "alice")
+    page = client.get("/console/queue")
+    assert page.status_code == 200
+    html = page.text
+    # priority: the trusted flagger's case before the person's
+    assert html.index(trusted.tracking_number) < html.index(f"/console/cases/{first}")
+    assert restricted.tracking_number not in html  # never mixed with adult cases
+    assert re.search(r'id="bucket-under-24h">2<', html)
+    assert re.search(r'id="bucket-overdue">0<', html)
+    assert "due in 47 h" in html
+    assert 'id="claim-next"' in html
+    # the restricted queue is for child-safety reviewers only
+    assert client.get("/console/queue?queue=restricted").status_code == 403
+    create_person(live.db, "carol", PASSWORD, "child_safety_reviewer", settings=live.settings)
+    carol = _login(live, "carol")
+    page = carol.get("/console/queue?queue=restricted")
+    assert page.status_code == 200 and restricted.tracking_number in page.text
+    # auditors read the queue but cannot claim
+    audrey = _login(live, "audrey").get("/console/queue")
+    assert audrey.status_code == 200 and 'id="claim-next"' not in audrey.text
+
+
+def test_claim_next_opens_the_case_and_an_empty_queue_says_so(live: LiveService) -> None:
+    case_id = _notice(live)
+    client = _login(live, "alice")
+    token = _csrf(client.get("/console/queue").text)
+    answer = client.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/console/cases/{case_id}"
+    viewer = Actor("user:v", frozenset({Role.REVIEWER}))
+    assert get_case(live.db, viewer, case_id).state == "claimed"
+    page = client.get(f"/console/cases/{case_id}")
+    assert 'id="decision-form"' in page.text
+    # a second reviewer sees it claimed, without the form
+    root = _login(live, "root")
+    other = root.get(f"/console/cases/{case_id}").text
+    assert 'id="claimed-elsewhere"' in other and 'id="decision-form"' not in other
+    again = client.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
+    assert again.headers["location"] == "/console/queue?queue=adult&message=empty"
+    assert "No open case is waiting" in client.get(again.headers["location"]).text
+    # without the CSRF token nothing is claimed
+    _notice(live, "content-2")
+    refused = client.post("/console/queue/claim", data={"queue": "adult"})
+    assert refused.status_code == 403
+    assert [c for c in _cases(live) if c.state == "open"]
+
+
+def test_case_page_shows_the_notice_but_never_the_reporter(live: LiveService) -> None:
+    case_id = _notice(live)
+    page = _login(live, "alice").get(f"/console/cases/{case_id}")
+    assert page.status_code == 200
+    assert "intimate photo of me shared without my consent" in page.text
+    assert "https://platform.example/p/123" in page.text
+    for value in REPORTER.values():
+        assert value not in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert "view=blurred" in page.text and "view=full" not in page.text
+
+
+def test_previews_are_blurred_until_revealed_and_each_reveal_is_audited(
+    live: LiveService, platform: Platform
+) -> None:
+    # a sharp pattern: blurring it leaves little detail
+    rng = np.random.default_rng(5)
+    blocks = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8).repeat(8, 0).repeat(8, 1)
+    buffer = io.BytesIO()
+    Image.fromarray(blocks).save(buffer, "JPEG", quality=92, comment=MARKER)
+    platform.contents["content-1"] = buffer.getvalue()
+    case_id = _notice(live)
+    client = _login(live, "alice")
+    original = Image.open(io.BytesIO(platform.contents["content-1"]))
+    blurred_answer = client.get(f"/console/cases/{case_id}/preview/0?view=blurred")
+    assert blurred_answer.status_code == 200
+    assert blurred_answer.headers["content-type"] == "image/jpeg"
+    assert "no-store" in blurred_answer.headers["cache-control"]
+    blurred = Image.open(io.BytesIO(blurred_answer.content))
+    assert blurred.mode == "L" and max(blurred.size) <= 360
+    # far less detail than the original at the same size (a blur, not just a resize)
+    small = original.convert("L").resize(blurred.size)
+    assert _high_frequency(blurred) < _high_frequency(small) / 10
+    assert MARKER not in blurred_answer.content  # re-encoded: the file's comment is gone
+    assert not [e for e in list_events(live.db) if e.action == "preview.revealed"]
+
+    page = client.get(f"/console/cases/{case_id}?reveal=1")
+    assert "view=full" in page.text and 'id="hide-previews"' in page.text
+    full_answer = client.get(f"/console/cases/{case_id}/preview/0?view=full")
+    assert full_answer.status_code == 200
+    full = Image.open(io.BytesIO(full_answer.content))
+    assert full.mode == "RGB" and full.size == original.size
+    assert MARKER not in full_answer.content
+    reveals = [e for e in list_events(live.db) if e.action == "preview.revealed"]
+    assert len(reveals) == 1
+    assert reveals[0].actor.startswith("user:") and reveals[0].subject.startswith("case:SW-")
+    assert reveals[0].details["by_preference"] is False
+    assert verify(live.db) is None
+    # every fetch went to the platform: nothing cached
+    assert len(platform.preview_requests) == 2
+    assert all(r.path == "/review/content-1" for r in platform.preview_requests)
+
+
+def test_the_reveal_preference_shows_previews_revealed(live: LiveService) -> None:
+    case_id = _notice(live)
+    client = _login(live, "alice")
+    set_preferences(live.db, get_person(live.db, "alice").id, reveal_previews=True)
+    page = client.get(f"/console/cases/{case_id}")
+    assert "view=full" in page.text and "Your preference shows previews revealed" in page.text
+    client.get(f"/console/cases/{case_id}/preview/0?view=full")
+    reveals = [e for e in list_events(live.db) if e.action == "preview.revealed"]
+    assert reveals[-1].details["by_preference"] is True
+
+
+def test_previews_are_never_written_to_disk_or_the_database(
+    live: LiveService, platform: Platform
+) -> None:
+    case_id = _notice(live)
+    client = _login(live, "alice")
+    for view in ("blurred", "full"):
+        assert client.get(f"/console/cases/{case_id}/preview/0?view={view}").status_code == 200
+    data_dir = Path(live.settings.data_dir)
+    stored = [p for p in data_dir.rglob("*") if p.is_file()]
+    url = live.db.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        stored.append(Path(url.database))
+    head = platform.contents["content-1"][200:264]
+    for path in stored:
+        content = path.read_bytes()
+        assert MARKER not in content and head not in content, path
+
+
+def test_preview_failures_are_a_placeholder_not_an_error_page(live: LiveService) -> None:
+    client = _login(live, "alice")
+    for content_id in ("broken", "missing-on-platform"):
+        case_id = _notice(live, content_id)
+        answer = client.get(f"/console/cases/{case_id}/preview/0")
+        assert answer.status_code == 502
+        assert answer.headers["content-type"].startswith("image/svg+xml")
+        assert "Preview unavailable" in answer.text
+    case_id = _notice(live, "content-1")
+    assert client.get(f"/console/cases/{case_id}/preview/5").status_code == 404
+    assert client.get(f"/console/cases/{case_id}/preview/0?view=raw").status_code == 422
+    restricted = submit_notice(
+        live.db, live.settings, valid_notice(possible_minor=True, content_ids=["content-1"])
+    )
+    hidden = [c for c in _cases(live) if c.tracking_number == restricted.tracking_number]
+    assert client.get(f"/console/cases/{hidden[0].id}/preview/0").status_code == 404
+    assert client.get(f"/console/cases/{hidden[0].id}").status_code == 404
+
+
+def test_without_a_preview_address_the_page_says_so(
+    make_service: Callable[..., LiveService],
+) -> None:
+    bare = make_service()
+    case_id = _notice(bare)
+    page = _login(bare, "alice").get(f"/console/cases/{case_id}")
+    assert "SHIELDWALL_PREVIEW_URL_TEMPLATE" in page.text and "<img" not in page.text
+
+
+def test_decision_form_errors_are_shown_next_to_fields_and_nothing_is_decided(
+    live: LiveService,
+) -> None:
+    case_id = _notice(live)
+    client = _login(live, "alice")
+    token = _csrf(client.get(f"/console/cases/{case_id}").text)
+    answer = client.post(
+        f"/console/cases/{case_id}/decide", data={"csrf_token": token, "reason": "  "}
+    )
+    assert answer.status_code == 422
+    for field in ("action", "ground", "reason"):
+        assert f'id="error-{field}"' in answer.text
+    answer = client.post(
+        f"/console/cases/{case_id}/decide",
+        data={"csrf_token": token, "action": "remove", "ground": "law", "reason": "NCII."},
+    )
+    assert answer.status_code == 422
+    assert 'id="error-legal_ground"' in answer.text and 'id="error-reason"' not in answer.text
+    assert 'value="remove" id="action-remove" checked' in answer.text  # values kept
+    assert "NCII." in answer.text
+    viewer = Actor("user:v", frozenset({Role.REVIEWER}))
+    assert get_case(live.db, viewer, case_id).state == "open"
+    # no CSRF token: refused
+    refused = client.post(
+        f"/console/cases/{case_id}/decide",
+        data={"action": "no_action", "ground": "terms", "reason": "x"},
+    )
+    assert refused.status_code == 403
+    assert get_case(live.db, viewer, case_id).state == "open"
+
+
+def test_auditors_read_cases_but_cannot_decide(live: LiveService) -> None:
+    case_id = _notice(live)
+    client = _login(live, "audrey")
+    page = client.get(f"/console/cases/{case_id}")
+    assert page.status_code == 200 and 'id="read-only"' in page.text
+    assert 'id="decision-form"' not in page.text
+    answer = client.post(
+        f"/console/cases/{case_id}/decide",
+        data={
+            "csrf_token": _csrf(page.text),
+            "action": "no_action",
+            "ground": "terms",
+            "reason": "Not intimate.",
+        },
+    )
+    assert answer.status_code == 403
+    viewer = Actor("user:v", frozenset({Role.REVIEWER}))
+    assert get_case(live.db, viewer, case_id).state == "open"
+
+
+def test_removal_finds_a_hosted_copy_shown_beside_the_bank_entry(
+    live: LiveService, platform: Platform
+) -> None:
+    original = hash_bytes(platform.contents["content-1"], signals=["pdq", "sha256"])
+    altered = hash_bytes(platform.contents["copy-1"], signals=["pdq", "sha256"])
+    assert original.signals["sha256"].value != altered.signals["sha256"].value
+    add_to_ledger(
+        live.db,
+        [
+            ("content-1", list(original.signals.values())),
+            ("copy-1", list(altered.signals.values())),
+        ],
+    )
+    case_id = _notice(live)
+    client = _login(live, "alice")
+    token = _csrf(client.get(f"/console/cases/{case_id}").text)
+    answer = client.post(
+        f"/console/cases/{case_id}/decide",
+        data={
+            "csrf_token": token,
+            "action": "remove",
+            "ground": "law",
+            "legal_ground": "TAKE IT DOWN Act, 47 U.S.C. 223a",
+            "reason": "An intimate image published without consent.",
+        },
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/console/cases/{case_id}?decided=1"
+    page = client.get(answer.headers["location"]).text
+    assert "Decision recorded." in page and 'id="statement-link"' in page
+    # the worker sweeps the ledger and opens a copy task for the altered re-upload
+    deadline = time.monotonic() + 30
+    copies: list[CaseView] = []
+    while time.monotonic() < deadline and not copies:
+        copies = [c for c in _cases(live) if c.content_ids == ["copy-1"]]
+        time.sleep(0.1)
+    assert copies, "no copy task was opened"
+    copy_id = copies[0].id
+    page = client.get(f"/console/cases/{case_id}").text
+    assert f'href="/console/cases/{copy_id}" class="copy-link"' in page
+    copy_page = client.get(f"/console/cases/{copy_id}").text
+    assert 'id="match-0-0"' in copy_page
+    assert "near match" in copy_page and "by pdq" in copy_page and "removed" in copy_page
+    assert f'href="/console/cases/{case_id}" class="origin-link"' in copy_page
+    assert f"/console/cases/{case_id}/preview/0?view=blurred" in copy_page  # the bank side
+    assert f"/console/cases/{copy_id}/preview/0?view=blurred" in copy_page  # the copy side
+    # no distance is shown
+    assert "distance" not in copy_page.lower()
+    statement = client.get(f"/console/cases/{case_id}/statement")
+    assert statement.status_code == 200
+    assert "TAKE IT DOWN Act" in statement.text
+    assert "DECISION_GROUND_ILLEGAL_CONTENT" in statement.text
+    for value in REPORTER.values():
+        assert value not in statement.text
+
+
+def test_static_shortcuts_script_is_served(live: LiveService) -> None:
+    answer = live.client().get("/static/console.js")
+    assert answer.status_code == 200
+    assert "javascript" in answer.headers["content-type"]
+    assert "keydown" in answer.text
