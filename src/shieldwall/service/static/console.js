@@ -4,7 +4,10 @@
   "use strict";
   function typing(target) {
     var tag = target && target.tagName;
-    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+    if (tag === "INPUT") {
+      return ["radio", "checkbox", "button", "submit", "hidden"].indexOf(target.type) < 0;
+    }
+    return tag === "TEXTAREA" || tag === "SELECT" || !!(target && target.isContentEditable);
   }
   function click(selector) {
     var el = document.querySelector(selector);
