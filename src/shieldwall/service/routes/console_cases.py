@@ -17,6 +17,7 @@ and in-place reveal. Auditors see everything read-only.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -37,7 +38,7 @@ from shieldwall.errors import (
     NotPermitted,
 )
 from shieldwall.media.image import ImageLimits
-from shieldwall.people.accounts import SessionInfo
+from shieldwall.people.accounts import SessionInfo, list_people
 from shieldwall.people.roles import Actor, Role
 from shieldwall.service.console import check_form_csrf, current_session, render, require_role
 from shieldwall.service.preview import fetch_preview, render_preview
@@ -99,6 +100,19 @@ def time_left(deadline: datetime, now: datetime | None = None) -> tuple[str, str
     return f"due in {text}", "urgent" if seconds < lib.queues.URGENT_HOURS * 3600 else "ok"
 
 
+def _who(request: Request) -> Callable[[str | None], str]:
+    """A template helper: an actor id as people read it (``user:3`` -> ``Alice Reviewer
+    (alice)``; API keys and ``system`` as they are)."""
+    names = {
+        f"user:{p.id}": f"{p.display_name} ({p.username})" for p in list_people(_state(request).db)
+    }
+
+    def who(actor_id: str | None) -> str:
+        return names.get(actor_id, actor_id) if actor_id else ""
+
+    return who
+
+
 def _queues_for(actor: Actor) -> list[str]:
     return [q for q in lib.QUEUES if q != "restricted" or actor.sees_restricted]
 
@@ -138,6 +152,7 @@ def queue_page(
             "ageing": lib.ageing(state.db, actor, queue, now=now),
             "may_decide": actor.may_decide,
             "me": actor.id,
+            "who": _who(request),
             "message": messages.get(message, ""),
         },
     )
@@ -218,6 +233,7 @@ def _case_page(
             "error": error,
             "notice": notice,
             "terms_ground": settings.cases_terms_ground,
+            "who": _who(request),
         },
         status_code=status,
     )
