@@ -20,6 +20,7 @@ from http_helpers import LoopbackServer, Received, answer
 from shieldwall.config import Settings
 from shieldwall.errors import FetchError, FetchRefused, FetchTimeout, FetchTooLarge
 from shieldwall.net import AddressPolicy, address_problem, fetch_to_file, post
+from shieldwall.net.fetch import get_bytes
 
 BODY = b"\x89PNG pretend image " * 100
 
@@ -282,6 +283,35 @@ def test_post_follows_the_address_policy(server: LoopbackServer) -> None:
     )
     assert server.received[0].body == b"{}"
     assert server.received[0].headers["X-A"] == "1"
+
+
+def test_get_bytes_reads_into_memory_under_the_policy(server: LoopbackServer) -> None:
+    strict = AddressPolicy.from_networks([])
+    with pytest.raises(FetchRefused, match="loopback"):
+        get_bytes(server.url("/ok"), headers={}, policy=strict, timeout_seconds=2, max_bytes=10**6)
+    assert server.received == []
+    allowed = AddressPolicy.from_networks(["127.0.0.0/8"])
+
+    def get(path: str, max_bytes: int = 10**6) -> tuple[bytes, str | None]:
+        return get_bytes(
+            server.url(path),
+            headers={"Authorization": "Bearer t"},
+            policy=allowed,
+            timeout_seconds=1,
+            max_bytes=max_bytes,
+        )
+
+    assert get("/ok") == (BODY, "image/png")
+    assert server.received[-1].headers["Authorization"] == "Bearer t"
+    with pytest.raises(FetchError, match="answered 302"):  # redirects are not followed
+        get("/redirect?to=/ok")
+    with pytest.raises(FetchError, match="answered 404"):
+        get("/missing")
+    for path in ("/big-announced", "/big-streamed"):
+        with pytest.raises(FetchTooLarge, match="over the limit of 100000 bytes"):
+            get(path, 100_000)
+    with pytest.raises(FetchTimeout):
+        get("/slow")
 
 
 # -- TLS: the connection goes to the vetted address, the name is the server name ----------------

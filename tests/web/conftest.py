@@ -84,18 +84,28 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def shoot(page: Page, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], Path]:
-    """Save a full-page screenshot as a test artefact (under the test's tmp dir; also copied to
-    tests/web/screenshots/ when SHIELDWALL_KEEP_SCREENSHOTS is set)."""
+def snap(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    """Save a full-page screenshot of a page as a test artefact (under the test's tmp dir; also
+    copied to tests/web/screenshots/ when SHIELDWALL_KEEP_SCREENSHOTS is set)."""
 
-    def take(name: str) -> Path:
+    def take(target: Page, name: str) -> Path:
         path = tmp_path / "screenshots" / f"{request.node.name}-{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(path), full_page=True)
+        target.screenshot(path=str(path), full_page=True)
         if os.environ.get(KEEP_SCREENSHOTS):
             keep = Path(__file__).parent / "screenshots"
             keep.mkdir(exist_ok=True)
             shutil.copy(path, keep / path.name)
         return path
+
+    return take
+
+
+@pytest.fixture
+def shoot(page: Page, snap: Callable[[Page, str], Path]) -> Callable[[str], Path]:
+    """A screenshot of the test's ``page`` (see :func:`snap`)."""
+
+    def take(name: str) -> Path:
+        return snap(page, name)
 
     return take
