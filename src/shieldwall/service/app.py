@@ -16,9 +16,11 @@ from shieldwall.service.errors import install_error_handlers
 from shieldwall.service.keys import KeyCache
 from shieldwall.service.middleware import ServiceMiddleware
 from shieldwall.service.routes import (
+    appeal,
     banks,
     cases,
     console,
+    console_appeals,
     health,
     jobs,
     keys,
@@ -85,6 +87,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(console.router)
     app.include_router(report.router)
+    app.include_router(appeal.router)
+    app.include_router(console_appeals.router)
     for module in (lookup, banks, records, jobs, keys, scan, cases):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_middleware(ServiceMiddleware, state=state)
