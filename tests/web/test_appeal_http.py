@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -27,7 +27,7 @@ from shieldwall.people import Actor
 from shieldwall.people.accounts import create_person, get_person
 from shieldwall.service.audit import read_audit
 from shieldwall.service.routes.appeal import NOT_FOUND_MESSAGE
-from shieldwall.service.routes.console_appeals import OWN_DECISION_MESSAGE
+from shieldwall.service.routes.console_appeals import OWN_DECISION_MESSAGE, age
 from shieldwall.store import Database
 from shieldwall.store.models import Appeal, CaseItem, utcnow
 
@@ -380,7 +380,7 @@ def test_the_list_shows_open_appeals_oldest_first_and_filters(
     rows = re.findall(r'id="appeal-row-(\d+)"', page.text)
     assert rows == [str(one), str(two)]
     assert first.tracking_number in page.text and "uploader" in page.text
-    assert "under 1 h" in page.text
+    assert len(re.findall(r"<td>(?:under 1 h|\d+ h|\d+ d \d+ h)</td>", page.text)) == 2
     root = _login(appeal_service, "root")
     detail = root.get(f"/console/appeals/{one}")
     answer = root.post(
@@ -396,6 +396,14 @@ def test_the_list_shows_open_appeals_oldest_first_and_filters(
     )
     bad = client.get("/console/appeals?state=lost")
     assert bad.status_code == 422 and "choose open, upheld or rejected" in bad.text
+
+
+def test_the_age_of_an_appeal_is_in_days_and_hours() -> None:
+    filed = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+    assert age(filed, filed + timedelta(minutes=59)) == "under 1 h"
+    assert age(filed, filed + timedelta(hours=5, minutes=30)) == "5 h"
+    assert age(filed, filed + timedelta(days=2, hours=3)) == "2 d 3 h"
+    assert age(filed, filed - timedelta(hours=1)) == "under 1 h"  # a clock step back
 
 
 def test_the_decider_cannot_decide_the_appeal_of_their_own_decision(
