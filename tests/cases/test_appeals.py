@@ -16,6 +16,7 @@ from shieldwall.cases import (
     decide_appeal,
     decide_case,
     file_appeal,
+    get_appeal,
     list_appeals,
     list_queue,
     notice_status,
@@ -138,3 +139,32 @@ def test_wrong_credentials_are_not_found(db: Database, settings: Settings) -> No
     receipt = submit_notice(db, settings, valid_notice())
     with pytest.raises(Conflict, match="not been decided"):
         file_appeal(db, reason="x", tracking_number=receipt.tracking_number, pin=receipt.pin)
+
+
+def test_get_appeal_shows_the_decision_and_hides_restricted_cases(
+    db: Database, settings: Settings
+) -> None:
+    tracking, _, decision = _removed(db, settings)
+    appeal = file_appeal(db, reason="Not me.", appeal_token=decision.appeal_token)
+    detail = get_appeal(db, AUDITOR, appeal.id)
+    assert detail.appeal == appeal and detail.appeal.tracking_number == tracking
+    assert (detail.action, detail.ground, detail.legal_ground) == (
+        "remove",
+        "law",
+        "TAKE IT DOWN Act",
+    )
+    assert detail.decision_reason == "Non-consensual intimate image."
+    assert detail.decided_by == SENIOR.id and detail.case_state == "decided"
+    with pytest.raises(NotFound):
+        get_appeal(db, AUDITOR, appeal.id + 1)
+    with pytest.raises(NotPermitted):
+        get_appeal(db, Actor("user:nobody", frozenset()), appeal.id)
+    minor = submit_notice(db, settings, valid_notice(possible_minor=True))
+    child_safety = Actor("user:cs", frozenset({Role.CHILD_SAFETY_REVIEWER}))
+    restricted = decide_case(
+        db, settings, child_safety, minor.case_id, action="no_action", ground="terms", reason="x"
+    )
+    hidden = file_appeal(db, reason="Please.", appeal_token=restricted.appeal_token)
+    with pytest.raises(NotFound):
+        get_appeal(db, ADMIN, hidden.id)
+    assert get_appeal(db, child_safety, hidden.id).queue == "restricted"

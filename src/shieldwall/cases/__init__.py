@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from shieldwall.cases.appeals import (
     APPEAL_WINDOW,
+    AppealDetail,
     AppealView,
     decide_appeal,
     file_appeal,
+    get_appeal,
     list_appeals,
 )
 from shieldwall.cases.decisions import (
@@ -54,6 +56,7 @@ __all__ = [
     "GROUNDS",
     "QUEUES",
     "TDB_BATCH_MAX",
+    "AppealDetail",
     "AppealView",
     "CaseView",
     "Decision",
@@ -66,6 +69,7 @@ __all__ = [
     "decide_appeal",
     "decide_case",
     "file_appeal",
+    "get_appeal",
     "get_case",
     "ledger_signals",
     "list_appeals",

@@ -30,7 +30,15 @@ from shieldwall.store import Database
 from shieldwall.store.models import Appeal, CaseItem, Notice, NoticeEvent, utcnow
 from shieldwall.webhooks import action_event, queue_event
 
-__all__ = ["APPEAL_WINDOW", "AppealView", "decide_appeal", "file_appeal", "list_appeals"]
+__all__ = [
+    "APPEAL_WINDOW",
+    "AppealDetail",
+    "AppealView",
+    "decide_appeal",
+    "file_appeal",
+    "get_appeal",
+    "list_appeals",
+]
 
 #: Appeals are open for six months (183 days) after the decision (DSA Art. 20(1)).
 APPEAL_WINDOW = timedelta(days=183)
@@ -50,6 +58,23 @@ class AppealView:
     decided_by: str | None
     decided_at: datetime | None
     outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppealDetail:
+    """An appeal and the decision it is against (what the person deciding it reads)."""
+
+    appeal: AppealView
+    #: The case's state now (``decided``, ``reversed``, or ``open`` again).
+    case_state: str
+    queue: str
+    action: str | None
+    ground: str | None
+    legal_ground: str | None
+    #: The first decider's explanation (the statement of reasons gives it to the uploader).
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: datetime | None
 
 
 def _view(a: Appeal, case: CaseItem) -> AppealView:
@@ -153,6 +178,33 @@ def list_appeals(
             query = query.where(CaseItem.queue != "restricted")
         rows = session.execute(query.order_by(Appeal.id).limit(limit)).all()
         return [_view(a, c) for a, c in rows]
+
+
+def get_appeal(db: Database, actor: Actor, appeal_id: int) -> AppealDetail:
+    """One appeal with the decision it is against; an appeal on a restricted case is
+    :class:`NotFound` for actors who do not see the restricted queue."""
+    if not actor.roles:
+        raise NotPermitted("this actor has no case role")
+    with db.session() as session:
+        appeal = session.get(Appeal, appeal_id)
+        case = session.get(CaseItem, appeal.case_id) if appeal is not None else None
+        if (
+            appeal is None
+            or case is None
+            or (case.queue == "restricted" and not actor.sees_restricted)
+        ):
+            raise NotFound(f"no appeal {appeal_id}")
+        return AppealDetail(
+            _view(appeal, case),
+            case.state,
+            case.queue,
+            case.action,
+            case.ground,
+            case.legal_ground,
+            case.reason,
+            case.decided_by,
+            case.decided_at,
+        )
 
 
 def decide_appeal(

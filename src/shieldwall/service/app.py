@@ -18,10 +18,12 @@ from shieldwall.service.errors import install_error_handlers
 from shieldwall.service.keys import KeyCache
 from shieldwall.service.middleware import ServiceMiddleware
 from shieldwall.service.routes import (
+    appeal,
     banks,
     cases,
     console,
     console_cases,
+    console_appeals,
     health,
     jobs,
     keys,
@@ -90,6 +92,8 @@ def create_app(
     app.include_router(console_cases.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(report.router)
+    app.include_router(appeal.router)
+    app.include_router(console_appeals.router)
     for module in (lookup, banks, records, jobs, keys, scan, cases):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_middleware(ServiceMiddleware, state=state)

@@ -10,24 +10,29 @@ session), rate-limited per client address by the same limiter and rate as ``/v1/
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 
 from shieldwall.cases import notices as lib
-from shieldwall.errors import Forbidden, InvalidNotice, NotFound, RateLimited
-from shieldwall.service.console import render, set_cookie
-from shieldwall.service.ratelimit import RateLimiter
-from shieldwall.service.state import ServiceState
+from shieldwall.errors import InvalidNotice, NotFound, RateLimited
+from shieldwall.service.console import render
+from shieldwall.service.public import (
+    PUBLIC_CSRF_COOKIE,
+    check_public_csrf,
+    client_address,
+    over_rate_limit,
+    public_page,
+    service_state,
+    throttled_page,
+)
+
+__all__ = ["NOT_FOUND_MESSAGE", "PUBLIC_CSRF_COOKIE", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-#: The public forms' CSRF cookie (double submit: the form carries the same value).
-PUBLIC_CSRF_COOKIE = "shieldwall_public_csrf"
 #: The one answer to an unknown tracking number and to a wrong PIN.
 NOT_FOUND_MESSAGE = (
     "No notice was found with this tracking number and PIN. Check both and try again."
@@ -56,53 +61,6 @@ _TEXT_FIELDS = (
     "content_kind",
 )
 _FLAGS = ("possible_minor", "authorised_agent", *lib.DECLARATIONS)
-
-
-def _state(request: Request) -> ServiceState:
-    state = request.app.state.shieldwall
-    assert isinstance(state, ServiceState)
-    return state
-
-
-def _client(request: Request) -> str:
-    return f"ip:{request.client.host if request.client else 'unknown'}"
-
-
-def _page(
-    request: Request, template: str, context: dict[str, Any], *, status: int = 200
-) -> HTMLResponse:
-    """A public page with the form CSRF token (the cookie's, or a new one)."""
-    token = request.cookies.get(PUBLIC_CSRF_COOKIE) or secrets.token_urlsafe(32)
-    response = render(request, template, {"form_csrf": token, **context}, status_code=status)
-    set_cookie(request, response, PUBLIC_CSRF_COOKIE, token, max_age=3600)
-    return response
-
-
-def _check_csrf(request: Request, form: FormData) -> None:
-    expected = request.cookies.get(PUBLIC_CSRF_COOKIE, "")
-    given = form.get("csrf_token")
-    given = given if isinstance(given, str) else ""
-    if not expected or not secrets.compare_digest(expected.encode(), given.encode()):
-        raise Forbidden("the form's security token is missing or wrong; reload the page")
-
-
-def _throttled(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse | None:
-    """The page again with a 429 when this address is over ``notice_rate_limit``."""
-    state = _state(request)
-    wait = state.public_limiter.take(_client(request), state.settings.notice_rate_limit)
-    if wait <= 0:
-        return None
-    response = _page(
-        request,
-        template,
-        {
-            **context,
-            "error": "Too many requests from your connection. Wait a minute and try again.",
-        },
-        status=429,
-    )
-    response.headers["Retry-After"] = RateLimiter.retry_after_header(wait)
-    return response
 
 
 def _lines(text: str) -> list[str]:
@@ -149,7 +107,7 @@ def _report_context(request: Request, values: dict[str, Any]) -> dict[str, Any]:
         "values": values,
         "errors": {},
         "declarations": DECLARATION_LABELS,
-        "deadline_hours": _state(request).settings.case_deadline_hours,
+        "deadline_hours": service_state(request).settings.case_deadline_hours,
     }
 
 
@@ -157,7 +115,7 @@ def _report_context(request: Request, values: dict[str, Any]) -> dict[str, Any]:
 def report_form(request: Request) -> HTMLResponse:
     """The notice form."""
     context = _report_context(request, _blank())
-    return _page(request, "report.html", context)
+    return public_page(request, "report.html", context)
 
 
 @router.post("/report", response_class=HTMLResponse)
@@ -165,8 +123,8 @@ async def report_submit(request: Request) -> HTMLResponse:
     """File a notice: the acknowledgement page (tracking number, PIN), or the form again with
     the values kept and each error next to its field (nothing saved)."""
     form = await request.form()
-    _check_csrf(request, form)
-    state = _state(request)
+    check_public_csrf(request, form)
+    state = service_state(request)
     values = _blank()
     for name in _TEXT_FIELDS:
         value = form.get(name)
@@ -174,7 +132,7 @@ async def report_submit(request: Request) -> HTMLResponse:
     for name in _FLAGS:
         values[name] = form.get(name) is not None
     context = _report_context(request, values)
-    throttled = _throttled(request, "report.html", context)
+    throttled = over_rate_limit(request, "report.html", context)
     if throttled is not None:
         return throttled
     try:
@@ -189,14 +147,14 @@ async def report_submit(request: Request) -> HTMLResponse:
             errors.setdefault(key, []).append(_message(field, item["message"]))
         context["errors"] = errors
         context["error"] = "The report was not sent: please correct the fields marked below."
-        return _page(request, "report.html", context, status=422)
+        return public_page(request, "report.html", context, status=422)
     return render(request, "report_received.html", {"receipt": receipt})
 
 
 @router.get("/status", response_class=HTMLResponse)
 def status_form(request: Request, tracking_number: str = "") -> HTMLResponse:
     """The status form (tracking number and PIN)."""
-    return _page(request, "status.html", {"tracking_number": tracking_number[:64]})
+    return public_page(request, "status.html", {"tracking_number": tracking_number[:64]})
 
 
 @router.post("/status", response_class=HTMLResponse)
@@ -204,18 +162,18 @@ async def status_submit(request: Request) -> HTMLResponse:
     """A notice's status and history; an unknown number and a wrong PIN get the same message,
     and repeated wrong PINs are throttled (shared with the API)."""
     form = await request.form()
-    _check_csrf(request, form)
-    state = _state(request)
+    check_public_csrf(request, form)
+    state = service_state(request)
     raw_tracking = form.get("tracking_number")
     raw_pin = form.get("pin")
     tracking = (raw_tracking if isinstance(raw_tracking, str) else "").strip().upper()[:64]
     pin = (raw_pin if isinstance(raw_pin, str) else "").strip()[:64]
     context: dict[str, Any] = {"tracking_number": tracking}
-    throttled = _throttled(request, "status.html", context)
+    throttled = over_rate_limit(request, "status.html", context)
     if throttled is not None:
         return throttled
     guard = state.pin_guard
-    keys = (f"tn:{tracking}", _client(request))
+    keys = (f"tn:{tracking}", client_address(request))
     try:
         if guard is not None:
             guard.check(*keys)
@@ -223,16 +181,17 @@ async def status_submit(request: Request) -> HTMLResponse:
             raise NotFound(NOT_FOUND_MESSAGE)
         status = await run_in_threadpool(lib.notice_status, state.db, tracking, pin)
     except RateLimited as exc:
-        response = _page(
+        return throttled_page(
             request,
             "status.html",
-            {**context, "error": "Too many wrong attempts. Wait a while and try again."},
-            status=429,
+            context,
+            "Too many wrong attempts. Wait a while and try again.",
+            exc.retry_after,
         )
-        response.headers["Retry-After"] = RateLimiter.retry_after_header(exc.retry_after)
-        return response
     except NotFound:
         if guard is not None:
             guard.failed(*keys)
-        return _page(request, "status.html", {**context, "error": NOT_FOUND_MESSAGE}, status=404)
-    return _page(request, "status.html", {**context, "status": status})
+        return public_page(
+            request, "status.html", {**context, "error": NOT_FOUND_MESSAGE}, status=404
+        )
+    return public_page(request, "status.html", {**context, "status": status})
