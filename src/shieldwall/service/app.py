@@ -19,6 +19,7 @@ from shieldwall.service.routes import (
     banks,
     cases,
     console,
+    console_report,
     health,
     jobs,
     keys,
@@ -84,6 +85,7 @@ def create_app(
     install_console(app)
     app.include_router(health.router)
     app.include_router(console.router)
+    app.include_router(console_report.router)
     app.include_router(report.router)
     for module in (lookup, banks, records, jobs, keys, scan, cases):
         app.include_router(module.router, responses=ERROR_RESPONSES)
