@@ -65,6 +65,7 @@ def test_report_figures(db: Database, settings: Settings) -> None:
     assert decisions["by_ground"]["terms"]["no_action"] == 1
     assert decisions["human_decisions"] == 3 and decisions["automated_decisions"] == 0
     assert decisions["removals"] == 2 and decisions["share_removed_within_48h"] == 0.5
+    assert decisions["removed_within_48h"] == 1
     assert 29.9 < decisions["median_hours_to_action"] < 30.1  # median of ~60 h and ~0 h
     assert appeals == {
         "filed": 1,

@@ -92,6 +92,7 @@ def transparency_report(
                 "automated_detection": sum(1 for c in decided if c.kind == "copy"),
                 "median_hours_to_action": round(statistics.median(times), 3) if times else None,
                 "removals": len(removals),
+                "removed_within_48h": len(in_time),
                 "share_removed_within_48h": (
                     round(len(in_time) / len(removals), 4) if removals else None
                 ),

@@ -22,8 +22,9 @@ from shieldwall.service.routes import (
     banks,
     cases,
     console,
-    console_cases,
     console_appeals,
+    console_cases,
+    console_report,
     health,
     jobs,
     keys,
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(console.router)
     app.include_router(console_cases.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(console_report.router)
     app.include_router(report.router)
     app.include_router(appeal.router)
     app.include_router(console_appeals.router)
