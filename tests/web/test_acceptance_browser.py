@@ -59,6 +59,19 @@ def _sign_in(page: Page, service: LiveService, username: str, target: str) -> No
     page.wait_for_load_state("load")
 
 
+def _appeal_code(events: list[dict[str, Any]], content_id: str) -> str:
+    """The appeal code of the statement of reasons the platform received for ``content_id``
+    (the platform forwards the statement to its uploader)."""
+    for event in events:
+        data = event.get("data", {})
+        if event.get("type") == "content.action" and data.get("content_id") == content_id:
+            statement = data["statement"]
+            code = statement["redress"]["internal_complaint"]["token"]
+            assert isinstance(code, str)
+            return code
+    raise AssertionError(f"no statement for {content_id}")
+
+
 def _register_hosted(service: LiveService, key: str, content_id: str, data: bytes) -> None:
     """The platform hashes an upload through the API and records it in the ledger."""
     client = service.client(key)
@@ -212,6 +225,63 @@ def test_notice_to_transparency_report(
     assert "decision: remove" in (reporter.text_content("#history") or "")
     snap(reporter, "10-status-decided")
 
-    # (the uploader's appeal, the senior reviewer's decision and the report page follow)
+    # -- 5. the uploader appeals, with the code the platform forwarded with the statement --------
+    code = _appeal_code(platform.events, "post-1")
+    uploader = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+    uploader.goto(f"{service.url}/appeal?code={code}")
+    assert uploader.input_value("#code") == code
+    uploader.fill("#reason", "This is my own photo and I consented to posting it.")
+    snap(uploader, "11-appeal-form")
+    uploader.click("#send-appeal")
+    appeal_number = (uploader.text_content("#appeal-number") or "").strip()
+    assert appeal_number
+    snap(uploader, "12-appeal-filed")
+
+    # -- 6. a senior reviewer decides it (not alice, who made the decision) ---------------------
+    reviewer.goto(service.url + "/console/appeals")
+    reviewer.click("#appeal-row-" + appeal_number.lstrip("#") + " a")
+    reviewer.wait_for_load_state("load")
+    assert reviewer.is_visible("#appeal-own-decision")  # alice decided the case
+    assert not reviewer.is_visible("#appeal-submit")
+    senior = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+    _sign_in(senior, service, "sam", "/console/appeals")
+    snap(senior, "13-appeals-queue")
+    senior.click("#appeal-row-" + appeal_number.lstrip("#") + " a")
+    senior.wait_for_load_state("load")
+    assert senior.text_content("#decision-action") == "remove"
+    senior.check("#appeal-reject")
+    senior.fill(
+        "#appeal-reason",
+        "The notice was made by the person depicted; no consent to publication was shown.",
+    )
+    snap(senior, "14-appeal-decision")
+    senior.click("#appeal-submit")
+    senior.wait_for_url("**decided=1")
+    assert senior.text_content("#appeal-outcome-state") == "rejected"
+    snap(senior, "15-appeal-decided")
+
+    # -- 7. the report page shows the figures -------------------------------------------------
+    auditor = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+    _sign_in(auditor, service, "audrey", "/console/report")
+    figures = {
+        "#notices-total": "1",
+        "#notices-synthetic": "1",
+        "#removals": "2",
+        "#decisions-law-remove": "2",
+        "#human-decisions": "2",
+        "#automated-decisions": "0",
+        "#automated-detection": "1",
+        "#removed-within-48h-count": "2",
+        "#appeals-filed": "1",
+        "#appeals-rejected": "1",
+        "#appeals-upheld": "0",
+    }
+    for selector, expected in figures.items():
+        assert auditor.get_attribute(selector, "data-value") == expected, selector
+    assert float(auditor.get_attribute("#removed-within-48h", "data-value") or 0) == 1.0
+    assert float(auditor.get_attribute("#appeals-reversal-rate", "data-value") or 1) == 0.0
+    assert auditor.is_visible("#chart-decisions-by-ground")
+    snap(auditor, "16-transparency-report")
+
     assert verify(service.db) is None
     assert any(e.action == "preview.revealed" for e in list_events(service.db))
