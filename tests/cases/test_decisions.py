@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from case_helpers import REPORTER, valid_notice
 from shieldwall.audit import list_events
-from shieldwall.banks import get_entry, prepare_signal
+from shieldwall.banks import add_entry_in, get_bank, get_entry, prepare_signal
 from shieldwall.cases import (
     Decision,
     claim_next,
     decide_case,
+    decisions,
+    get_case,
     list_queue,
     notice_status,
     open_copy_tasks,
@@ -20,7 +24,14 @@ from shieldwall.cases import (
 )
 from shieldwall.cases.decisions import copies_job
 from shieldwall.config import Settings
-from shieldwall.errors import Conflict, InvalidDecision, NotFound, NotPermitted, SweepPending
+from shieldwall.errors import (
+    Conflict,
+    InvalidDecision,
+    NotFound,
+    NotPermitted,
+    StoreError,
+    SweepPending,
+)
 from shieldwall.jobs import SWEEP, list_jobs
 from shieldwall.jobs.handlers import CASE_COPIES
 from shieldwall.matching import add_to_ledger, sweep
@@ -162,3 +173,35 @@ def test_each_missing_decision_field_is_named(db: Database, settings: Settings) 
     with pytest.raises(InvalidDecision) as caught:
         decide_case(db, settings, REVIEWER, receipt.case_id, action="ban", ground="law", reason="")
     assert {f["field"] for f in caught.value.fields} == {"action", "reason", "legal_ground"}
+
+
+def test_a_failure_while_banking_a_removal_leaves_nothing_half_written(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_to_ledger(db, [("content-123", [prepare_signal("sha256", SHA)])])
+    create_webhook(db, "https://platform.example/hook", [CONTENT_ACTION], "s" * 32)
+    receipt = submit_notice(db, settings, valid_notice(content_ids=["content-123"]))
+    real = add_entry_in
+
+    def add_then_fail(*args: Any, **kwargs: Any) -> int:
+        real(*args, **kwargs)  # the entry is written in the transaction, then the step fails
+        raise OperationalError("INSERT INTO job", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(decisions, "add_entry_in", add_then_fail)
+    with pytest.raises(StoreError, match="was not decided: banking the removal failed"):
+        _remove(db, settings, receipt.case_id)
+    # nothing of the decision, nothing of the banking
+    case = get_case(db, REVIEWER, receipt.case_id)
+    assert case.state == "open" and case.action is None and case.decided_by is None
+    assert get_bank(db, "removed").entry_counts == {}
+    assert list_jobs(db, kind=SWEEP) == [] and list_jobs(db, kind=CASE_COPIES) == []
+    assert list_jobs(db, kind=DELIVER_KIND) == []
+    assert [e.action for e in list_events(db)] == ["notice.received"]
+    assert notice_status(db, receipt.tracking_number, receipt.pin).status == "received"
+    # the reviewer tries again: decided and banked together
+    monkeypatch.setattr(decisions, "add_entry_in", real)
+    decision = _remove(db, settings, receipt.case_id)
+    assert decision.entry_id is not None and decision.sweep_job_id is not None
+    assert get_entry(db, decision.entry_id).external_ids == {receipt.tracking_number: "active"}
+    assert [e.action for e in list_events(db)][-2:] == ["case.decided", "case.banked"]
+    assert len(list_jobs(db, kind=SWEEP)) == 1 and len(list_jobs(db, kind=DELIVER_KIND)) == 1

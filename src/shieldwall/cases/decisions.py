@@ -1,11 +1,12 @@
 """Decisions on cases and what a removal does next (docs/cases.md).
 
 :func:`decide_case` records the decision (compare-and-set on the case's version, audited, the
-notice's status updated, a ``content.action`` webhook event queued) in one transaction. A
-``remove`` then adds the content's signals (read from the ledger) to the block bank named by
-``cases_block_bank`` with the tracking number as the entry's external id, queues a sweep of
-the ledger and a ``cases.copies`` job that, once the sweep is done, opens a linked copy task
-for every hosted copy the sweep matched (:func:`open_copy_tasks`).
+notice's status updated, a ``content.action`` webhook event queued) in one transaction. In
+that same transaction, a ``remove`` adds the content's signals (read from the ledger) to the
+block bank named by ``cases_block_bank`` with the tracking number as the entry's external id,
+queues a sweep of the ledger and a ``cases.copies`` job that, once the sweep is done, opens a
+linked copy task for every hosted copy the sweep matched (:func:`open_copy_tasks`): a removal
+is never recorded without its bank entry, nor banked without its decision.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from shieldwall.audit import record_event
-from shieldwall.banks import add_entry, create_bank, get_bank, prepare_signal
+from shieldwall.banks import add_entry_in, create_bank, get_bank, prepare_signal
 from shieldwall.cases.mail import queue_reporter_email
 from shieldwall.cases.queues import CaseView, check_queue
 from shieldwall.cases.statements import statement_of_reasons
@@ -31,9 +34,11 @@ from shieldwall.errors import (
     NotFound,
     NotPermitted,
     ShieldwallError,
+    StoreError,
     SweepPending,
 )
-from shieldwall.jobs import SWEEP, enqueue, get_job
+from shieldwall.jobs import SWEEP, get_job
+from shieldwall.jobs._queue import job_record
 from shieldwall.jobs.handlers import CASE_COPIES
 from shieldwall.people import Actor
 from shieldwall.signals.base import Signal
@@ -140,42 +145,41 @@ def _check(action: str, ground: str, reason: str, legal_ground: str | None) -> N
 
 
 def _bank_removal(
-    db: Database,
+    session: Session,
     settings: Settings,
     actor: Actor,
-    *,
-    case_id: int,
-    tracking: str,
-    content_ids: list[str],
-) -> tuple[int | None, int | None]:
-    """Bank the removed content's ledger signals, queue the sweep and the copies job."""
-    signals = ledger_signals(db, content_ids)
-    if not signals:
-        return None, None
-    _ensure_bank(db, settings.cases_block_bank)
-    entry = add_entry(
-        db,
+    case: CaseItem,
+    signals: list[Signal],
+) -> tuple[int, int]:
+    """In the decision's transaction: bank the removed content's ledger signals, queue the
+    sweep and the copies job, record ``case.banked``; returns (entry id, sweep job id)."""
+    entry_id = add_entry_in(
+        session,
         settings.cases_block_bank,
         signals,
-        external_ids=[tracking],
-        note=f"removed by case {tracking}",
+        external_ids=[case.tracking_number],
+        note=f"removed by case {case.tracking_number}",
     )
-    sweep_id = enqueue(db, SWEEP, {"full": False}, settings=settings)
-    enqueue(db, COPIES_JOB, {"case_id": case_id, "sweep_job_id": sweep_id}, settings=settings)
-    with db.transaction() as session:
-        session.execute(
-            update(CaseItem)
-            .where(CaseItem.id == case_id)
-            .values(block_entry_id=entry.id, sweep_job_id=sweep_id)
+    sweep = job_record(SWEEP, {"full": False}, max_attempts=settings.job_max_attempts)
+    session.add(sweep)
+    session.flush()
+    session.add(
+        job_record(
+            COPIES_JOB,
+            {"case_id": case.id, "sweep_job_id": sweep.id},
+            max_attempts=settings.job_max_attempts,
         )
-        record_event(
-            session,
-            actor.id,
-            "case.banked",
-            f"case:{tracking}",
-            {"bank": settings.cases_block_bank, "entry_id": entry.id},
-        )
-    return entry.id, sweep_id
+    )
+    case.block_entry_id, case.sweep_job_id = entry_id, sweep.id
+    session.flush()
+    record_event(
+        session,
+        actor.id,
+        "case.banked",
+        f"case:{case.tracking_number}",
+        {"bank": settings.cases_block_bank, "entry_id": entry_id},
+    )
+    return entry_id, sweep.id
 
 
 def decide_case(
@@ -193,7 +197,8 @@ def decide_case(
 
     Raises :class:`NotPermitted` (an auditor; a restricted case for an actor who may not see
     it), :class:`InvalidDecision`, :class:`NotFound`, :class:`Conflict` (decided already, or
-    claimed by someone else)."""
+    claimed by someone else), :class:`StoreError` (banking a removal failed: the whole
+    decision was rolled back, nothing is recorded)."""
     if not actor.may_decide:
         raise NotPermitted("this role may not decide cases")
     _check(action, ground, reason, legal_ground)
@@ -207,6 +212,10 @@ def decide_case(
         if found.state == "claimed" and found.assigned_to != actor.id:
             raise Conflict(f"case {case_id} is claimed by another reviewer")
         version, content_ids = found.version, list(found.content_ids)
+    # Read (and create the bank) before the decision's transaction: SQLite has one writer.
+    signals = ledger_signals(db, content_ids) if action == "remove" and content_ids else []
+    if signals:
+        _ensure_bank(db, settings.cases_block_bank)
     token = secrets.token_urlsafe(24)
     now = utcnow()
     with db.transaction() as session:
@@ -237,14 +246,13 @@ def decide_case(
         case = session.get(CaseItem, case_id)
         assert case is not None
         session.refresh(case)
-        if case.notice_id is not None:
-            notice = session.get(Notice, case.notice_id)
-            if notice is not None:
-                notice.status = "decided"
-                session.add(
-                    NoticeEvent(notice_id=notice.id, status="decided", note=f"decision: {action}")
-                )
-                queue_reporter_email(session, settings, notice.id, "decided", f"decision: {action}")
+        notice = session.get(Notice, case.notice_id) if case.notice_id is not None else None
+        if notice is not None:
+            notice.status = "decided"
+            session.add(
+                NoticeEvent(notice_id=notice.id, status="decided", note=f"decision: {action}")
+            )
+            queue_reporter_email(session, settings, notice.id, "decided", f"decision: {action}")
         record_event(
             session,
             actor.id,
@@ -257,20 +265,21 @@ def decide_case(
                 queue_event(
                     session, action_event(case.tracking_number, cid, action, ground), settings
                 )
-        tracking = case.tracking_number
-    entry_id = sweep_id = None
-    if action == "remove" and content_ids:
-        entry_id, sweep_id = _bank_removal(
-            db, settings, actor, case_id=case_id, tracking=tracking, content_ids=content_ids
-        )
-    with db.session() as session:
-        final = session.get(CaseItem, case_id)
-        assert final is not None
+        entry_id = sweep_id = None
+        if signals:
+            # the same transaction: a removal is never decided without being banked
+            try:
+                entry_id, sweep_id = _bank_removal(session, settings, actor, case, signals)
+            except (ShieldwallError, SQLAlchemyError) as exc:
+                detail = exc.message if isinstance(exc, ShieldwallError) else type(exc).__name__
+                raise StoreError(
+                    f"case {case_id} was not decided: banking the removal failed ({detail}); "
+                    "nothing was recorded, try again"
+                ) from exc
         statement = None
         if action != "no_action":
-            notice = session.get(Notice, final.notice_id) if final.notice_id else None
-            statement = statement_of_reasons(final, notice, settings, token)
-        return Decision(CaseView.of(final), token, entry_id, sweep_id, statement)
+            statement = statement_of_reasons(case, notice, settings, token)
+        return Decision(CaseView.of(case), token, entry_id, sweep_id, statement)
 
 
 def open_copy_tasks(db: Database, case_id: int) -> list[int]:
