@@ -100,13 +100,14 @@ def test_removal_banks_sweeps_and_opens_copy_tasks(db: Database, settings: Setti
     with pytest.raises(SweepPending):  # the copies job waits for the sweep
         copies_job(db, claimed.id, decision.sweep_job_id)
     sweep(db, settings=settings)
-    opened = open_copy_tasks(db, claimed.id)
+    by_hand = settings.model_copy(update={"cases_auto_remove_exact_copies": False})
+    opened = open_copy_tasks(db, claimed.id, settings=by_hand)
     assert len(opened) == 1
     tasks = [c for c in list_queue(db, REVIEWER) if c.id in opened]
     assert tasks[0].content_ids == ["copy-9"] and tasks[0].evidence == "exact_match"
     assert tasks[0].tracking_number == receipt.tracking_number
     assert tasks[0].deadline == decision.case.deadline
-    assert open_copy_tasks(db, claimed.id) == []  # not twice
+    assert open_copy_tasks(db, claimed.id, settings=settings) == []  # not twice
     # the action webhook event: case, content, action, ground; no hash, no identity
     events = [j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND)]
     assert [e["type"] for e in events] == [CONTENT_ACTION]

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -27,7 +28,7 @@ from shieldwall.banks import add_entry_in, create_bank, get_bank, prepare_signal
 from shieldwall.cases.mail import queue_reporter_email
 from shieldwall.cases.queues import CaseView, check_queue
 from shieldwall.cases.statements import statement_of_reasons
-from shieldwall.config import Settings
+from shieldwall.config import Settings, get_settings
 from shieldwall.errors import (
     Conflict,
     InvalidDecision,
@@ -58,6 +59,7 @@ __all__ = [
     "ACTIONS",
     "COPIES_JOB",
     "GROUNDS",
+    "SYSTEM",
     "Decision",
     "copies_job",
     "decide_case",
@@ -67,6 +69,10 @@ __all__ = [
 ]
 
 ACTIONS = ("remove", "restrict", "label", "no_action")
+#: Who decides (and opens) what the system does by itself: the ``decided_by`` of automated
+#: decisions and the actor of their audit events.
+SYSTEM = "system"
+_EXACT_TYPES = frozenset({"md5", "sha256"})
 GROUNDS = ("law", "terms")
 #: The job kind that opens copy tasks once a removal's sweep is done.
 COPIES_JOB = CASE_COPIES
@@ -282,10 +288,55 @@ def decide_case(
         return Decision(CaseView.of(case), token, entry_id, sweep_id, statement)
 
 
-def open_copy_tasks(db: Database, case_id: int) -> list[int]:
+def _auto_remove(
+    session: Session, settings: Settings, parent: CaseItem, task: CaseItem, now: datetime
+) -> None:
+    """Decide the copy task ``task`` (an exact copy of ``parent``'s removed content) as the
+    system: remove, on the parent's grounds, recorded as automated; audited, and the
+    ``content.action`` event queued as for a person's removal. The copy's signals are the
+    parent's (identical file hash): they are in the bank already, nothing is banked again."""
+    token = secrets.token_urlsafe(24)
+    task.state = "decided"
+    task.action = "remove"
+    task.ground = parent.ground
+    task.legal_ground = parent.legal_ground
+    task.reason = f"exact copy of content removed in case {parent.tracking_number}"
+    task.decided_by = SYSTEM
+    task.decided_at = now
+    task.appeal_token_hash = hash_token(token)
+    task.automated = True
+    task.version = 1
+    session.flush()
+    record_event(
+        session,
+        SYSTEM,
+        "case.decided",
+        f"case:{task.tracking_number}",
+        {
+            "case_id": task.id,
+            "action": "remove",
+            "ground": task.ground,
+            "automated": True,
+            "parent_id": parent.id,
+        },
+    )
+    for cid in task.content_ids:
+        queue_event(
+            session,
+            action_event(task.tracking_number, cid, "remove", task.ground or "terms"),
+            settings,
+        )
+
+
+def open_copy_tasks(db: Database, case_id: int, *, settings: Settings | None = None) -> list[int]:
     """Open a linked ``copy`` task for each hosted content the removal's bank entry matched
     (stored matches, e.g. from the sweep) that is neither the case's own content nor already
-    tasked; returns the new case ids. Safe to run again."""
+    tasked; returns the new case ids. Safe to run again.
+
+    A copy matched by an exact hash (md5/sha256) of a removal that stands is decided at once by
+    the system when ``cases_auto_remove_exact_copies`` is on (:func:`_auto_remove`); PDQ (near)
+    copies stay open for a person."""
+    settings = settings or get_settings()
     with db.transaction() as session:
         parent = session.get(CaseItem, case_id)
         if parent is None or parent.block_entry_id is None:
@@ -295,45 +346,59 @@ def open_copy_tasks(db: Database, case_id: int) -> list[int]:
             select(CaseItem.content_ids).where(CaseItem.parent_id == case_id)
         ):
             known.update(cids)
-        rows = session.execute(
+        matched: dict[str, set[str]] = {}
+        for cid, signal_type in session.execute(
             select(MatchRecord.content_id, MatchRecord.signal_type)
             .where(MatchRecord.entry_id == parent.block_entry_id)
             .order_by(MatchRecord.id)
-        ).all()
-        created: list[int] = []
-        for cid, signal_type in rows:
-            if cid in known:
-                continue
-            known.add(cid)
+        ):
+            if cid not in known:
+                matched.setdefault(cid, set()).add(signal_type)
+        automate = (
+            settings.cases_auto_remove_exact_copies
+            and parent.state == "decided"
+            and parent.action == "remove"
+        )
+        now = utcnow()
+        created: list[tuple[CaseItem, bool]] = []
+        for cid, types in matched.items():
+            exact = bool(types & _EXACT_TYPES)
             task = CaseItem(
                 tracking_number=parent.tracking_number,
                 kind="copy",
                 parent_id=parent.id,
                 queue=parent.queue,
                 state="open",
-                received_at=utcnow(),
+                received_at=now,
                 deadline=parent.deadline,
                 trusted=parent.trusted,
-                evidence=3 if signal_type in ("md5", "sha256") else 2,
+                evidence=3 if exact else 2,
                 content_ids=[cid],
                 version=0,
+                automated=False,
             )
             session.add(task)
             session.flush()
-            created.append(task.id)
-        if created:
-            record_event(
-                session,
-                "system",
-                "case.copies_opened",
-                f"case:{parent.tracking_number}",
-                {"case_id": case_id, "copy_case_ids": created},
-            )
-        return created
+            created.append((task, automate and exact))
+        if not created:
+            return []
+        record_event(
+            session,
+            SYSTEM,
+            "case.copies_opened",
+            f"case:{parent.tracking_number}",
+            {"case_id": case_id, "copy_case_ids": [t.id for t, _ in created]},
+        )
+        for task, auto in created:
+            if auto:
+                _auto_remove(session, settings, parent, task, now)
+        return [t.id for t, _ in created]
 
 
-def copies_job(db: Database, case_id: int, sweep_job_id: int | None) -> list[int]:
+def copies_job(
+    db: Database, case_id: int, sweep_job_id: int | None, *, settings: Settings | None = None
+) -> list[int]:
     """The ``cases.copies`` job: once the sweep job is done, :func:`open_copy_tasks`."""
     if sweep_job_id is not None and get_job(db, sweep_job_id).state.value != "done":
         raise SweepPending(f"sweep job {sweep_job_id} has not finished")
-    return open_copy_tasks(db, case_id)
+    return open_copy_tasks(db, case_id, settings=settings)

@@ -67,6 +67,12 @@ class CaseView:
     ground: str | None
     decided_by: str | None
     decided_at: datetime | None
+    #: ``notice`` (opened by a notice) or ``copy`` (a copy of content removed in ``parent_id``).
+    kind: str
+    #: The removal case a copy task was opened from (``None`` for notices).
+    parent_id: int | None
+    #: Decided by the system (an exact copy of removed content), not by a person.
+    automated: bool
 
     @classmethod
     def of(cls, c: CaseItem) -> CaseView:
@@ -85,6 +91,9 @@ class CaseView:
             c.ground,
             c.decided_by,
             c.decided_at,
+            c.kind,
+            c.parent_id,
+            bool(c.automated),
         )
 
 

@@ -75,11 +75,16 @@ def _load(session: Any, actor: Actor | None, case_id: int) -> tuple[CaseItem, No
 
 def _facts(case: CaseItem, notice: Notice | None) -> str:
     _, source_text = _source(case, notice)
-    detected = (
-        "It was detected by automated hash matching; a person reviewed it."
-        if notice is None
-        else "It was reviewed by a person; no automated means decided it."
-    )
+    if case.automated:
+        detected = (
+            "It was detected by automated hash matching and removed by automated means, "
+            "without a person's review of this copy: its file hash is identical to content "
+            "a person decided to remove."
+        )
+    elif notice is None:
+        detected = "It was detected by automated hash matching; a person reviewed it."
+    else:
+        detected = "It was reviewed by a person; no automated means decided it."
     text = f"{source_text} {detected} {_WHAT[case.action or 'remove']} {case.reason or ''}"
     return text.strip()[:_FACTS_MAX]
 
@@ -117,7 +122,7 @@ def statement_of_reasons(
         "source": "own_initiative" if notice is None else "notice",
         "notice_type": None if notice is None else notice.source,
         "automated_detection": notice is None,
-        "automated_decision": False,
+        "automated_decision": bool(case.automated),
         "ground": {"type": kind, "reference": reference, "explanation": case.reason},
         "redress": {
             "internal_complaint": appeal,
@@ -149,7 +154,9 @@ def tdb_statement(case: CaseItem, notice: Notice | None, settings: Settings) -> 
         "decision_facts": _facts(case, notice),
         "source_type": source_type,
         "automated_detection": "Yes" if notice is None else "No",
-        "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+        "automated_decision": (
+            "AUTOMATED_DECISION_FULLY" if case.automated else "AUTOMATED_DECISION_NOT_AUTOMATED"
+        ),
         "puid": f"{case.tracking_number}-{case.id}",
     }
     if minor:
