@@ -19,6 +19,7 @@ from shieldwall.cases import (
     CaseView,
     case_statement,
     decide_case,
+    file_appeal,
     get_case,
     list_queue,
     open_copy_tasks,
@@ -112,6 +113,10 @@ def test_an_exact_copy_is_removed_by_the_system(db: Database, settings: Settings
     events = [j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND)]
     acted = [(e["data"]["content_id"], e["data"]["action"]) for e in events]
     assert acted == [("content-123", "remove"), ("copy-exact", "remove")]
+    sor = events[1]["data"]["statement_of_reasons"]  # for the copy's uploader
+    assert sor["automated_decision"] is True and sor["content_ids"] == ["copy-exact"]
+    token = sor["redress"]["internal_complaint"]["token"]
+    assert file_appeal(db, reason="My own photo.", appeal_token=token).case_id == exact.id
     # audited as automated, by the system
     decided = [e for e in list_events(db) if e.action == "case.decided"]
     assert [(e.actor, e.details["automated"]) for e in decided] == [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from shieldwall.cases import (
     claim_next,
     decide_case,
     decisions,
+    file_appeal,
     get_case,
     list_queue,
     notice_status,
@@ -49,7 +51,11 @@ MD5 = "cd" * 16
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, cases_block_bank="removed")
+    return Settings(
+        data_dir=tmp_path,
+        cases_block_bank="removed",
+        cases_appeal_url="https://appeals.example/appeal",
+    )
 
 
 def _remove(db: Database, settings: Settings, case_id: int, actor: Actor = REVIEWER) -> Decision:
@@ -111,7 +117,9 @@ def test_removal_banks_sweeps_and_opens_copy_tasks(db: Database, settings: Setti
     # the action webhook event: case, content, action, ground; no hash, no identity
     events = [j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND)]
     assert [e["type"] for e in events] == [CONTENT_ACTION]
-    assert events[0]["data"] == {
+    data = dict(events[0]["data"])
+    assert data.pop("statement_of_reasons") == decision.statement  # for the uploader
+    assert data == {
         "case": receipt.tracking_number,
         "content_id": "content-123",
         "action": "remove",
@@ -206,3 +214,53 @@ def test_a_failure_while_banking_a_removal_leaves_nothing_half_written(
     assert get_entry(db, decision.entry_id).external_ids == {receipt.tracking_number: "active"}
     assert [e.action for e in list_events(db)][-2:] == ["case.decided", "case.banked"]
     assert len(list_jobs(db, kind=SWEEP)) == 1 and len(list_jobs(db, kind=DELIVER_KIND)) == 1
+
+
+@pytest.mark.parametrize("action", ["remove", "restrict", "label"])
+def test_the_platform_gets_the_statement_of_reasons_with_the_appeal_link(
+    db: Database, settings: Settings, action: str
+) -> None:
+    add_to_ledger(db, [("content-123", [prepare_signal("sha256", SHA)])])
+    create_webhook(db, "https://platform.example/hook", [CONTENT_ACTION], "s" * 32)
+    notice = valid_notice(content_ids=["content-123", "content-456"])
+    receipt = submit_notice(db, settings, notice)
+    decision = decide_case(
+        db,
+        settings,
+        REVIEWER,
+        receipt.case_id,
+        action=action,
+        ground="terms",
+        reason="Intimate image shared without consent.",
+    )
+    link = f"https://appeals.example/appeal?code={decision.appeal_token}"
+    assert decision.appeal_url == link
+    events = [j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND)]
+    assert [e["data"]["content_id"] for e in events] == ["content-123", "content-456"]
+    for event in events:
+        sor = event["data"]["statement_of_reasons"]
+        assert sor["decision"]["action"] == action and sor["case"] == receipt.tracking_number
+        complaint = sor["redress"]["internal_complaint"]
+        assert complaint["token"] == decision.appeal_token and complaint["link"] == link
+        assert sor["ground"]["explanation"] == "Intimate image shared without consent."
+        # the reporter's identity never leaves the notice row
+        text = json.dumps(event)
+        for value in [
+            *REPORTER.values(),
+            *REPORTER["reporter_email"].split("@"),
+            notice["explanation"],
+        ]:
+            assert value not in text, value
+    # the appeal code of the event is the one that works
+    appeal = file_appeal(db, reason="Not me.", appeal_token=complaint["token"])
+    assert appeal.case_id == receipt.case_id
+
+
+def test_no_action_sends_no_event_but_has_an_appeal_link(db: Database, settings: Settings) -> None:
+    create_webhook(db, "https://platform.example/hook", [CONTENT_ACTION], "s" * 32)
+    receipt = submit_notice(db, settings, valid_notice())
+    decision = decide_case(
+        db, settings, REVIEWER, receipt.case_id, action="no_action", ground="terms", reason="OK."
+    )
+    assert decision.statement is None and list_jobs(db, kind=DELIVER_KIND) == []
+    assert decision.appeal_url.endswith(f"?code={decision.appeal_token}")

@@ -46,6 +46,8 @@ def test_decide_over_http(make_service: Callable[..., LiveService]) -> None:
     body = r.json()
     assert body["case"]["state"] == "decided" and body["case"]["action"] == "label"
     assert len(body["appeal_token"]) >= 32
+    assert body["appeal_url"].endswith(f"?code={body['appeal_token']}")
+    assert body["entry_id"] is None and body["sweep_job_id"] is None  # a label banks nothing
     assert reviewer.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 409
 
 

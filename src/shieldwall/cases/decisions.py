@@ -27,7 +27,7 @@ from shieldwall.audit import record_event
 from shieldwall.banks import add_entry_in, create_bank, get_bank, prepare_signal
 from shieldwall.cases.mail import queue_reporter_email
 from shieldwall.cases.queues import CaseView, check_queue
-from shieldwall.cases.statements import statement_of_reasons
+from shieldwall.cases.statements import appeal_link, statement_of_reasons
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import (
     Conflict,
@@ -90,6 +90,8 @@ class Decision:
     #: The DSA Art. 17 statement for the uploader, appeal token included (``None`` for
     #: ``no_action``: nothing was restricted).
     statement: dict[str, Any] | None
+    #: The uploader's appeal link, ``<cases_appeal_url>?code=<appeal_token>``.
+    appeal_url: str
 
 
 def hash_token(token: str) -> str:
@@ -266,11 +268,12 @@ def decide_case(
             f"case:{case.tracking_number}",
             {"case_id": case_id, "action": action, "ground": ground, "automated": False},
         )
+        statement = None
         if action != "no_action":
+            statement = statement_of_reasons(case, notice, settings, token)
             for cid in content_ids:
-                queue_event(
-                    session, action_event(case.tracking_number, cid, action, ground), settings
-                )
+                event = action_event(case.tracking_number, cid, action, ground, statement=statement)
+                queue_event(session, event, settings)
         entry_id = sweep_id = None
         if signals:
             # the same transaction: a removal is never decided without being banked
@@ -282,10 +285,14 @@ def decide_case(
                     f"case {case_id} was not decided: banking the removal failed ({detail}); "
                     "nothing was recorded, try again"
                 ) from exc
-        statement = None
-        if action != "no_action":
-            statement = statement_of_reasons(case, notice, settings, token)
-        return Decision(CaseView.of(case), token, entry_id, sweep_id, statement)
+        return Decision(
+            CaseView.of(case),
+            token,
+            entry_id,
+            sweep_id,
+            statement,
+            appeal_link(settings, token),
+        )
 
 
 def _auto_remove(
@@ -320,12 +327,12 @@ def _auto_remove(
             "parent_id": parent.id,
         },
     )
+    statement = statement_of_reasons(task, None, settings, token)
     for cid in task.content_ids:
-        queue_event(
-            session,
-            action_event(task.tracking_number, cid, "remove", task.ground or "terms"),
-            settings,
+        event = action_event(
+            task.tracking_number, cid, "remove", task.ground or "terms", statement=statement
         )
+        queue_event(session, event, settings)
 
 
 def open_copy_tasks(db: Database, case_id: int, *, settings: Settings | None = None) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from shieldwall.store.models import CaseItem, Notice
 
 __all__ = [
     "TDB_BATCH_MAX",
+    "appeal_link",
     "case_statement",
     "statement_of_reasons",
     "tdb_statement",
@@ -95,18 +97,28 @@ def _ground(case: CaseItem, settings: Settings) -> tuple[str, str]:
     return "terms", case.legal_ground or settings.cases_terms_ground
 
 
+def appeal_link(settings: Settings, appeal_token: str) -> str:
+    """The uploader's appeal link: ``<cases_appeal_url>?code=<token>``."""
+    separator = "&" if "?" in settings.cases_appeal_url else "?"
+    return f"{settings.cases_appeal_url}{separator}{urlencode({'code': appeal_token})}"
+
+
 def statement_of_reasons(
     case: CaseItem, notice: Notice | None, settings: Settings, appeal_token: str | None = None
 ) -> dict[str, Any]:
-    """The DSA Art. 17 statement for the uploader of the case's content."""
+    """The DSA Art. 17 statement for the uploader of the case's content; with
+    ``appeal_token``, its ``redress.internal_complaint`` carries the token (the appeal code)
+    and the appeal ``link``."""
     kind, reference = _ground(case, settings)
     appeal: dict[str, Any] = {
         "url": settings.cases_appeal_url,
         "until": "6 months after the decision",
-        "how": "POST /v1/appeals with the appeal token given with this statement",
+        "how": "POST /v1/appeals/file with the appeal token given with this statement, or "
+        "follow the appeal link",
     }
     if appeal_token is not None:
         appeal["token"] = appeal_token
+        appeal["link"] = appeal_link(settings, appeal_token)
     decided = case.decided_at
     return {
         "case": case.tracking_number,

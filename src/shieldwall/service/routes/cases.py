@@ -103,8 +103,14 @@ class DecisionIn(BaseModel):
 class DecisionOut(BaseModel):
     case: CaseOut
     appeal_token: str = Field(description="Shown once: goes to the uploader with the statement.")
-    entry_id: int | None = Field(description="The block-bank entry a removal added.")
-    sweep_job_id: int | None
+    appeal_url: str = Field(
+        description="The uploader's appeal link, <cases_appeal_url>?code=<appeal_token>."
+    )
+    entry_id: int | None = Field(
+        description="The block-bank entry a removal added (in the decision's transaction); "
+        "null for other actions and for content the ledger does not know."
+    )
+    sweep_job_id: int | None = Field(description="The sweep job a removal queued; null likewise.")
     statement: dict[str, Any] | None = Field(
         description="The DSA Art. 17 statement of reasons for the uploader (with the token)."
     )
@@ -259,6 +265,7 @@ def decide(
     return DecisionOut(
         case=decision.case,
         appeal_token=decision.appeal_token,
+        appeal_url=decision.appeal_url,
         entry_id=decision.entry_id,
         sweep_job_id=decision.sweep_job_id,
         statement=decision.statement,
