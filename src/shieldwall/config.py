@@ -304,6 +304,12 @@ class Settings(BaseSettings):
         gt=0,
         description="A case's deadline after its notice is received (TAKE IT DOWN: 48 hours).",
     )
+    case_claim_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a reviewer's claim on a case holds: an older claim no longer "
+        "does (claim_next gives the case to the next reviewer; another reviewer may decide it).",
+    )
     fetch_allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Host names (or *.domain) that hashing by URL may fetch from; empty "

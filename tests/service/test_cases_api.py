@@ -112,3 +112,20 @@ def test_transparency_report_over_http(make_service: Callable[..., LiveService])
     assert "notices.total,1" in r.text
     matcher = service.client(service.key("match"))
     assert matcher.get("/v1/reports/transparency", params=span).status_code == 403
+
+
+def test_release_a_claim_over_http(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    service.client().post("/v1/notices", json=valid_notice())
+    first = service.client(service.key("review"))
+    second = service.client(service.key("review"))
+    case_id = first.post("/v1/cases/claim").json()["case"]["id"]
+    assert second.post(f"/v1/cases/{case_id}/release").status_code == 403  # not theirs
+    r = first.post(f"/v1/cases/{case_id}/release")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "open" and r.json()["assigned_to"] is None
+    assert first.post(f"/v1/cases/{case_id}/release").status_code == 409  # not claimed
+    assert second.post("/v1/cases/claim").json()["case"]["id"] == case_id
+    admin = service.client(service.key("admin"))
+    assert admin.post(f"/v1/cases/{case_id}/release").json()["state"] == "open"
+    assert admin.post("/v1/cases/999/release").status_code == 404

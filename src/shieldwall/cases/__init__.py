@@ -38,6 +38,7 @@ from shieldwall.cases.queues import (
     claim_next,
     get_case,
     list_queue,
+    release_claim,
 )
 from shieldwall.cases.report import report_csv, transparency_report
 from shieldwall.cases.statements import (
@@ -72,6 +73,7 @@ __all__ = [
     "list_queue",
     "notice_status",
     "open_copy_tasks",
+    "release_claim",
     "report_csv",
     "statement_of_reasons",
     "submit_notice",

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from shieldwall.audit import record_event
 from shieldwall.banks import add_entry_in, create_bank, get_bank, prepare_signal
 from shieldwall.cases.mail import queue_reporter_email
-from shieldwall.cases.queues import CaseView, check_queue
+from shieldwall.cases.queues import CaseView, check_queue, claim_expired, claim_window
 from shieldwall.cases.statements import appeal_link, statement_of_reasons
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import (
@@ -201,7 +201,8 @@ def decide_case(
     reason: str,
     legal_ground: str | None = None,
 ) -> Decision:
-    """Decide an open case (or one claimed by ``actor``); see the module docstring.
+    """Decide an open case, one claimed by ``actor``, or one whose claim is older than
+    ``case_claim_minutes`` (it no longer holds); see the module docstring.
 
     Raises :class:`NotPermitted` (an auditor; a restricted case for an actor who may not see
     it), :class:`InvalidDecision`, :class:`NotFound`, :class:`Conflict` (decided already, or
@@ -217,7 +218,11 @@ def decide_case(
         check_queue(actor, found.queue)
         if found.state == "decided":
             raise Conflict(f"case {case_id} is decided already")
-        if found.state == "claimed" and found.assigned_to != actor.id:
+        if (
+            found.state == "claimed"
+            and found.assigned_to != actor.id
+            and not claim_expired(found, claim_window(settings))
+        ):
             raise Conflict(f"case {case_id} is claimed by another reviewer")
         version, content_ids = found.version, list(found.content_ids)
     # Read (and create the bank) before the decision's transaction: SQLite has one writer.

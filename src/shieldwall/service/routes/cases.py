@@ -228,9 +228,21 @@ def claim_case(
     state: ServiceState = _STATE,
     actor: Actor = _ACTOR,
 ) -> ClaimOut:
-    """Assign the queue's next case to the caller (never to two callers)."""
-    claimed = lib.claim_next(state.db, actor, queue)
+    """Assign the queue's next case to the caller (never to two callers): an open one, or one
+    whose claim is older than ``case_claim_minutes``."""
+    claimed = lib.claim_next(state.db, actor, queue, settings=state.settings)
     return ClaimOut(case=claimed)
+
+
+@router.post("/cases/{case_id}/release", response_model=CaseOut, **scoped(Scope.REVIEW))
+def release_case(
+    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    state: ServiceState = _STATE,
+    actor: Actor = _ACTOR,
+) -> CaseOut:
+    """Give up the claim on a case (the claimer, or an admin key): it is open again. ``409``
+    when it is not claimed; audited."""
+    return lib.release_claim(state.db, actor, case_id)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, **scoped(Scope.REVIEW))
