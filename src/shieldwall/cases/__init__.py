@@ -23,6 +23,13 @@ from shieldwall.cases.decisions import (
     ledger_signals,
     open_copy_tasks,
 )
+from shieldwall.cases.evidence import (
+    CaseDetail,
+    ContentEvidence,
+    EvidenceMatch,
+    case_detail,
+    case_matches,
+)
 from shieldwall.cases.notices import (
     NoticeReceipt,
     NoticeStatus,
@@ -56,12 +63,17 @@ __all__ = [
     "QUEUES",
     "TDB_BATCH_MAX",
     "AppealView",
+    "CaseDetail",
     "CaseView",
+    "ContentEvidence",
     "Decision",
+    "EvidenceMatch",
     "NoticeReceipt",
     "NoticeStatus",
     "PinGuard",
     "ageing",
+    "case_detail",
+    "case_matches",
     "case_statement",
     "claim_next",
     "decide_appeal",

@@ -29,6 +29,7 @@ _TRACKING = Path(min_length=1, max_length=32)
 
 #: The library's views are the API answers as they are (FastAPI takes dataclasses as models).
 CaseOut = lib.CaseView
+CaseDetailOut = lib.CaseDetail
 AppealOut = lib.AppealView
 
 
@@ -245,14 +246,15 @@ def release_case(
     return lib.release_claim(state.db, actor, case_id)
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, **scoped(Scope.REVIEW))
+@router.get("/cases/{case_id}", response_model=CaseDetailOut, **scoped(Scope.REVIEW))
 def get_case(
     case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     state: ServiceState = _STATE,
     actor: Actor = _ACTOR,
-) -> CaseOut:
-    """One case (no reporter identity)."""
-    return lib.get_case(state.db, actor, case_id)
+) -> CaseDetailOut:
+    """One case (no reporter identity) with its evidence: for each content id, its stored
+    matches (bank, signal type, when, how found; never a distance or a hash)."""
+    return lib.case_detail(state.db, actor, case_id)
 
 
 @router.post("/cases/{case_id}/decision", response_model=DecisionOut, **scoped(Scope.REVIEW))
