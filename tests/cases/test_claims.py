@@ -73,6 +73,8 @@ def test_the_claimer_releases_a_claim(db: Database, settings: Settings) -> None:
         release_claim(db, ALICE, claimed.id)
     again = claim_next(db, BOB, settings=settings)
     assert again is not None and again.id == claimed.id and again.assigned_to == BOB.id
+    claims = [e for e in list_events(db) if e.action == "case.claimed"]
+    assert [(e.actor, e.details) for e in claims] == [(ALICE.id, {}), (BOB.id, {})]
     released_events = [e for e in list_events(db) if e.action == "case.released"]
     assert [(e.actor, e.details["claimed_by"]) for e in released_events] == [(ALICE.id, ALICE.id)]
 

@@ -215,15 +215,15 @@ def claim_next(
     skip: list[int] = []
     for _ in range(_CLAIM_TRIES):
         with db.session() as session:
-            query = select(CaseItem.id, CaseItem.version, CaseItem.assigned_to).where(
-                CaseItem.queue == queue, _claimable(now, window)
-            )
+            query = select(
+                CaseItem.id, CaseItem.version, CaseItem.state, CaseItem.assigned_to
+            ).where(CaseItem.queue == queue, _claimable(now, window))
             if skip:
                 query = query.where(CaseItem.id.not_in(skip))
             row = session.execute(query.order_by(*_priority(now)).limit(1)).first()
         if row is None:
             return None
-        case_id, version, previous = row
+        case_id, version, was, previous = row
         with db.transaction() as session:
             result = session.execute(
                 update(CaseItem)
@@ -251,7 +251,7 @@ def claim_next(
                 if notice is not None and notice.status == "received":
                     notice.status = "in_review"
                     session.add(NoticeEvent(notice_id=notice.id, status="in_review", note=""))
-            details = {"expired_claim_of": previous} if previous is not None else {}
+            details = {"expired_claim_of": previous} if was == "claimed" else {}
             record_event(session, actor.id, "case.claimed", f"case:{c.tracking_number}", details)
             session.flush()
             return CaseView.of(c)
