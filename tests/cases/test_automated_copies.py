@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from case_helpers import valid_notice
 from shieldwall.audit import list_events
-from shieldwall.banks import prepare_signal
+from shieldwall.banks import get_entry, prepare_signal
 from shieldwall.cases import (
     CaseView,
     case_statement,
+    decide_appeal,
     decide_case,
     file_appeal,
     get_case,
@@ -202,3 +203,28 @@ def test_a_reversed_removal_removes_no_more_copies(db: Database, settings: Setti
     (task_id,) = open_copy_tasks(db, receipt.case_id, settings=settings)
     task = get_case(db, REVIEWER, task_id)
     assert task.state == "open" and task.automated is False
+
+
+def test_an_upheld_appeal_reverses_the_automated_copy_only(
+    db: Database, settings: Settings
+) -> None:
+    tracking, parent_id, tasks = _removal_with_copies(db, settings)
+    events = [j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND)]
+    token = events[1]["data"]["statement_of_reasons"]["redress"]["internal_complaint"]["token"]
+    appeal = file_appeal(db, reason="I consented to this copy.", appeal_token=token)
+    senior = Actor("user:senior", frozenset({Role.SENIOR_REVIEWER}))
+    decide_appeal(db, settings, senior, appeal.id, uphold=True, reason="Consent shown.")
+    assert get_case(db, REVIEWER, tasks["copy-exact"]).state == "reversed"
+    parent = get_case(db, REVIEWER, parent_id)
+    assert parent.state == "decided"
+    with db.session() as session:
+        row = session.get(CaseItem, parent_id)
+        assert row is not None and row.block_entry_id is not None
+        entry_id = row.block_entry_id
+    assert get_entry(db, entry_id).external_ids == {tracking: "active"}  # still banked
+    reversed_ = [
+        e["data"]["content_id"]
+        for e in (j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND))
+        if e["data"]["reversed"]
+    ]
+    assert reversed_ == ["copy-exact"]
