@@ -281,6 +281,12 @@ class Settings(BaseSettings):
         default="Terms of service: non-consensual intimate imagery and sexual deepfakes",
         description="The terms clause a decision on ground terms cites when it names none.",
     )
+    cases_auto_remove_exact_copies: bool = Field(
+        default=True,
+        description="Decide copy tasks whose content is an exact (md5/sha256) copy of content "
+        "a person removed: removed by the system on the removal's grounds, recorded as "
+        "automated. PDQ (near) copies always wait for a person.",
+    )
     smtp_host: str | None = Field(
         default=None,
         description="SMTP server that tells reporters about their notice (receipt, decision, "
@@ -297,6 +303,12 @@ class Settings(BaseSettings):
         default=48.0,
         gt=0,
         description="A case's deadline after its notice is received (TAKE IT DOWN: 48 hours).",
+    )
+    case_claim_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a reviewer's claim on a case holds: an older claim no longer "
+        "does (claim_next gives the case to the next reviewer; another reviewer may decide it).",
     )
     fetch_allowed_hosts: list[str] = Field(
         default_factory=list,

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from case_helpers import REPORTER, valid_notice
 from shieldwall.audit import list_events
-from shieldwall.banks import get_entry, prepare_signal
+from shieldwall.banks import add_entry_in, get_bank, get_entry, prepare_signal
 from shieldwall.cases import (
     Decision,
     claim_next,
     decide_case,
+    decisions,
+    file_appeal,
+    get_case,
     list_queue,
     notice_status,
     open_copy_tasks,
@@ -20,7 +26,14 @@ from shieldwall.cases import (
 )
 from shieldwall.cases.decisions import copies_job
 from shieldwall.config import Settings
-from shieldwall.errors import Conflict, InvalidDecision, NotFound, NotPermitted, SweepPending
+from shieldwall.errors import (
+    Conflict,
+    InvalidDecision,
+    NotFound,
+    NotPermitted,
+    StoreError,
+    SweepPending,
+)
 from shieldwall.jobs import SWEEP, list_jobs
 from shieldwall.jobs.handlers import CASE_COPIES
 from shieldwall.matching import add_to_ledger, sweep
@@ -38,7 +51,11 @@ MD5 = "cd" * 16
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, cases_block_bank="removed")
+    return Settings(
+        data_dir=tmp_path,
+        cases_block_bank="removed",
+        cases_appeal_url="https://appeals.example/appeal",
+    )
 
 
 def _remove(db: Database, settings: Settings, case_id: int, actor: Actor = REVIEWER) -> Decision:
@@ -89,17 +106,20 @@ def test_removal_banks_sweeps_and_opens_copy_tasks(db: Database, settings: Setti
     with pytest.raises(SweepPending):  # the copies job waits for the sweep
         copies_job(db, claimed.id, decision.sweep_job_id)
     sweep(db, settings=settings)
-    opened = open_copy_tasks(db, claimed.id)
+    by_hand = settings.model_copy(update={"cases_auto_remove_exact_copies": False})
+    opened = open_copy_tasks(db, claimed.id, settings=by_hand)
     assert len(opened) == 1
     tasks = [c for c in list_queue(db, REVIEWER) if c.id in opened]
     assert tasks[0].content_ids == ["copy-9"] and tasks[0].evidence == "exact_match"
     assert tasks[0].tracking_number == receipt.tracking_number
     assert tasks[0].deadline == decision.case.deadline
-    assert open_copy_tasks(db, claimed.id) == []  # not twice
+    assert open_copy_tasks(db, claimed.id, settings=settings) == []  # not twice
     # the action webhook event: case, content, action, ground; no hash, no identity
     events = [j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND)]
     assert [e["type"] for e in events] == [CONTENT_ACTION]
-    assert events[0]["data"] == {
+    data = dict(events[0]["data"])
+    assert data.pop("statement_of_reasons") == decision.statement  # for the uploader
+    assert data == {
         "case": receipt.tracking_number,
         "content_id": "content-123",
         "action": "remove",
@@ -162,3 +182,85 @@ def test_each_missing_decision_field_is_named(db: Database, settings: Settings) 
     with pytest.raises(InvalidDecision) as caught:
         decide_case(db, settings, REVIEWER, receipt.case_id, action="ban", ground="law", reason="")
     assert {f["field"] for f in caught.value.fields} == {"action", "reason", "legal_ground"}
+
+
+def test_a_failure_while_banking_a_removal_leaves_nothing_half_written(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_to_ledger(db, [("content-123", [prepare_signal("sha256", SHA)])])
+    create_webhook(db, "https://platform.example/hook", [CONTENT_ACTION], "s" * 32)
+    receipt = submit_notice(db, settings, valid_notice(content_ids=["content-123"]))
+    real = add_entry_in
+
+    def add_then_fail(*args: Any, **kwargs: Any) -> int:
+        real(*args, **kwargs)  # the entry is written in the transaction, then the step fails
+        raise OperationalError("INSERT INTO job", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(decisions, "add_entry_in", add_then_fail)
+    with pytest.raises(StoreError, match="was not decided: banking the removal failed"):
+        _remove(db, settings, receipt.case_id)
+    # nothing of the decision, nothing of the banking
+    case = get_case(db, REVIEWER, receipt.case_id)
+    assert case.state == "open" and case.action is None and case.decided_by is None
+    assert get_bank(db, "removed").entry_counts == {}
+    assert list_jobs(db, kind=SWEEP) == [] and list_jobs(db, kind=CASE_COPIES) == []
+    assert list_jobs(db, kind=DELIVER_KIND) == []
+    assert [e.action for e in list_events(db)] == ["notice.received"]
+    assert notice_status(db, receipt.tracking_number, receipt.pin).status == "received"
+    # the reviewer tries again: decided and banked together
+    monkeypatch.setattr(decisions, "add_entry_in", real)
+    decision = _remove(db, settings, receipt.case_id)
+    assert decision.entry_id is not None and decision.sweep_job_id is not None
+    assert get_entry(db, decision.entry_id).external_ids == {receipt.tracking_number: "active"}
+    assert [e.action for e in list_events(db)][-2:] == ["case.decided", "case.banked"]
+    assert len(list_jobs(db, kind=SWEEP)) == 1 and len(list_jobs(db, kind=DELIVER_KIND)) == 1
+
+
+@pytest.mark.parametrize("action", ["remove", "restrict", "label"])
+def test_the_platform_gets_the_statement_of_reasons_with_the_appeal_link(
+    db: Database, settings: Settings, action: str
+) -> None:
+    add_to_ledger(db, [("content-123", [prepare_signal("sha256", SHA)])])
+    create_webhook(db, "https://platform.example/hook", [CONTENT_ACTION], "s" * 32)
+    notice = valid_notice(content_ids=["content-123", "content-456"])
+    receipt = submit_notice(db, settings, notice)
+    decision = decide_case(
+        db,
+        settings,
+        REVIEWER,
+        receipt.case_id,
+        action=action,
+        ground="terms",
+        reason="Intimate image shared without consent.",
+    )
+    link = f"https://appeals.example/appeal?code={decision.appeal_token}"
+    assert decision.appeal_url == link
+    events = [j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND)]
+    assert [e["data"]["content_id"] for e in events] == ["content-123", "content-456"]
+    for event in events:
+        sor = event["data"]["statement_of_reasons"]
+        assert sor["decision"]["action"] == action and sor["case"] == receipt.tracking_number
+        complaint = sor["redress"]["internal_complaint"]
+        assert complaint["token"] == decision.appeal_token and complaint["link"] == link
+        assert sor["ground"]["explanation"] == "Intimate image shared without consent."
+        # the reporter's identity never leaves the notice row
+        text = json.dumps(event)
+        for value in [
+            *REPORTER.values(),
+            *REPORTER["reporter_email"].split("@"),
+            notice["explanation"],
+        ]:
+            assert value not in text, value
+    # the appeal code of the event is the one that works
+    appeal = file_appeal(db, reason="Not me.", appeal_token=complaint["token"])
+    assert appeal.case_id == receipt.case_id
+
+
+def test_no_action_sends_no_event_but_has_an_appeal_link(db: Database, settings: Settings) -> None:
+    create_webhook(db, "https://platform.example/hook", [CONTENT_ACTION], "s" * 32)
+    receipt = submit_notice(db, settings, valid_notice())
+    decision = decide_case(
+        db, settings, REVIEWER, receipt.case_id, action="no_action", ground="terms", reason="OK."
+    )
+    assert decision.statement is None and list_jobs(db, kind=DELIVER_KIND) == []
+    assert decision.appeal_url.endswith(f"?code={decision.appeal_token}")

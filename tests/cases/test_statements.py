@@ -154,7 +154,8 @@ def test_a_copy_found_by_hashing_is_voluntary_and_automatically_detected(
         reason="Non-consensual intimate image.",
     )
     sweep(db, settings=settings)
-    (copy_id,) = open_copy_tasks(db, receipt.case_id)
+    by_hand = settings.model_copy(update={"cases_auto_remove_exact_copies": False})
+    (copy_id,) = open_copy_tasks(db, receipt.case_id, settings=by_hand)
     decide_case(
         db,
         settings,
@@ -169,6 +170,8 @@ def test_a_copy_found_by_hashing_is_voluntary_and_automatically_detected(
     _valid(tdb)
     assert tdb["source_type"] == "SOURCE_VOLUNTARY" and tdb["automated_detection"] == "Yes"
     assert sor["source"] == "own_initiative" and sor["automated_detection"] is True
+    assert tdb["automated_decision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"  # a person decided
+    assert sor["automated_decision"] is False
 
 
 def test_no_action_has_no_statement(db: Database, settings: Settings) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from case_helpers import REPORTER, valid_notice
 from service_helpers import LiveService
+from shieldwall.store.models import MatchRecord
 
 
 def test_queue_claim_and_ageing(make_service: Callable[..., LiveService]) -> None:
@@ -46,6 +47,8 @@ def test_decide_over_http(make_service: Callable[..., LiveService]) -> None:
     body = r.json()
     assert body["case"]["state"] == "decided" and body["case"]["action"] == "label"
     assert len(body["appeal_token"]) >= 32
+    assert body["appeal_url"].endswith(f"?code={body['appeal_token']}")
+    assert body["entry_id"] is None and body["sweep_job_id"] is None  # a label banks nothing
     assert reviewer.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 409
 
 
@@ -110,3 +113,45 @@ def test_transparency_report_over_http(make_service: Callable[..., LiveService])
     assert "notices.total,1" in r.text
     matcher = service.client(service.key("match"))
     assert matcher.get("/v1/reports/transparency", params=span).status_code == 403
+
+
+def test_release_a_claim_over_http(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    service.client().post("/v1/notices", json=valid_notice())
+    first = service.client(service.key("review"))
+    second = service.client(service.key("review"))
+    case_id = first.post("/v1/cases/claim").json()["case"]["id"]
+    assert second.post(f"/v1/cases/{case_id}/release").status_code == 403  # not theirs
+    r = first.post(f"/v1/cases/{case_id}/release")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "open" and r.json()["assigned_to"] is None
+    assert first.post(f"/v1/cases/{case_id}/release").status_code == 409  # not claimed
+    assert second.post("/v1/cases/claim").json()["case"]["id"] == case_id
+    admin = service.client(service.key("admin"))
+    assert admin.post(f"/v1/cases/{case_id}/release").json()["state"] == "open"
+    assert admin.post("/v1/cases/999/release").status_code == 404
+
+
+def test_a_case_with_its_evidence_over_http(make_service: Callable[..., LiveService]) -> None:
+    service = make_service(notice_rate_limit=1000)
+    with service.db.transaction() as session:
+        session.add(
+            MatchRecord(
+                content_id="content-123",
+                bank_name="ncii",
+                signal_type="pdq",
+                distance=23,
+                source="upload",
+            )
+        )
+    service.client().post("/v1/notices", json=valid_notice(content_ids=["content-123"]))
+    reviewer = service.client(service.key("review"))
+    case_id = reviewer.get("/v1/cases").json()["cases"][0]["id"]
+    body = reviewer.get(f"/v1/cases/{case_id}").json()
+    assert body["id"] == case_id and body["evidence"] == "pdq_match"
+    (content,) = body["matches"]
+    assert content["content_id"] == "content-123"
+    (match,) = content["matches"]
+    assert match["bank"] == "ncii" and match["signal_type"] == "pdq"
+    assert match["source"] == "upload" and match["matched_at"]
+    assert set(match) == {"bank", "signal_type", "matched_at", "source"}  # no distance

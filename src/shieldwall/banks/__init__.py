@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         SignalInfo,
         add_entries,
         add_entry,
+        add_entry_in,
         get_entry,
         list_signals,
     )
@@ -82,6 +83,7 @@ _LAZY = {
         "SignalInfo",
         "add_entries",
         "add_entry",
+        "add_entry_in",
         "get_entry",
         "list_signals",
     ),
@@ -126,6 +128,7 @@ __all__ = [
     "WithdrawOutcome",
     "add_entries",
     "add_entry",
+    "add_entry_in",
     "create_bank",
     "delete_bank",
     "disable_entry",

@@ -49,7 +49,15 @@ from shieldwall.store import (
 from shieldwall.store.bulk import insert_rows
 from shieldwall.store.signal_log import LogOp
 
-__all__ = ["CHUNK_SIZE", "SignalInfo", "add_entries", "add_entry", "get_entry", "list_signals"]
+__all__ = [
+    "CHUNK_SIZE",
+    "SignalInfo",
+    "add_entries",
+    "add_entry",
+    "add_entry_in",
+    "get_entry",
+    "list_signals",
+]
 
 CHUNK_SIZE = 500
 
@@ -450,6 +458,27 @@ def add_entry(
     Invalid input raises (:class:`MalformedSignal`, :class:`~shieldwall.errors.LowQualitySignal`,
     ...) and writes nothing.
     """
+    with db.transaction() as session:
+        entry_id = add_entry_in(
+            session, bank, signals, external_ids=external_ids, note=note, provenance=provenance
+        )
+        entry = session.get(BankEntry, entry_id)
+        assert entry is not None
+        return _entry_info(session, entry, bank)
+
+
+def add_entry_in(
+    session: Session,
+    bank: str,
+    signals: Sequence[Signal],
+    *,
+    external_ids: Sequence[str] = (),
+    note: str = "",
+    provenance: Provenance | str = Provenance.REVIEWER,
+) -> int:
+    """:func:`add_entry` in the caller's transaction (``session``), for callers whose own
+    change must commit together with the entry (a case decision); returns the entry's id.
+    Invalid input raises before anything is written; the caller's rollback undoes the rest."""
     new = _validate(
         NewEntry(
             signals=list(signals),
@@ -458,12 +487,8 @@ def add_entry(
             provenance=Provenance(provenance),
         )
     )
-    with db.transaction() as session:
-        target = _bank(session, bank)
-        entry_id, _ = _apply(session, target, new)
-        entry = session.get(BankEntry, entry_id)
-        assert entry is not None
-        return _entry_info(session, entry, target.name)
+    entry_id, _ = _apply(session, _bank(session, bank), new)
+    return entry_id
 
 
 def get_entry(db: Database, entry_id: int) -> EntryInfo:

@@ -25,6 +25,13 @@ from shieldwall.cases.decisions import (
     ledger_signals,
     open_copy_tasks,
 )
+from shieldwall.cases.evidence import (
+    CaseDetail,
+    ContentEvidence,
+    EvidenceMatch,
+    case_detail,
+    case_matches,
+)
 from shieldwall.cases.notices import (
     NoticeReceipt,
     NoticeStatus,
@@ -40,6 +47,7 @@ from shieldwall.cases.queues import (
     claim_next,
     get_case,
     list_queue,
+    release_claim,
 )
 from shieldwall.cases.report import report_csv, transparency_report
 from shieldwall.cases.statements import (
@@ -58,12 +66,17 @@ __all__ = [
     "TDB_BATCH_MAX",
     "AppealDetail",
     "AppealView",
+    "CaseDetail",
     "CaseView",
+    "ContentEvidence",
     "Decision",
+    "EvidenceMatch",
     "NoticeReceipt",
     "NoticeStatus",
     "PinGuard",
     "ageing",
+    "case_detail",
+    "case_matches",
     "case_statement",
     "claim_next",
     "decide_appeal",
@@ -76,6 +89,7 @@ __all__ = [
     "list_queue",
     "notice_status",
     "open_copy_tasks",
+    "release_claim",
     "report_csv",
     "statement_of_reasons",
     "submit_notice",

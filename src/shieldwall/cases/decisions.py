@@ -1,11 +1,12 @@
 """Decisions on cases and what a removal does next (docs/cases.md).
 
 :func:`decide_case` records the decision (compare-and-set on the case's version, audited, the
-notice's status updated, a ``content.action`` webhook event queued) in one transaction. A
-``remove`` then adds the content's signals (read from the ledger) to the block bank named by
-``cases_block_bank`` with the tracking number as the entry's external id, queues a sweep of
-the ledger and a ``cases.copies`` job that, once the sweep is done, opens a linked copy task
-for every hosted copy the sweep matched (:func:`open_copy_tasks`).
+notice's status updated, a ``content.action`` webhook event queued) in one transaction. In
+that same transaction, a ``remove`` adds the content's signals (read from the ledger) to the
+block bank named by ``cases_block_bank`` with the tracking number as the entry's external id,
+queues a sweep of the ledger and a ``cases.copies`` job that, once the sweep is done, opens a
+linked copy task for every hosted copy the sweep matched (:func:`open_copy_tasks`): a removal
+is never recorded without its bank entry, nor banked without its decision.
 """
 
 from __future__ import annotations
@@ -14,26 +15,31 @@ import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from shieldwall.audit import record_event
-from shieldwall.banks import add_entry, create_bank, get_bank, prepare_signal
+from shieldwall.banks import add_entry_in, create_bank, get_bank, prepare_signal
 from shieldwall.cases.mail import queue_reporter_email
-from shieldwall.cases.queues import CaseView, check_queue
-from shieldwall.cases.statements import statement_of_reasons
-from shieldwall.config import Settings
+from shieldwall.cases.queues import CaseView, check_queue, claim_expired, claim_window
+from shieldwall.cases.statements import appeal_link, statement_of_reasons
+from shieldwall.config import Settings, get_settings
 from shieldwall.errors import (
     Conflict,
     InvalidDecision,
     NotFound,
     NotPermitted,
     ShieldwallError,
+    StoreError,
     SweepPending,
 )
-from shieldwall.jobs import SWEEP, enqueue, get_job
+from shieldwall.jobs import SWEEP, get_job
+from shieldwall.jobs._queue import job_record
 from shieldwall.jobs.handlers import CASE_COPIES
 from shieldwall.people import Actor
 from shieldwall.signals.base import Signal
@@ -53,6 +59,7 @@ __all__ = [
     "ACTIONS",
     "COPIES_JOB",
     "GROUNDS",
+    "SYSTEM",
     "Decision",
     "copies_job",
     "decide_case",
@@ -62,6 +69,10 @@ __all__ = [
 ]
 
 ACTIONS = ("remove", "restrict", "label", "no_action")
+#: Who decides (and opens) what the system does by itself: the ``decided_by`` of automated
+#: decisions and the actor of their audit events.
+SYSTEM = "system"
+_EXACT_TYPES = frozenset({"md5", "sha256"})
 GROUNDS = ("law", "terms")
 #: The job kind that opens copy tasks once a removal's sweep is done.
 COPIES_JOB = CASE_COPIES
@@ -79,6 +90,8 @@ class Decision:
     #: The DSA Art. 17 statement for the uploader, appeal token included (``None`` for
     #: ``no_action``: nothing was restricted).
     statement: dict[str, Any] | None
+    #: The uploader's appeal link, ``<cases_appeal_url>?code=<appeal_token>``.
+    appeal_url: str
 
 
 def hash_token(token: str) -> str:
@@ -140,42 +153,41 @@ def _check(action: str, ground: str, reason: str, legal_ground: str | None) -> N
 
 
 def _bank_removal(
-    db: Database,
+    session: Session,
     settings: Settings,
     actor: Actor,
-    *,
-    case_id: int,
-    tracking: str,
-    content_ids: list[str],
-) -> tuple[int | None, int | None]:
-    """Bank the removed content's ledger signals, queue the sweep and the copies job."""
-    signals = ledger_signals(db, content_ids)
-    if not signals:
-        return None, None
-    _ensure_bank(db, settings.cases_block_bank)
-    entry = add_entry(
-        db,
+    case: CaseItem,
+    signals: list[Signal],
+) -> tuple[int, int]:
+    """In the decision's transaction: bank the removed content's ledger signals, queue the
+    sweep and the copies job, record ``case.banked``; returns (entry id, sweep job id)."""
+    entry_id = add_entry_in(
+        session,
         settings.cases_block_bank,
         signals,
-        external_ids=[tracking],
-        note=f"removed by case {tracking}",
+        external_ids=[case.tracking_number],
+        note=f"removed by case {case.tracking_number}",
     )
-    sweep_id = enqueue(db, SWEEP, {"full": False}, settings=settings)
-    enqueue(db, COPIES_JOB, {"case_id": case_id, "sweep_job_id": sweep_id}, settings=settings)
-    with db.transaction() as session:
-        session.execute(
-            update(CaseItem)
-            .where(CaseItem.id == case_id)
-            .values(block_entry_id=entry.id, sweep_job_id=sweep_id)
+    sweep = job_record(SWEEP, {"full": False}, max_attempts=settings.job_max_attempts)
+    session.add(sweep)
+    session.flush()
+    session.add(
+        job_record(
+            COPIES_JOB,
+            {"case_id": case.id, "sweep_job_id": sweep.id},
+            max_attempts=settings.job_max_attempts,
         )
-        record_event(
-            session,
-            actor.id,
-            "case.banked",
-            f"case:{tracking}",
-            {"bank": settings.cases_block_bank, "entry_id": entry.id},
-        )
-    return entry.id, sweep_id
+    )
+    case.block_entry_id, case.sweep_job_id = entry_id, sweep.id
+    session.flush()
+    record_event(
+        session,
+        actor.id,
+        "case.banked",
+        f"case:{case.tracking_number}",
+        {"bank": settings.cases_block_bank, "entry_id": entry_id},
+    )
+    return entry_id, sweep.id
 
 
 def decide_case(
@@ -189,11 +201,13 @@ def decide_case(
     reason: str,
     legal_ground: str | None = None,
 ) -> Decision:
-    """Decide an open case (or one claimed by ``actor``); see the module docstring.
+    """Decide an open case, one claimed by ``actor``, or one whose claim is older than
+    ``case_claim_minutes`` (it no longer holds); see the module docstring.
 
     Raises :class:`NotPermitted` (an auditor; a restricted case for an actor who may not see
     it), :class:`InvalidDecision`, :class:`NotFound`, :class:`Conflict` (decided already, or
-    claimed by someone else)."""
+    claimed by someone else), :class:`StoreError` (banking a removal failed: the whole
+    decision was rolled back, nothing is recorded)."""
     if not actor.may_decide:
         raise NotPermitted("this role may not decide cases")
     _check(action, ground, reason, legal_ground)
@@ -204,9 +218,17 @@ def decide_case(
         check_queue(actor, found.queue)
         if found.state == "decided":
             raise Conflict(f"case {case_id} is decided already")
-        if found.state == "claimed" and found.assigned_to != actor.id:
+        if (
+            found.state == "claimed"
+            and found.assigned_to != actor.id
+            and not claim_expired(found, claim_window(settings))
+        ):
             raise Conflict(f"case {case_id} is claimed by another reviewer")
         version, content_ids = found.version, list(found.content_ids)
+    # Read (and create the bank) before the decision's transaction: SQLite has one writer.
+    signals = ledger_signals(db, content_ids) if action == "remove" and content_ids else []
+    if signals:
+        _ensure_bank(db, settings.cases_block_bank)
     token = secrets.token_urlsafe(24)
     now = utcnow()
     with db.transaction() as session:
@@ -237,14 +259,13 @@ def decide_case(
         case = session.get(CaseItem, case_id)
         assert case is not None
         session.refresh(case)
-        if case.notice_id is not None:
-            notice = session.get(Notice, case.notice_id)
-            if notice is not None:
-                notice.status = "decided"
-                session.add(
-                    NoticeEvent(notice_id=notice.id, status="decided", note=f"decision: {action}")
-                )
-                queue_reporter_email(session, settings, notice.id, "decided", f"decision: {action}")
+        notice = session.get(Notice, case.notice_id) if case.notice_id is not None else None
+        if notice is not None:
+            notice.status = "decided"
+            session.add(
+                NoticeEvent(notice_id=notice.id, status="decided", note=f"decision: {action}")
+            )
+            queue_reporter_email(session, settings, notice.id, "decided", f"decision: {action}")
         record_event(
             session,
             actor.id,
@@ -252,31 +273,82 @@ def decide_case(
             f"case:{case.tracking_number}",
             {"case_id": case_id, "action": action, "ground": ground, "automated": False},
         )
-        if action != "no_action":
-            for cid in content_ids:
-                queue_event(
-                    session, action_event(case.tracking_number, cid, action, ground), settings
-                )
-        tracking = case.tracking_number
-    entry_id = sweep_id = None
-    if action == "remove" and content_ids:
-        entry_id, sweep_id = _bank_removal(
-            db, settings, actor, case_id=case_id, tracking=tracking, content_ids=content_ids
-        )
-    with db.session() as session:
-        final = session.get(CaseItem, case_id)
-        assert final is not None
         statement = None
         if action != "no_action":
-            notice = session.get(Notice, final.notice_id) if final.notice_id else None
-            statement = statement_of_reasons(final, notice, settings, token)
-        return Decision(CaseView.of(final), token, entry_id, sweep_id, statement)
+            statement = statement_of_reasons(case, notice, settings, token)
+            for cid in content_ids:
+                event = action_event(case.tracking_number, cid, action, ground, statement=statement)
+                queue_event(session, event, settings)
+        entry_id = sweep_id = None
+        if signals:
+            # the same transaction: a removal is never decided without being banked
+            try:
+                entry_id, sweep_id = _bank_removal(session, settings, actor, case, signals)
+            except (ShieldwallError, SQLAlchemyError) as exc:
+                detail = exc.message if isinstance(exc, ShieldwallError) else type(exc).__name__
+                raise StoreError(
+                    f"case {case_id} was not decided: banking the removal failed ({detail}); "
+                    "nothing was recorded, try again"
+                ) from exc
+        return Decision(
+            CaseView.of(case),
+            token,
+            entry_id,
+            sweep_id,
+            statement,
+            appeal_link(settings, token),
+        )
 
 
-def open_copy_tasks(db: Database, case_id: int) -> list[int]:
+def _auto_remove(
+    session: Session, settings: Settings, parent: CaseItem, task: CaseItem, now: datetime
+) -> None:
+    """Decide the copy task ``task`` (an exact copy of ``parent``'s removed content) as the
+    system: remove, on the parent's grounds, recorded as automated; audited, and the
+    ``content.action`` event queued as for a person's removal. The copy's signals are the
+    parent's (identical file hash): they are in the bank already, nothing is banked again."""
+    token = secrets.token_urlsafe(24)
+    task.state = "decided"
+    task.action = "remove"
+    task.ground = parent.ground
+    task.legal_ground = parent.legal_ground
+    task.reason = f"exact copy of content removed in case {parent.tracking_number}"
+    task.decided_by = SYSTEM
+    task.decided_at = now
+    task.appeal_token_hash = hash_token(token)
+    task.automated = True
+    task.version = 1
+    session.flush()
+    record_event(
+        session,
+        SYSTEM,
+        "case.decided",
+        f"case:{task.tracking_number}",
+        {
+            "case_id": task.id,
+            "action": "remove",
+            "ground": task.ground,
+            "automated": True,
+            "parent_id": parent.id,
+        },
+    )
+    statement = statement_of_reasons(task, None, settings, token)
+    for cid in task.content_ids:
+        event = action_event(
+            task.tracking_number, cid, "remove", task.ground or "terms", statement=statement
+        )
+        queue_event(session, event, settings)
+
+
+def open_copy_tasks(db: Database, case_id: int, *, settings: Settings | None = None) -> list[int]:
     """Open a linked ``copy`` task for each hosted content the removal's bank entry matched
     (stored matches, e.g. from the sweep) that is neither the case's own content nor already
-    tasked; returns the new case ids. Safe to run again."""
+    tasked; returns the new case ids. Safe to run again.
+
+    A copy matched by an exact hash (md5/sha256) of a removal that stands is decided at once by
+    the system when ``cases_auto_remove_exact_copies`` is on (:func:`_auto_remove`); PDQ (near)
+    copies stay open for a person."""
+    settings = settings or get_settings()
     with db.transaction() as session:
         parent = session.get(CaseItem, case_id)
         if parent is None or parent.block_entry_id is None:
@@ -286,45 +358,59 @@ def open_copy_tasks(db: Database, case_id: int) -> list[int]:
             select(CaseItem.content_ids).where(CaseItem.parent_id == case_id)
         ):
             known.update(cids)
-        rows = session.execute(
+        matched: dict[str, set[str]] = {}
+        for cid, signal_type in session.execute(
             select(MatchRecord.content_id, MatchRecord.signal_type)
             .where(MatchRecord.entry_id == parent.block_entry_id)
             .order_by(MatchRecord.id)
-        ).all()
-        created: list[int] = []
-        for cid, signal_type in rows:
-            if cid in known:
-                continue
-            known.add(cid)
+        ):
+            if cid not in known:
+                matched.setdefault(cid, set()).add(signal_type)
+        automate = (
+            settings.cases_auto_remove_exact_copies
+            and parent.state == "decided"
+            and parent.action == "remove"
+        )
+        now = utcnow()
+        created: list[tuple[CaseItem, bool]] = []
+        for cid, types in matched.items():
+            exact = bool(types & _EXACT_TYPES)
             task = CaseItem(
                 tracking_number=parent.tracking_number,
                 kind="copy",
                 parent_id=parent.id,
                 queue=parent.queue,
                 state="open",
-                received_at=utcnow(),
+                received_at=now,
                 deadline=parent.deadline,
                 trusted=parent.trusted,
-                evidence=3 if signal_type in ("md5", "sha256") else 2,
+                evidence=3 if exact else 2,
                 content_ids=[cid],
                 version=0,
+                automated=False,
             )
             session.add(task)
             session.flush()
-            created.append(task.id)
-        if created:
-            record_event(
-                session,
-                "system",
-                "case.copies_opened",
-                f"case:{parent.tracking_number}",
-                {"case_id": case_id, "copy_case_ids": created},
-            )
-        return created
+            created.append((task, automate and exact))
+        if not created:
+            return []
+        record_event(
+            session,
+            SYSTEM,
+            "case.copies_opened",
+            f"case:{parent.tracking_number}",
+            {"case_id": case_id, "copy_case_ids": [t.id for t, _ in created]},
+        )
+        for task, auto in created:
+            if auto:
+                _auto_remove(session, settings, parent, task, now)
+        return [t.id for t, _ in created]
 
 
-def copies_job(db: Database, case_id: int, sweep_job_id: int | None) -> list[int]:
+def copies_job(
+    db: Database, case_id: int, sweep_job_id: int | None, *, settings: Settings | None = None
+) -> list[int]:
     """The ``cases.copies`` job: once the sweep job is done, :func:`open_copy_tasks`."""
     if sweep_job_id is not None and get_job(db, sweep_job_id).state.value != "done":
         raise SweepPending(f"sweep job {sweep_job_id} has not finished")
-    return open_copy_tasks(db, case_id)
+    return open_copy_tasks(db, case_id, settings=settings)

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from shieldwall.audit import record_event
-from shieldwall.errors import NotFound, NotPermitted, UsageError
-from shieldwall.people import Actor
+from shieldwall.config import Settings, get_settings
+from shieldwall.errors import Conflict, NotFound, NotPermitted, UsageError
+from shieldwall.people import Actor, Role
 from shieldwall.store import Database
 from shieldwall.store.models import CaseItem, MatchRecord, Notice, NoticeEvent, utcnow
 
@@ -33,10 +34,13 @@ __all__ = [
     "CaseView",
     "ageing",
     "check_queue",
+    "claim_expired",
     "claim_next",
+    "claim_window",
     "evidence_strength",
     "get_case",
     "list_queue",
+    "release_claim",
 ]
 
 QUEUES = ("adult", "restricted")
@@ -63,10 +67,18 @@ class CaseView:
     evidence: str
     content_ids: list[str]
     assigned_to: str | None
+    #: When the claim was made (it holds for ``case_claim_minutes``).
+    claimed_at: datetime | None
     action: str | None
     ground: str | None
     decided_by: str | None
     decided_at: datetime | None
+    #: ``notice`` (opened by a notice) or ``copy`` (a copy of content removed in ``parent_id``).
+    kind: str
+    #: The removal case a copy task was opened from (``None`` for notices).
+    parent_id: int | None
+    #: Decided by the system (an exact copy of removed content), not by a person.
+    automated: bool
 
     @classmethod
     def of(cls, c: CaseItem) -> CaseView:
@@ -81,10 +93,14 @@ class CaseView:
             EVIDENCE.get(c.evidence, "none"),
             list(c.content_ids),
             c.assigned_to,
+            c.claimed_at,
             c.action,
             c.ground,
             c.decided_by,
             c.decided_at,
+            c.kind,
+            c.parent_id,
+            bool(c.automated),
         )
 
 
@@ -155,36 +171,66 @@ def get_case(db: Database, actor: Actor, case_id: int) -> CaseView:
         return CaseView.of(c)
 
 
-def claim_next(
-    db: Database, actor: Actor, queue: str = "adult", *, now: datetime | None = None
-) -> CaseView | None:
-    """Assign the first open case of ``queue`` to ``actor``; ``None`` when none is open.
+def claim_window(settings: Settings | None = None) -> timedelta:
+    """How long a claim holds (``case_claim_minutes``)."""
+    return timedelta(minutes=(settings or get_settings()).case_claim_minutes)
 
-    A compare-and-set on the case's ``version``: two reviewers claiming at once never get the
-    same case (the loser moves on to the next)."""
+
+def claim_expired(case: CaseItem, window: timedelta, now: datetime | None = None) -> bool:
+    """Whether ``case`` is claimed by a claim older than ``window`` (which no longer holds)."""
+    return (
+        case.state == "claimed"
+        and case.claimed_at is not None
+        and case.claimed_at <= (now or utcnow()) - window
+    )
+
+
+def _claimable(now: datetime, window: timedelta) -> ColumnElement[bool]:
+    """Open, or claimed by a claim that no longer holds."""
+    return or_(
+        CaseItem.state == "open",
+        and_(CaseItem.state == "claimed", CaseItem.claimed_at <= now - window),
+    )
+
+
+def claim_next(
+    db: Database,
+    actor: Actor,
+    queue: str = "adult",
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> CaseView | None:
+    """Assign the first claimable case of ``queue`` to ``actor``; ``None`` when none is.
+
+    Claimable: open, or claimed longer ago than ``case_claim_minutes`` (such a claim no longer
+    holds; the audit event names whose claim was taken over). A compare-and-set on the case's
+    ``version``: two reviewers claiming at once never get the same case (the loser moves on to
+    the next)."""
     check_queue(actor, queue)
     if not actor.may_decide:
         raise NotPermitted("this role may not work cases")
     now = now or utcnow()
+    window = claim_window(settings)
     skip: list[int] = []
     for _ in range(_CLAIM_TRIES):
         with db.session() as session:
-            query = select(CaseItem.id, CaseItem.version).where(
-                CaseItem.queue == queue, CaseItem.state == "open"
-            )
+            query = select(
+                CaseItem.id, CaseItem.version, CaseItem.state, CaseItem.assigned_to
+            ).where(CaseItem.queue == queue, _claimable(now, window))
             if skip:
                 query = query.where(CaseItem.id.not_in(skip))
             row = session.execute(query.order_by(*_priority(now)).limit(1)).first()
         if row is None:
             return None
-        case_id, version = row
+        case_id, version, was, previous = row
         with db.transaction() as session:
             result = session.execute(
                 update(CaseItem)
                 .where(
                     CaseItem.id == case_id,
                     CaseItem.version == version,
-                    CaseItem.state == "open",
+                    _claimable(now, window),
                 )
                 .values(
                     state="claimed",
@@ -205,10 +251,50 @@ def claim_next(
                 if notice is not None and notice.status == "received":
                     notice.status = "in_review"
                     session.add(NoticeEvent(notice_id=notice.id, status="in_review", note=""))
-            record_event(session, actor.id, "case.claimed", f"case:{c.tracking_number}", {})
+            details = {"expired_claim_of": previous} if was == "claimed" else {}
+            record_event(session, actor.id, "case.claimed", f"case:{c.tracking_number}", details)
             session.flush()
             return CaseView.of(c)
     return None
+
+
+def release_claim(db: Database, actor: Actor, case_id: int) -> CaseView:
+    """Give up the claim on a case: it is open again for anyone. Only the claimer or an admin
+    (:class:`NotPermitted` otherwise); a case that is not claimed is a :class:`Conflict`; a
+    restricted case is :class:`NotFound` for actors who may not see it. Audited
+    (``case.released``, naming whose claim it was)."""
+    with db.transaction() as session:
+        c = session.get(CaseItem, case_id)
+        if c is None or (c.queue == "restricted" and not actor.sees_restricted):
+            raise NotFound(f"no case {case_id}")
+        check_queue(actor, c.queue)
+        if c.state != "claimed":
+            raise Conflict(f"case {case_id} is not claimed (it is {c.state})")
+        if c.assigned_to != actor.id and not actor.has(Role.ADMIN):
+            raise NotPermitted(
+                "only the reviewer who claimed the case, or an admin, may release it"
+            )
+        previous = c.assigned_to
+        result = session.execute(
+            update(CaseItem)
+            .where(
+                CaseItem.id == case_id, CaseItem.version == c.version, CaseItem.state == "claimed"
+            )
+            .values(state="open", assigned_to=None, claimed_at=None, version=c.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        assert isinstance(result, CursorResult)
+        if result.rowcount != 1:
+            raise Conflict(f"case {case_id} changed while it was being released; reload it")
+        record_event(
+            session,
+            actor.id,
+            "case.released",
+            f"case:{c.tracking_number}",
+            {"case_id": case_id, "claimed_by": previous},
+        )
+        session.refresh(c)
+        return CaseView.of(c)
 
 
 def ageing(

@@ -87,8 +87,8 @@ def transparency_report(
             "decisions": {
                 "total": len(decided),
                 "by_ground": by_ground,
-                "automated_decisions": 0,
-                "human_decisions": len(decided),
+                "automated_decisions": sum(1 for c in decided if c.automated),
+                "human_decisions": sum(1 for c in decided if not c.automated),
                 "automated_detection": sum(1 for c in decided if c.kind == "copy"),
                 "median_hours_to_action": round(statistics.median(times), 3) if times else None,
                 "removals": len(removals),

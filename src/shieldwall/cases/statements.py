@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from shieldwall.store.models import CaseItem, Notice
 
 __all__ = [
     "TDB_BATCH_MAX",
+    "appeal_link",
     "case_statement",
     "statement_of_reasons",
     "tdb_statement",
@@ -75,11 +77,16 @@ def _load(session: Any, actor: Actor | None, case_id: int) -> tuple[CaseItem, No
 
 def _facts(case: CaseItem, notice: Notice | None) -> str:
     _, source_text = _source(case, notice)
-    detected = (
-        "It was detected by automated hash matching; a person reviewed it."
-        if notice is None
-        else "It was reviewed by a person; no automated means decided it."
-    )
+    if case.automated:
+        detected = (
+            "It was detected by automated hash matching and removed by automated means, "
+            "without a person's review of this copy: its file hash is identical to content "
+            "a person decided to remove."
+        )
+    elif notice is None:
+        detected = "It was detected by automated hash matching; a person reviewed it."
+    else:
+        detected = "It was reviewed by a person; no automated means decided it."
     text = f"{source_text} {detected} {_WHAT[case.action or 'remove']} {case.reason or ''}"
     return text.strip()[:_FACTS_MAX]
 
@@ -90,18 +97,28 @@ def _ground(case: CaseItem, settings: Settings) -> tuple[str, str]:
     return "terms", case.legal_ground or settings.cases_terms_ground
 
 
+def appeal_link(settings: Settings, appeal_token: str) -> str:
+    """The uploader's appeal link: ``<cases_appeal_url>?code=<token>``."""
+    separator = "&" if "?" in settings.cases_appeal_url else "?"
+    return f"{settings.cases_appeal_url}{separator}{urlencode({'code': appeal_token})}"
+
+
 def statement_of_reasons(
     case: CaseItem, notice: Notice | None, settings: Settings, appeal_token: str | None = None
 ) -> dict[str, Any]:
-    """The DSA Art. 17 statement for the uploader of the case's content."""
+    """The DSA Art. 17 statement for the uploader of the case's content; with
+    ``appeal_token``, its ``redress.internal_complaint`` carries the token (the appeal code)
+    and the appeal ``link``."""
     kind, reference = _ground(case, settings)
     appeal: dict[str, Any] = {
         "url": settings.cases_appeal_url,
         "until": "6 months after the decision",
-        "how": "POST /v1/appeals with the appeal token given with this statement",
+        "how": "POST /v1/appeals/file with the appeal token given with this statement, or "
+        "follow the appeal link",
     }
     if appeal_token is not None:
         appeal["token"] = appeal_token
+        appeal["link"] = appeal_link(settings, appeal_token)
     decided = case.decided_at
     return {
         "case": case.tracking_number,
@@ -117,7 +134,7 @@ def statement_of_reasons(
         "source": "own_initiative" if notice is None else "notice",
         "notice_type": None if notice is None else notice.source,
         "automated_detection": notice is None,
-        "automated_decision": False,
+        "automated_decision": bool(case.automated),
         "ground": {"type": kind, "reference": reference, "explanation": case.reason},
         "redress": {
             "internal_complaint": appeal,
@@ -149,7 +166,9 @@ def tdb_statement(case: CaseItem, notice: Notice | None, settings: Settings) -> 
         "decision_facts": _facts(case, notice),
         "source_type": source_type,
         "automated_detection": "Yes" if notice is None else "No",
-        "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+        "automated_decision": (
+            "AUTOMATED_DECISION_FULLY" if case.automated else "AUTOMATED_DECISION_NOT_AUTOMATED"
+        ),
         "puid": f"{case.tracking_number}-{case.id}",
     }
     if minor:

@@ -43,15 +43,21 @@ def email_handler(settings: Settings) -> Handler:
     return handle
 
 
-def copies_handler() -> Handler:
+def copies_handler(settings: Settings) -> Handler:
     """``cases.copies``: payload ``{"case_id", "sweep_job_id"}``; fails (and is retried with
-    backoff) until the sweep job is done, then opens the copy tasks."""
+    backoff) until the sweep job is done, then opens the copy tasks (and removes exact copies
+    when ``cases_auto_remove_exact_copies`` is on)."""
 
     def handle(db: Database, job: Job) -> None:
         from shieldwall.cases.decisions import copies_job  # noqa: PLC0415 (imports jobs)
 
         sweep_job = job.payload.get("sweep_job_id")
-        copies_job(db, int(job.payload["case_id"]), int(sweep_job) if sweep_job else None)
+        copies_job(
+            db,
+            int(job.payload["case_id"]),
+            int(sweep_job) if sweep_job else None,
+            settings=settings,
+        )
 
     return handle
 
@@ -90,7 +96,7 @@ def builtin_handlers(
     return {
         SWEEP: sweep_handler(settings),
         WEBHOOK_DELIVER: delivery_handler(settings, resolver),
-        CASE_COPIES: copies_handler(),
+        CASE_COPIES: copies_handler(settings),
         CASE_EMAIL: email_handler(settings),
     }
 

@@ -514,6 +514,8 @@ class CaseItem(Base):
     sweep_job_id: Mapped[int | None] = mapped_column(BigInteger)
     #: SHA-256 of the uploader's appeal token (given in the statement of reasons).
     appeal_token_hash: Mapped[str | None] = mapped_column(String(64))
+    #: Decided by the system, not a person (an exact copy of removed content; migration 0008).
+    automated: Mapped[bool] = mapped_column(default=False)
 
 
 class Appeal(Base):

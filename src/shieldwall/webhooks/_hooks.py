@@ -249,22 +249,28 @@ def action_event(
     ground: str,
     *,
     reversed_: bool = False,
+    statement: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The ``content.action`` event: a case decided to ``action`` (``remove``, ``restrict``,
     ``label``) ``content_id`` on ``ground`` (``law`` or ``terms``), or an upheld appeal
-    reversed that (``reversed: true``). Never a hash value or the reporter's identity."""
+    reversed that (``reversed: true``). ``statement``, the statement of reasons for the
+    uploader (with the appeal code and link), is passed on as ``statement_of_reasons`` for the
+    platform to forward (DSA Art. 17). Never a hash value or the reporter's identity."""
+    data: dict[str, Any] = {
+        "case": tracking_number,
+        "content_id": content_id,
+        "action": action,
+        "ground": ground,
+        "reversed": reversed_,
+    }
+    if statement is not None:
+        data["statement_of_reasons"] = dict(statement)
     return {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": CONTENT_ACTION,
         "created": (now or utcnow()).isoformat().replace("+00:00", "Z"),
-        "data": {
-            "case": tracking_number,
-            "content_id": content_id,
-            "action": action,
-            "ground": ground,
-            "reversed": reversed_,
-        },
+        "data": data,
     }
 
 

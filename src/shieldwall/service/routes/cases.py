@@ -29,6 +29,7 @@ _TRACKING = Path(min_length=1, max_length=32)
 
 #: The library's views are the API answers as they are (FastAPI takes dataclasses as models).
 CaseOut = lib.CaseView
+CaseDetailOut = lib.CaseDetail
 AppealOut = lib.AppealView
 
 
@@ -103,8 +104,14 @@ class DecisionIn(BaseModel):
 class DecisionOut(BaseModel):
     case: CaseOut
     appeal_token: str = Field(description="Shown once: goes to the uploader with the statement.")
-    entry_id: int | None = Field(description="The block-bank entry a removal added.")
-    sweep_job_id: int | None
+    appeal_url: str = Field(
+        description="The uploader's appeal link, <cases_appeal_url>?code=<appeal_token>."
+    )
+    entry_id: int | None = Field(
+        description="The block-bank entry a removal added (in the decision's transaction); "
+        "null for other actions and for content the ledger does not know."
+    )
+    sweep_job_id: int | None = Field(description="The sweep job a removal queued; null likewise.")
     statement: dict[str, Any] | None = Field(
         description="The DSA Art. 17 statement of reasons for the uploader (with the token)."
     )
@@ -222,19 +229,32 @@ def claim_case(
     state: ServiceState = _STATE,
     actor: Actor = _ACTOR,
 ) -> ClaimOut:
-    """Assign the queue's next case to the caller (never to two callers)."""
-    claimed = lib.claim_next(state.db, actor, queue)
+    """Assign the queue's next case to the caller (never to two callers): an open one, or one
+    whose claim is older than ``case_claim_minutes``."""
+    claimed = lib.claim_next(state.db, actor, queue, settings=state.settings)
     return ClaimOut(case=claimed)
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, **scoped(Scope.REVIEW))
-def get_case(
+@router.post("/cases/{case_id}/release", response_model=CaseOut, **scoped(Scope.REVIEW))
+def release_case(
     case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     state: ServiceState = _STATE,
     actor: Actor = _ACTOR,
 ) -> CaseOut:
-    """One case (no reporter identity)."""
-    return lib.get_case(state.db, actor, case_id)
+    """Give up the claim on a case (the claimer, or an admin key): it is open again. ``409``
+    when it is not claimed; audited."""
+    return lib.release_claim(state.db, actor, case_id)
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetailOut, **scoped(Scope.REVIEW))
+def get_case(
+    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    state: ServiceState = _STATE,
+    actor: Actor = _ACTOR,
+) -> CaseDetailOut:
+    """One case (no reporter identity) with its evidence: for each content id, its stored
+    matches (bank, signal type, when, how found; never a distance or a hash)."""
+    return lib.case_detail(state.db, actor, case_id)
 
 
 @router.post("/cases/{case_id}/decision", response_model=DecisionOut, **scoped(Scope.REVIEW))
@@ -259,6 +279,7 @@ def decide(
     return DecisionOut(
         case=decision.case,
         appeal_token=decision.appeal_token,
+        appeal_url=decision.appeal_url,
         entry_id=decision.entry_id,
         sweep_job_id=decision.sweep_job_id,
         statement=decision.statement,
