@@ -33,7 +33,10 @@ def test_queue_claim_and_ageing(make_service: Callable[..., LiveService]) -> Non
 
 def test_decide_over_http(make_service: Callable[..., LiveService]) -> None:
     service = make_service(notice_rate_limit=1000)
-    service.client().post("/v1/notices", json=valid_notice())
+    receipt = service.client().post("/v1/notices", json=valid_notice()).json()
+    pin = {"X-Notice-PIN": receipt["pin"]}
+    status_url = f"/v1/notices/{receipt['tracking_number']}"
+    assert service.client().get(status_url, headers=pin).json()["outcome"] is None
     reviewer = service.client(service.key("review"))
     case_id = reviewer.post("/v1/cases/claim").json()["case"]["id"]
     decision = {"action": "label", "ground": "terms", "reason": "Synthetic intimate image."}
@@ -49,6 +52,9 @@ def test_decide_over_http(make_service: Callable[..., LiveService]) -> None:
     assert len(body["appeal_token"]) >= 32
     assert body["appeal_url"].endswith(f"?code={body['appeal_token']}")
     assert body["entry_id"] is None and body["sweep_job_id"] is None  # a label banks nothing
+    outcome = service.client().get(status_url, headers=pin).json()["outcome"]
+    assert outcome["action"] == "label" and outcome["reversed"] is False
+    assert outcome["copies_found"] == 0 and outcome["decided_at"]
     assert reviewer.post(f"/v1/cases/{case_id}/decision", json=decision).status_code == 409
 
 

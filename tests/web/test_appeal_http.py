@@ -510,6 +510,7 @@ def test_an_upheld_appeal_reverses_the_removal(appeal_service: LiveService, db: 
         },
     )
     assert "appeal upheld: decision reversed" in status.text
+    assert "The decision to remove the image was reversed on appeal" in status.text
     again = root.post(
         f"/console/appeals/{number.group(1)}",
         data={"csrf_token": _csrf(form.text), "outcome": "reject", "reason": "Again."},

@@ -33,6 +33,7 @@ from shieldwall.cases.evidence import (
     case_matches,
 )
 from shieldwall.cases.notices import (
+    NoticeOutcome,
     NoticeReceipt,
     NoticeStatus,
     PinGuard,
@@ -71,6 +72,7 @@ __all__ = [
     "ContentEvidence",
     "Decision",
     "EvidenceMatch",
+    "NoticeOutcome",
     "NoticeReceipt",
     "NoticeStatus",
     "PinGuard",

@@ -1,6 +1,6 @@
-"""What a reviewer sees of one case: the notice's substance (never the reporter's identity),
-the stored matches of its content with the bank entries they hit and the case each entry came
-from, the decision, the copies a removal found and the appeals.
+"""A case file: what a reviewer's case page shows of one case: the notice's substance (never
+the reporter's identity), the stored matches of its content with the bank entries they hit and
+the case each entry came from, the decision, the copies a removal found and the appeals.
 
 The reporter's name, email address and signature stay on the notice row: :class:`NoticeFacts`
 has no field for them. Match distances are not included (reviewers see the kind of match:
@@ -29,7 +29,7 @@ from shieldwall.store.models import (
     Notice,
 )
 
-__all__ = ["CaseDetail", "CaseLink", "MatchView", "NoticeFacts", "case_detail"]
+__all__ = ["CaseFile", "CaseLink", "MatchView", "NoticeFacts", "case_file"]
 
 _EXACT = frozenset({"md5", "sha256", "video_md5"})
 
@@ -83,7 +83,7 @@ class MatchView:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseDetail:
+class CaseFile:
     """One case as its page shows it."""
 
     case: CaseView
@@ -101,9 +101,11 @@ def _link(c: CaseItem) -> CaseLink:
     return CaseLink(c.id, c.tracking_number, list(c.content_ids), c.state, c.action)
 
 
-def case_detail(db: Database, actor: Actor, case_id: int) -> CaseDetail:
-    """The case page's content; a restricted case is :class:`NotFound` for actors who may not
-    see it (as in :func:`~shieldwall.cases.get_case`)."""
+def case_file(db: Database, actor: Actor, case_id: int) -> CaseFile:
+    """The case page's content (richer than the API's
+    :func:`~shieldwall.cases.evidence.case_detail`: bank entries and the cases they came from);
+    a restricted case is :class:`NotFound` for actors who may not see it (as in
+    :func:`~shieldwall.cases.get_case`)."""
     with db.session() as session:
         c = session.get(CaseItem, case_id)
         if c is None or (c.queue == "restricted" and not actor.sees_restricted) or not actor.roles:
@@ -195,7 +197,7 @@ def case_detail(db: Database, actor: Actor, case_id: int) -> CaseDetail:
                 select(Appeal).where(Appeal.case_id == c.id).order_by(Appeal.id)
             )
         ]
-        return CaseDetail(
+        return CaseFile(
             CaseView.of(c),
             c.kind,
             _link(parent) if parent is not None else None,

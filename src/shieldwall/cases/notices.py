@@ -22,6 +22,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shieldwall.audit import record_event
 from shieldwall.cases.mail import queue_reporter_email
@@ -33,6 +34,7 @@ from shieldwall.store.models import CaseItem, Notice, NoticeEvent, utcnow
 
 __all__ = [
     "DECLARATIONS",
+    "NoticeOutcome",
     "NoticeReceipt",
     "NoticeStatus",
     "PinGuard",
@@ -86,6 +88,21 @@ class NoticeReceipt:
 
 
 @dataclass(frozen=True, slots=True)
+class NoticeOutcome:
+    """What was done about a decided notice, for the person who reported it."""
+
+    #: ``remove``, ``restrict``, ``label`` or ``no_action``.
+    action: str
+    decided_at: datetime
+    #: Copies of the content found on the platform after the removal, and how many of them
+    #: were removed so far.
+    copies_found: int
+    copies_removed: int
+    #: The decision was reversed on appeal (the content is back).
+    reversed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class NoticeStatus:
     """What the notice's status page shows: never the reporter's identity or the content."""
 
@@ -93,6 +110,7 @@ class NoticeStatus:
     status: str
     received_at: datetime
     history: list[tuple[datetime, str, str]]
+    outcome: NoticeOutcome | None = None
 
 
 def _new_tracking_number() -> str:
@@ -334,4 +352,26 @@ def notice_status(db: Database, tracking_number: str, pin: str) -> NoticeStatus:
             notice.status,
             notice.received_at,
             [(e.at, e.status, e.note) for e in events],
+            _outcome(session, notice.id),
         )
+
+
+def _outcome(session: Session, notice_id: int) -> NoticeOutcome | None:
+    case = session.scalars(
+        select(CaseItem).where(CaseItem.notice_id == notice_id).order_by(CaseItem.id).limit(1)
+    ).first()
+    if case is None or case.state not in ("decided", "reversed") or case.decided_at is None:
+        return None
+    copies = list(
+        session.execute(
+            select(CaseItem.state, CaseItem.action).where(CaseItem.parent_id == case.id)
+        )
+    )
+    removed = sum(1 for state, action in copies if state == "decided" and action == "remove")
+    return NoticeOutcome(
+        case.action or "no_action",
+        case.decided_at,
+        len(copies),
+        removed,
+        case.state == "reversed",
+    )

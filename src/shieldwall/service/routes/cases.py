@@ -82,6 +82,10 @@ class NoticeStatusOut(BaseModel):
     status: str
     received_at: datetime
     history: list[NoticeHistoryItem]
+    outcome: lib.NoticeOutcome | None = Field(
+        default=None,
+        description="Once decided: the action in force, when, and the copies found and removed.",
+    )
 
 
 class CasePage(BaseModel):
@@ -195,6 +199,7 @@ def notice_status(
         status=status.status,
         received_at=status.received_at,
         history=[NoticeHistoryItem(at=a, status=s, note=n) for a, s, n in status.history],
+        outcome=status.outcome,
     )
 
 

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shieldwall import cases as lib
 from shieldwall.audit import record_event
-from shieldwall.cases.detail import CaseDetail, case_detail
+from shieldwall.cases.detail import CaseFile, case_file
 from shieldwall.errors import (
     Conflict,
     FetchError,
@@ -179,9 +179,9 @@ def claim_next_case(
     return RedirectResponse(f"/console/cases/{claimed.id}", status_code=303)
 
 
-def _detail_or_404(request: Request, actor: Actor, case_id: int) -> CaseDetail | HTMLResponse:
+def _detail_or_404(request: Request, actor: Actor, case_id: int) -> CaseFile | HTMLResponse:
     try:
-        return case_detail(_state(request).db, actor, case_id)
+        return case_file(_state(request).db, actor, case_id)
     except NotFound as exc:
         return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
 
@@ -190,7 +190,7 @@ def _case_page(
     request: Request,
     actor: Actor,
     session: SessionInfo,
-    detail: CaseDetail,
+    detail: CaseFile,
     *,
     reveal: bool,
     form: dict[str, str] | None = None,
@@ -348,7 +348,7 @@ async def case_preview(
     this answer only; nothing is written to disk or the database."""
     state = _state(request)
     try:
-        detail = await run_in_threadpool(case_detail, state.db, actor, case_id)
+        detail = await run_in_threadpool(case_file, state.db, actor, case_id)
     except NotFound:
         return _placeholder("no such case", 404)
     content_ids = detail.case.content_ids
