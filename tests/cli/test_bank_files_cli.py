@@ -63,3 +63,22 @@ def test_quarantine_and_release(
     assert run(["bank", "release", str(held["signal_id"])]) == 0
     assert run(["match", "--hash", f"pdq:{value}", "--content-id", "three"]) == 1
     assert run(["bank", "release", str(held["signal_id"])]) == 1  # not quarantined any more
+
+
+def test_export_is_an_audited_bank_read(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["bank", "create", "a", "--kind", "block"])
+    run(["bank", "add", "a", "--hash", f"pdq:{random_pdq(1)}:80"])
+    assert run(["bank", "export", "a", "-o", str(tmp_path / "a.jsonl")]) == 0
+    capsys.readouterr()
+    assert run(["audit", "list", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    events = (
+        [json.loads(line) for line in out.splitlines() if line.strip()]
+        if not out.lstrip().startswith("[")
+        else json.loads(out)
+    )
+    reads = [e for e in events if e["action"] == "bank.read"]
+    assert len(reads) == 1 and reads[0]["actor"] == "cli" and reads[0]["subject"] == "bank:a"
+    assert random_pdq(1) not in out

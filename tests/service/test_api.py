@@ -291,3 +291,28 @@ def test_nul_characters_are_refused_on_every_database(
     else:
         assert r.status_code == 200 and r.json()["stored"] is True
     assert admin.get("/v1/banks/ncii").status_code == 200
+
+
+def test_bank_reads_are_events_of_the_audit_chain(
+    service: LiveService, admin: httpx.Client
+) -> None:
+    from shieldwall.audit import list_events, verify
+
+    _bank(admin)
+    entry = admin.post(
+        "/v1/banks/ncii/entries", json={"signals": [{"type": "pdq", "value": PDQ.value}]}
+    ).json()
+    curator_key = service.key("curate")
+    curator = service.client(curator_key)
+    prefix = curator_key.split("_")[1]
+    page = curator.get("/v1/banks/ncii/signals").json()
+    assert [s["value"] for s in page["signals"]] == [PDQ.value]
+    assert curator.get(f"/v1/entries/{entry['id']}").status_code == 200
+    reads = [e for e in list_events(service.db, limit=1000) if e.action == "bank.read"]
+    assert [(e.actor, e.subject, e.details["route"]) for e in reads] == [
+        (f"key:{prefix}", "bank:ncii", "signals"),
+        (f"key:{prefix}", "bank:ncii", "entry"),
+    ]
+    assert reads[0].details["count"] == 1
+    assert PDQ.value not in str(reads)  # the event names the read, never the hash values
+    assert verify(service.db) is None

@@ -24,7 +24,15 @@ from sqlalchemy.orm import Session
 from shieldwall.store import Database
 from shieldwall.store.models import AuditEvent, utcnow
 
-__all__ = ["GENESIS", "AuditRecord", "event_hash", "list_events", "record_event", "verify"]
+__all__ = [
+    "GENESIS",
+    "AuditRecord",
+    "event_hash",
+    "list_events",
+    "record_event",
+    "record_read",
+    "verify",
+]
 
 #: The ``prev_hash`` of the first event.
 GENESIS = "0" * 64
@@ -92,6 +100,15 @@ def record_event(
     )
     session.flush()
     return seq
+
+
+def record_read(
+    db: Database, actor: str, action: str, subject: str, details: dict[str, Any] | None = None
+) -> int:
+    """Record a read of sensitive data (``bank.read``: hash values left the system) as an
+    event of its own transaction; returns its sequence number."""
+    with db.transaction() as session:
+        return record_event(session, actor, action, subject, details)
 
 
 def list_events(db: Database, *, after_seq: int = 0, limit: int = 100) -> list[AuditRecord]:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shieldwall import banks
+from shieldwall.audit import record_read
 from shieldwall.banks import BankFormat, BankInfo, BankKind, EntryInfo, NewEntry, Provenance
 from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, err_console
 from shieldwall.cli._db import open_database
@@ -378,7 +379,8 @@ def export_command(
     ] = False,
 ) -> None:
     """Export a bank's entries (hashes, case numbers, notes) in an importable format."""
-    entries = banks.export_entries(open_database(), bank, include_withdrawn=include_withdrawn)
+    db = open_database()
+    entries = banks.export_entries(db, bank, include_withdrawn=include_withdrawn)
     if output is None:
         count = banks.write_entries(entries, sys.stdout, export_format)
     else:
@@ -386,6 +388,7 @@ def export_command(
         with tmp.open("w", encoding="utf-8", newline="") as out:
             count = banks.write_entries(entries, out, export_format)
         tmp.replace(output)
+    record_read(db, "cli", "bank.read", f"bank:{bank}", {"route": "export", "count": count})
     err_console.print(f"exported {count} records from {bank!r}", highlight=False)
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
 from shieldwall import banks
+from shieldwall.audit import record_read
 from shieldwall.banks import BankInfo, EntryInfo
 from shieldwall.errors import UsageError
 from shieldwall.hashing import hash_file
 from shieldwall.matching import list_quarantined, release_signal
-from shieldwall.service.deps import CURATOR, scoped
+from shieldwall.service.deps import CURATOR, current_key, scoped
 from shieldwall.service.errors import error_for_code
+from shieldwall.service.keys import KeyInfo
 from shieldwall.service.schemas import (
     BankCreate,
     BankOut,
@@ -38,6 +40,7 @@ _CURATE = scoped(Scope.CURATE)
 
 
 _CURATOR = CURATOR
+_KEY = Depends(current_key)
 
 
 def bank_out(info: BankInfo) -> BankOut:
@@ -127,10 +130,12 @@ def list_signals(
     after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     state: ServiceState = _CURATOR,
+    key: KeyInfo = _KEY,
 ) -> BankSignalPage:
     """A bank's signals in id order (live ones unless ``include_removed``), by type; page with
-    ``after_id``. Reading hash values is audited (the request audit names the key). Signals
-    are added through entries and removed by withdrawing their entry or case."""
+    ``after_id``. Reading hash values is a ``bank.read`` event of the hash-chained audit log
+    (key, bank, page, count). Signals are added through entries and removed by withdrawing
+    their entry or case."""
     found = banks.list_signals(
         state.db,
         name,
@@ -138,6 +143,13 @@ def list_signals(
         live_only=not include_removed,
         after_id=after_id,
         limit=limit,
+    )
+    record_read(
+        state.db,
+        f"key:{key.prefix}",
+        "bank.read",
+        f"bank:{name}",
+        {"route": "signals", "after_id": after_id, "count": len(found)},
     )
     return BankSignalPage(
         signals=[
@@ -223,9 +235,17 @@ def add_entry_upload(
 
 
 @router.get("/entries/{entry_id}", response_model=EntryOut, **_CURATE)
-def get_entry(entry_id: IdPath, state: ServiceState = _CURATOR) -> EntryOut:
-    """One entry with its signals and cases."""
-    return entry_out(banks.get_entry(state.db, entry_id))
+def get_entry(entry_id: IdPath, state: ServiceState = _CURATOR, key: KeyInfo = _KEY) -> EntryOut:
+    """One entry with its signals and cases; a ``bank.read`` audit event."""
+    entry = banks.get_entry(state.db, entry_id)
+    record_read(
+        state.db,
+        f"key:{key.prefix}",
+        "bank.read",
+        f"bank:{entry.bank}",
+        {"route": "entry", "entry_id": entry_id, "count": len(entry.signals)},
+    )
+    return entry_out(entry)
 
 
 @router.post("/entries/{entry_id}/withdraw", response_model=EntryOut, **_CURATE)
