@@ -74,11 +74,7 @@ def test_export_is_an_audited_bank_read(
     capsys.readouterr()
     assert run(["audit", "list", "--format", "json"]) == 0
     out = capsys.readouterr().out
-    events = (
-        [json.loads(line) for line in out.splitlines() if line.strip()]
-        if not out.lstrip().startswith("[")
-        else json.loads(out)
-    )
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
     reads = [e for e in events if e["action"] == "bank.read"]
     assert len(reads) == 1 and reads[0]["actor"] == "cli" and reads[0]["subject"] == "bank:a"
     assert random_pdq(1) not in out
