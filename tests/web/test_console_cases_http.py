@@ -358,3 +358,67 @@ def test_static_shortcuts_script_is_served(live: LiveService) -> None:
     assert answer.status_code == 200
     assert "javascript" in answer.headers["content-type"]
     assert "keydown" in answer.text
+
+
+def test_a_claim_is_given_back_by_its_holder_or_an_admin(live: LiveService) -> None:
+    viewer = Actor("user:v", frozenset({Role.REVIEWER}))
+    case_id = _notice(live)
+    create_person(live.db, "bob", PASSWORD, "reviewer", settings=live.settings)
+    alice = _login(live, "alice")
+    token = _csrf(alice.get("/console/queue").text)
+    alice.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
+    page = alice.get(f"/console/cases/{case_id}").text
+    assert 'id="release"' in page and "held for 30 minutes" in page
+    # another reviewer may not give alice's claim back; the form is not even shown
+    bob = _login(live, "bob")
+    bob_page = bob.get(f"/console/cases/{case_id}").text
+    assert 'id="release"' not in bob_page and 'id="claimed-elsewhere"' in bob_page
+    refused = bob.post(f"/console/cases/{case_id}/release", data={"csrf_token": _csrf(bob_page)})
+    assert refused.status_code == 403
+    assert get_case(live.db, viewer, case_id).state == "claimed"
+    # the holder gives it back
+    answer = alice.post(f"/console/cases/{case_id}/release", data={"csrf_token": token})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/queue?queue=adult&message=released"
+    assert get_case(live.db, viewer, case_id).state == "open"
+    # releasing what is not claimed is a conflict, shown on the page
+    again = alice.post(f"/console/cases/{case_id}/release", data={"csrf_token": token})
+    assert again.status_code == 409 and "not claimed" in again.text
+    # an admin may release anyone's claim
+    alice.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
+    root = _login(live, "root")
+    root_page = root.get(f"/console/cases/{case_id}").text
+    assert 'id="release"' in root_page
+    answer = root.post(f"/console/cases/{case_id}/release", data={"csrf_token": _csrf(root_page)})
+    assert answer.status_code == 303
+    assert get_case(live.db, viewer, case_id).state == "open"
+    events = [e.action for e in list_events(live.db, limit=1000)]
+    assert events.count("case.released") == 2
+
+
+def test_a_lapsed_claim_lets_another_reviewer_decide(
+    make_service: Callable[..., LiveService],
+) -> None:
+    live = make_service(case_claim_minutes=0.005)  # 0.3 s
+    case_id = _notice(live)
+    alice = _login(live, "alice")
+    token = _csrf(alice.get("/console/queue").text)
+    alice.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
+    time.sleep(0.5)
+    root = _login(live, "root")
+    page = root.get(f"/console/cases/{case_id}").text
+    assert 'id="decision-form"' in page and "anyone may now decide" in page
+    answer = root.post(
+        f"/console/cases/{case_id}/decide",
+        data={
+            "csrf_token": _csrf(page),
+            "action": "no_action",
+            "ground": "terms",
+            "reason": "Not an intimate image.",
+        },
+    )
+    assert answer.status_code == 303
+    viewer = Actor("user:v", frozenset({Role.REVIEWER}))
+    decided = get_case(live.db, viewer, case_id)
+    assert decided.state == "decided"
+    assert decided.decided_by == f"user:{get_person(live.db, 'root').id}"  # not alice

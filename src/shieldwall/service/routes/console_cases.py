@@ -140,6 +140,7 @@ def queue_page(
     messages = {
         "empty": "No open case is waiting in this queue.",
         "claimed": "That case was claimed or decided by someone else; here is the queue again.",
+        "released": "The case is back in the queue for anyone to claim.",
     }
     return render(
         request,
@@ -171,7 +172,8 @@ def claim_next_case(
     if queue not in lib.QUEUES:
         queue = "adult"
     try:
-        claimed = lib.claim_next(_state(request).db, actor, queue)
+        state = _state(request)
+        claimed = lib.claim_next(state.db, actor, queue, settings=state.settings)
     except NotPermitted as exc:
         return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
     if claimed is None:
@@ -202,11 +204,18 @@ def _case_page(
     case = detail.case
     deadline_text, deadline_class = time_left(case.deadline)
     settings = _state(request).settings
-    open_states = ("open", "claimed")
-    can_decide = (
-        actor.may_decide
-        and case.state in open_states
-        and (case.state == "open" or case.assigned_to == actor.id)
+    window = lib.queues.claim_window(settings)
+    claim_lapsed = (
+        case.state == "claimed"
+        and case.claimed_at is not None
+        and _aware(case.claimed_at) <= utcnow() - window
+    )
+    can_decide = actor.may_decide and (
+        case.state == "open"
+        or (case.state == "claimed" and (case.assigned_to == actor.id or claim_lapsed))
+    )
+    can_release = case.state == "claimed" and (
+        case.assigned_to == actor.id or actor.has(Role.ADMIN)
     )
     by_content: dict[str, list[Any]] = {}
     for match in detail.matches:
@@ -225,6 +234,9 @@ def _case_page(
             "can_decide": can_decide,
             "read_only": not actor.may_decide,
             "claimed_by_other": case.state == "claimed" and case.assigned_to != actor.id,
+            "claim_lapsed": claim_lapsed,
+            "can_release": can_release,
+            "claim_minutes": settings.case_claim_minutes,
             "by_content": by_content,
             "actions": ACTION_LABELS,
             "grounds": GROUND_LABELS,
@@ -256,6 +268,34 @@ def case_page(
         return detail
     notice = "Decision recorded." if decided else ""
     return _case_page(request, actor, session, detail, reveal=reveal, notice=notice)
+
+
+@router.post("/console/cases/{case_id}/release")
+def release_case(
+    request: Request,
+    case_id: Annotated[int, _CASE_ID],
+    csrf_token: FormText = "",
+    session: SessionInfo = _SESSION,
+    actor: Actor = _VIEWER,
+) -> Response:
+    """Give the claimed case back to its queue (the claimer, or an admin)."""
+    check_form_csrf(session, csrf_token)
+    try:
+        released = lib.release_claim(_state(request).db, actor, case_id)
+    except NotPermitted as exc:
+        return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
+    except NotFound as exc:
+        return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
+    except Conflict as exc:
+        detail = _detail_or_404(request, actor, case_id)
+        if isinstance(detail, HTMLResponse):
+            return detail
+        return _case_page(
+            request, actor, session, detail, reveal=False, error=exc.message, status=409
+        )
+    return RedirectResponse(
+        f"/console/queue?queue={released.queue}&message=released", status_code=303
+    )
 
 
 @router.post("/console/cases/{case_id}/decide", response_class=HTMLResponse)
