@@ -6,13 +6,17 @@ import json
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shieldwall.cli._app import EXIT_OK, app, err_console
 from shieldwall.cli._db import open_database
+from shieldwall.config import get_settings
 from shieldwall.errors import UsageError
+
+if TYPE_CHECKING:
+    from shieldwall.store import Database
 
 __all__ = ["key_app"]
 
@@ -34,6 +38,7 @@ class Output(StrEnum):
 
 
 DEMO_BANK = "demo-ncii"
+DEMO_USER = "demo"
 
 
 def _demo_setup(port: int, host: str) -> None:
@@ -65,10 +70,13 @@ def _demo_setup(port: int, host: str) -> None:
     )
     _, secret = create_key(db, "demo", "admin,read-distances")
     base = f"http://{host}:{port}"
+    console_line = _demo_console(db)
     typer.echo(
         f"""
 Shieldwall demo: bank {DEMO_BANK!r} holds {original}.
 API key (admin, shown once): {secret}
+{console_line}
+Report form: {base}/report   Review console: {base}/console
 
 Try it (a recompressed copy matches; an unrelated photo does not):
   curl -s -H 'Authorization: Bearer {secret}' -F file=@{folder / "copy-q40.jpg"} {base}/v1/lookup
@@ -76,6 +84,45 @@ Try it (a recompressed copy matches; an unrelated photo does not):
 API documentation: {base}/docs   Health: {base}/readyz   Metrics: {base}/metrics
 """
     )
+
+
+def _demo_console(db: Database) -> str:
+    """A console user ``demo`` (admin, reviewer, senior reviewer, auditor) with a password
+    shown once, and a demo notice in the queue; returns the line that tells how to sign in."""
+    import secrets  # noqa: PLC0415
+
+    from shieldwall.cases import submit_notice  # noqa: PLC0415
+    from shieldwall.cases.notices import DECLARATIONS  # noqa: PLC0415
+    from shieldwall.errors import Conflict  # noqa: PLC0415
+    from shieldwall.people.accounts import create_person  # noqa: PLC0415
+
+    password = secrets.token_urlsafe(12)
+    try:
+        create_person(
+            db,
+            DEMO_USER,
+            password,
+            "admin,reviewer,senior_reviewer,auditor",
+            display_name="Demo Reviewer",
+            by="cli",
+        )
+    except Conflict:
+        return f"Console user {DEMO_USER!r} exists already (its password was shown when made)."
+    submit_notice(
+        db,
+        get_settings(),
+        {
+            "reporter_name": "Demo Reporter",
+            "reporter_email": "reporter@demo.invalid",
+            "signature": "Demo Reporter",
+            "explanation": "A demo notice: an intimate image of me posted without my consent.",
+            "urls": ["https://platform.example/posts/demo-post-1"],
+            "content_ids": ["demo-post-1"],
+            "content_kind": "synthetic",
+            **dict.fromkeys(DECLARATIONS, True),
+        },
+    )
+    return f"Console user (shown once): {DEMO_USER} / {password}   (a demo notice is in the queue)"
 
 
 @app.command("serve")
@@ -109,7 +156,6 @@ def serve_command(
     ] = False,
 ) -> None:
     """Run the HTTP service until SIGTERM or Ctrl-C (in-flight requests finish first)."""
-    from shieldwall.config import get_settings  # noqa: PLC0415
     from shieldwall.service.server import serve  # noqa: PLC0415
 
     settings = get_settings()
