@@ -15,6 +15,8 @@ from service_helpers import LiveService, service_settings, start_service
 from shieldwall.people.accounts import create_person
 from shieldwall.store import Database
 
+from .web_helpers import PASSWORD
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
 CHROMIUM = Path("/usr/bin/chromium")
 #: Set to a true value to also copy each screenshot to tests/web/screenshots/.
 KEEP_SCREENSHOTS = "SHIELDWALL_KEEP_SCREENSHOTS"
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from shieldwall.cases.notices import DECLARATIONS
 from shieldwall.people import Actor, Role
 from shieldwall.people.accounts import create_person
 
-from .conftest import PASSWORD
 from .platform_helpers import Platform, image_bytes
+from .web_helpers import PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -17,7 +17,7 @@ from shieldwall.matching import add_to_ledger
 from shieldwall.people import Actor
 from shieldwall.people.accounts import get_person
 
-from .conftest import PASSWORD
+from .web_helpers import PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -31,7 +31,7 @@ from shieldwall.service.routes.console_appeals import OWN_DECISION_MESSAGE, age
 from shieldwall.store import Database
 from shieldwall.store.models import Appeal, CaseItem, utcnow
 
-from .conftest import PASSWORD
+from .web_helpers import PASSWORD, csrf_of, signed_in
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,6 @@ class Decided:
     pin: str
     code: str
     entry_id: int | None
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
 
 
 def _words(page: str) -> str:
@@ -95,18 +89,7 @@ def _appeals(db: Database) -> list[tuple[int, str, str]]:
 def _post_appeal(client: httpx.Client, **fields: str) -> httpx.Response:
     form = client.get("/appeal")
     assert form.status_code == 200
-    return client.post("/appeal", data={"csrf_token": _csrf(form.text), **fields})
-
-
-def _login(service: LiveService, username: str) -> httpx.Client:
-    client = service.client()
-    form = client.get("/login")
-    answer = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(form.text)},
-    )
-    assert answer.status_code == 303, answer.text
-    return client
+    return client.post("/appeal", data={"csrf_token": csrf_of(form.text), **fields})
 
 
 def _file(service: LiveService, decided: Decided, reason: str = "This is not me.") -> int:
@@ -186,7 +169,7 @@ def test_the_notifier_appeals_from_the_status_page(
         data={
             "tracking_number": decided.tracking_number,
             "pin": decided.pin,
-            "csrf_token": _csrf(form.text),
+            "csrf_token": csrf_of(form.text),
         },
     )
     link = f'id="appeal-link" href="/appeal?tracking_number={decided.tracking_number}"'
@@ -199,7 +182,7 @@ def test_the_notifier_appeals_from_the_status_page(
             "tracking_number": decided.tracking_number.lower(),
             "pin": decided.pin,
             "reason": "The image is still there: remove the copies too.",
-            "csrf_token": _csrf(page.text),
+            "csrf_token": csrf_of(page.text),
         },
     )
     assert answer.status_code == 200, answer.text
@@ -212,7 +195,7 @@ def test_the_notifier_appeals_from_the_status_page(
         data={
             "tracking_number": decided.tracking_number,
             "pin": decided.pin,
-            "csrf_token": _csrf(form.text),
+            "csrf_token": csrf_of(form.text),
         },
     )
     assert "<td>appealed</td>" in again.text and "an appeal was filed" in again.text
@@ -228,7 +211,7 @@ def test_an_undecided_notice_has_no_appeal_link(appeal_service: LiveService) -> 
         data={
             "tracking_number": receipt.tracking_number,
             "pin": receipt.pin,
-            "csrf_token": _csrf(form.text),
+            "csrf_token": csrf_of(form.text),
         },
     )
     assert status.status_code == 200 and 'id="appeal-link"' not in status.text
@@ -356,12 +339,12 @@ def test_who_sees_the_appeals_pages(appeal_service: LiveService) -> None:
     create_person(appeal_service.db, "rob", PASSWORD, "reviewer", settings=appeal_service.settings)
     anonymous = appeal_service.client().get("/console/appeals")
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
-    rob = _login(appeal_service, "rob")
+    rob = signed_in(appeal_service, "rob")
     assert rob.get("/console/appeals").status_code == 403
     assert 'id="forbidden"' in rob.get("/console/appeals").text
     assert 'id="nav-appeals"' not in rob.get("/console").text
     for username in ("alice", "root", "audrey"):
-        client = _login(appeal_service, username)
+        client = signed_in(appeal_service, username)
         assert client.get("/console/appeals").status_code == 200, username
         assert '<a href="/console/appeals" id="nav-appeals">Appeals</a>' in (
             client.get("/console").text
@@ -375,17 +358,17 @@ def test_the_list_shows_open_appeals_oldest_first_and_filters(
     second = _decided(appeal_service, "content-l2")
     one = _file(appeal_service, first)
     two = _file(appeal_service, second)
-    client = _login(appeal_service, "audrey")
+    client = signed_in(appeal_service, "audrey")
     page = client.get("/console/appeals")
     rows = re.findall(r'id="appeal-row-(\d+)"', page.text)
     assert rows == [str(one), str(two)]
     assert first.tracking_number in page.text and "uploader" in page.text
     assert len(re.findall(r"<td>(?:under 1 h|\d+ h|\d+ d \d+ h)</td>", page.text)) == 2
-    root = _login(appeal_service, "root")
+    root = signed_in(appeal_service, "root")
     detail = root.get(f"/console/appeals/{one}")
     answer = root.post(
         f"/console/appeals/{one}",
-        data={"csrf_token": _csrf(detail.text), "outcome": "reject", "reason": "It stands."},
+        data={"csrf_token": csrf_of(detail.text), "outcome": "reject", "reason": "It stands."},
     )
     assert answer.status_code == 303
     assert re.findall(r'id="appeal-row-(\d+)"', client.get("/console/appeals").text) == [str(two)]
@@ -411,7 +394,7 @@ def test_the_decider_cannot_decide_the_appeal_of_their_own_decision(
 ) -> None:
     decided = _decided(appeal_service, "content-own", decider="alice")
     number = _file(appeal_service, decided)
-    alice = _login(appeal_service, "alice")
+    alice = signed_in(appeal_service, "alice")
     page = alice.get(f"/console/appeals/{number}")
     assert page.status_code == 200
     assert OWN_DECISION_MESSAGE in _words(page.text)
@@ -422,7 +405,7 @@ def test_the_decider_cannot_decide_the_appeal_of_their_own_decision(
     assert 'id="appeal-appellant-reason">This is not me.<' in page.text
     forged = alice.post(
         f"/console/appeals/{number}",
-        data={"csrf_token": _csrf(page.text), "outcome": "uphold", "reason": "Mine was wrong."},
+        data={"csrf_token": csrf_of(page.text), "outcome": "uphold", "reason": "Mine was wrong."},
     )
     assert forged.status_code == 403 and 'id="forbidden"' in forged.text
     assert _appeals(db) == [(decided.case_id, "uploader", "open")]
@@ -431,13 +414,13 @@ def test_the_decider_cannot_decide_the_appeal_of_their_own_decision(
 def test_an_auditor_reads_but_cannot_decide(appeal_service: LiveService, db: Database) -> None:
     decided = _decided(appeal_service, "content-aud")
     number = _file(appeal_service, decided)
-    audrey = _login(appeal_service, "audrey")
+    audrey = signed_in(appeal_service, "audrey")
     page = audrey.get(f"/console/appeals/{number}")
     assert page.status_code == 200 and 'id="appeal-read-only"' in page.text
     assert 'id="appeal-submit"' not in page.text
     answer = audrey.post(
         f"/console/appeals/{number}",
-        data={"csrf_token": _csrf(page.text), "outcome": "uphold", "reason": "Wrong."},
+        data={"csrf_token": csrf_of(page.text), "outcome": "uphold", "reason": "Wrong."},
     )
     assert answer.status_code == 403 and 'id="forbidden"' in answer.text
     assert _appeals(db) == [(decided.case_id, "uploader", "open")]
@@ -449,11 +432,11 @@ def test_a_decision_needs_an_outcome_a_reason_and_the_csrf_token(
 ) -> None:
     decided = _decided(appeal_service, "content-form")
     number = _file(appeal_service, decided)
-    root = _login(appeal_service, "root")
+    root = signed_in(appeal_service, "root")
     page = root.get(f"/console/appeals/{number}")
     for field in ("appeal-uphold", "appeal-reject", "appeal-reason", "appeal-submit"):
         assert f'id="{field}"' in page.text
-    token = _csrf(page.text)
+    token = csrf_of(page.text)
     answer = root.post(
         f"/console/appeals/{number}", data={"csrf_token": token, "outcome": "uphold"}
     )
@@ -480,16 +463,16 @@ def test_an_upheld_appeal_reverses_the_removal(appeal_service: LiveService, db: 
             "tracking_number": decided.tracking_number,
             "pin": decided.pin,
             "reason": "Wrong image.",
-            "csrf_token": _csrf(page.text),
+            "csrf_token": csrf_of(page.text),
         },
     )
     number = re.search(r'id="appeal-number">(\d+)<', answer.text)
     assert number
-    root = _login(appeal_service, "root")
+    root = signed_in(appeal_service, "root")
     form = root.get(f"/console/appeals/{number.group(1)}")
     decided_answer = root.post(
         f"/console/appeals/{number.group(1)}",
-        data={"csrf_token": _csrf(form.text), "outcome": "uphold", "reason": "Not NCII."},
+        data={"csrf_token": csrf_of(form.text), "outcome": "uphold", "reason": "Not NCII."},
     )
     assert decided_answer.status_code == 303
     assert decided_answer.headers["location"] == f"/console/appeals/{number.group(1)}?decided=1"
@@ -506,14 +489,14 @@ def test_an_upheld_appeal_reverses_the_removal(appeal_service: LiveService, db: 
         data={
             "tracking_number": decided.tracking_number,
             "pin": decided.pin,
-            "csrf_token": _csrf(status_form.text),
+            "csrf_token": csrf_of(status_form.text),
         },
     )
     assert "appeal upheld: decision reversed" in status.text
     assert "The decision to remove the image was reversed on appeal" in status.text
     again = root.post(
         f"/console/appeals/{number.group(1)}",
-        data={"csrf_token": _csrf(form.text), "outcome": "reject", "reason": "Again."},
+        data={"csrf_token": csrf_of(form.text), "outcome": "reject", "reason": "Again."},
     )
     assert again.status_code == 409 and "decided already" in again.text
 
@@ -521,11 +504,11 @@ def test_an_upheld_appeal_reverses_the_removal(appeal_service: LiveService, db: 
 def test_a_rejected_appeal_leaves_the_removal(appeal_service: LiveService, db: Database) -> None:
     decided = _decided(appeal_service, "content-rejected", decider="root")
     number = _file(appeal_service, decided)
-    alice = _login(appeal_service, "alice")  # a senior reviewer, not the decider
+    alice = signed_in(appeal_service, "alice")  # a senior reviewer, not the decider
     form = alice.get(f"/console/appeals/{number}")
     answer = alice.post(
         f"/console/appeals/{number}",
-        data={"csrf_token": _csrf(form.text), "outcome": "reject", "reason": "Correct."},
+        data={"csrf_token": csrf_of(form.text), "outcome": "reject", "reason": "Correct."},
     )
     assert answer.status_code == 303
     assert decided.entry_id is not None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from service_helpers import LiveService
 from shieldwall.people.accounts import LOGIN_FAILED_MESSAGE, get_person
 
-from .conftest import PASSWORD
+from .web_helpers import PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -16,8 +16,8 @@ from shieldwall.audit import list_events
 from shieldwall.cases import get_case, submit_notice
 from shieldwall.people import Actor, Role
 
-from .conftest import PASSWORD
 from .platform_helpers import Platform, image_bytes
+from .web_helpers import PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

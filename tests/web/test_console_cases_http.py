@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -24,25 +23,8 @@ from shieldwall.matching import add_to_ledger
 from shieldwall.people import Actor, Role
 from shieldwall.people.accounts import create_person, get_person, set_preferences
 
-from .conftest import PASSWORD
 from .platform_helpers import MARKER, Platform, image_bytes
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
-
-
-def _login(service: LiveService, username: str) -> httpx.Client:
-    client = service.client()
-    form = client.get("/login")
-    answer = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(form.text)},
-    )
-    assert answer.status_code == 303, answer.text
-    return client
+from .web_helpers import PASSWORD, csrf_of, signed_in
 
 
 @pytest.fixture
@@ -89,7 +71,7 @@ def test_queue_page_lists_cases_with_deadlines_and_buckets(live: LiveService) ->
         valid_notice(source="trusted_flagger", trusted_flagger_token="t" * 24),
     )
     restricted = submit_notice(live.db, live.settings, valid_notice(possible_minor=True))
-    client = _login(live, "alice")
+    client = signed_in(live, "alice")
     page = client.get("/console/queue")
     assert page.status_code == 200
     html = page.text
@@ -103,18 +85,18 @@ def test_queue_page_lists_cases_with_deadlines_and_buckets(live: LiveService) ->
     # the restricted queue is for child-safety reviewers only
     assert client.get("/console/queue?queue=restricted").status_code == 403
     create_person(live.db, "carol", PASSWORD, "child_safety_reviewer", settings=live.settings)
-    carol = _login(live, "carol")
+    carol = signed_in(live, "carol")
     page = carol.get("/console/queue?queue=restricted")
     assert page.status_code == 200 and restricted.tracking_number in page.text
     # auditors read the queue but cannot claim
-    audrey = _login(live, "audrey").get("/console/queue")
+    audrey = signed_in(live, "audrey").get("/console/queue")
     assert audrey.status_code == 200 and 'id="claim-next"' not in audrey.text
 
 
 def test_claim_next_opens_the_case_and_an_empty_queue_says_so(live: LiveService) -> None:
     case_id = _notice(live)
-    client = _login(live, "alice")
-    token = _csrf(client.get("/console/queue").text)
+    client = signed_in(live, "alice")
+    token = csrf_of(client.get("/console/queue").text)
     answer = client.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/console/cases/{case_id}"
@@ -123,7 +105,7 @@ def test_claim_next_opens_the_case_and_an_empty_queue_says_so(live: LiveService)
     page = client.get(f"/console/cases/{case_id}")
     assert 'id="decision-form"' in page.text
     # a second reviewer sees it claimed, without the form
-    root = _login(live, "root")
+    root = signed_in(live, "root")
     other = root.get(f"/console/cases/{case_id}").text
     assert 'id="claimed-elsewhere"' in other and 'id="decision-form"' not in other
     again = client.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
@@ -138,7 +120,7 @@ def test_claim_next_opens_the_case_and_an_empty_queue_says_so(live: LiveService)
 
 def test_case_page_shows_the_notice_but_never_the_reporter(live: LiveService) -> None:
     case_id = _notice(live)
-    page = _login(live, "alice").get(f"/console/cases/{case_id}")
+    page = signed_in(live, "alice").get(f"/console/cases/{case_id}")
     assert page.status_code == 200
     assert "intimate photo of me shared without my consent" in page.text
     assert "https://platform.example/p/123" in page.text
@@ -158,7 +140,7 @@ def test_previews_are_blurred_until_revealed_and_each_reveal_is_audited(
     Image.fromarray(blocks).save(buffer, "JPEG", quality=92, comment=MARKER)
     platform.contents["content-1"] = buffer.getvalue()
     case_id = _notice(live)
-    client = _login(live, "alice")
+    client = signed_in(live, "alice")
     original = Image.open(io.BytesIO(platform.contents["content-1"]))
     blurred_answer = client.get(f"/console/cases/{case_id}/preview/0?view=blurred")
     assert blurred_answer.status_code == 200
@@ -191,7 +173,7 @@ def test_previews_are_blurred_until_revealed_and_each_reveal_is_audited(
 
 def test_the_reveal_preference_shows_previews_revealed(live: LiveService) -> None:
     case_id = _notice(live)
-    client = _login(live, "alice")
+    client = signed_in(live, "alice")
     set_preferences(live.db, get_person(live.db, "alice").id, reveal_previews=True)
     page = client.get(f"/console/cases/{case_id}")
     assert "view=full" in page.text and "Your preference shows previews revealed" in page.text
@@ -204,7 +186,7 @@ def test_previews_are_never_written_to_disk_or_the_database(
     live: LiveService, platform: Platform
 ) -> None:
     case_id = _notice(live)
-    client = _login(live, "alice")
+    client = signed_in(live, "alice")
     for view in ("blurred", "full"):
         assert client.get(f"/console/cases/{case_id}/preview/0?view={view}").status_code == 200
     data_dir = Path(live.settings.data_dir)
@@ -219,7 +201,7 @@ def test_previews_are_never_written_to_disk_or_the_database(
 
 
 def test_preview_failures_are_a_placeholder_not_an_error_page(live: LiveService) -> None:
-    client = _login(live, "alice")
+    client = signed_in(live, "alice")
     for content_id in ("broken", "missing-on-platform"):
         case_id = _notice(live, content_id)
         answer = client.get(f"/console/cases/{case_id}/preview/0")
@@ -242,7 +224,7 @@ def test_without_a_preview_address_the_page_says_so(
 ) -> None:
     bare = make_service()
     case_id = _notice(bare)
-    page = _login(bare, "alice").get(f"/console/cases/{case_id}")
+    page = signed_in(bare, "alice").get(f"/console/cases/{case_id}")
     assert "SHIELDWALL_PREVIEW_URL_TEMPLATE" in page.text and "<img" not in page.text
 
 
@@ -250,8 +232,8 @@ def test_decision_form_errors_are_shown_next_to_fields_and_nothing_is_decided(
     live: LiveService,
 ) -> None:
     case_id = _notice(live)
-    client = _login(live, "alice")
-    token = _csrf(client.get(f"/console/cases/{case_id}").text)
+    client = signed_in(live, "alice")
+    token = csrf_of(client.get(f"/console/cases/{case_id}").text)
     answer = client.post(
         f"/console/cases/{case_id}/decide", data={"csrf_token": token, "reason": "  "}
     )
@@ -279,14 +261,14 @@ def test_decision_form_errors_are_shown_next_to_fields_and_nothing_is_decided(
 
 def test_auditors_read_cases_but_cannot_decide(live: LiveService) -> None:
     case_id = _notice(live)
-    client = _login(live, "audrey")
+    client = signed_in(live, "audrey")
     page = client.get(f"/console/cases/{case_id}")
     assert page.status_code == 200 and 'id="read-only"' in page.text
     assert 'id="decision-form"' not in page.text
     answer = client.post(
         f"/console/cases/{case_id}/decide",
         data={
-            "csrf_token": _csrf(page.text),
+            "csrf_token": csrf_of(page.text),
             "action": "no_action",
             "ground": "terms",
             "reason": "Not intimate.",
@@ -311,8 +293,8 @@ def test_removal_finds_a_hosted_copy_shown_beside_the_bank_entry(
         ],
     )
     case_id = _notice(live)
-    client = _login(live, "alice")
-    token = _csrf(client.get(f"/console/cases/{case_id}").text)
+    client = signed_in(live, "alice")
+    token = csrf_of(client.get(f"/console/cases/{case_id}").text)
     answer = client.post(
         f"/console/cases/{case_id}/decide",
         data={
@@ -364,16 +346,16 @@ def test_a_claim_is_given_back_by_its_holder_or_an_admin(live: LiveService) -> N
     viewer = Actor("user:v", frozenset({Role.REVIEWER}))
     case_id = _notice(live)
     create_person(live.db, "bob", PASSWORD, "reviewer", settings=live.settings)
-    alice = _login(live, "alice")
-    token = _csrf(alice.get("/console/queue").text)
+    alice = signed_in(live, "alice")
+    token = csrf_of(alice.get("/console/queue").text)
     alice.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
     page = alice.get(f"/console/cases/{case_id}").text
     assert 'id="release"' in page and "held for 30 minutes" in page
     # another reviewer may not give alice's claim back; the form is not even shown
-    bob = _login(live, "bob")
+    bob = signed_in(live, "bob")
     bob_page = bob.get(f"/console/cases/{case_id}").text
     assert 'id="release"' not in bob_page and 'id="claimed-elsewhere"' in bob_page
-    refused = bob.post(f"/console/cases/{case_id}/release", data={"csrf_token": _csrf(bob_page)})
+    refused = bob.post(f"/console/cases/{case_id}/release", data={"csrf_token": csrf_of(bob_page)})
     assert refused.status_code == 403
     assert get_case(live.db, viewer, case_id).state == "claimed"
     # the holder gives it back
@@ -386,10 +368,10 @@ def test_a_claim_is_given_back_by_its_holder_or_an_admin(live: LiveService) -> N
     assert again.status_code == 409 and "not claimed" in again.text
     # an admin may release anyone's claim
     alice.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
-    root = _login(live, "root")
+    root = signed_in(live, "root")
     root_page = root.get(f"/console/cases/{case_id}").text
     assert 'id="release"' in root_page
-    answer = root.post(f"/console/cases/{case_id}/release", data={"csrf_token": _csrf(root_page)})
+    answer = root.post(f"/console/cases/{case_id}/release", data={"csrf_token": csrf_of(root_page)})
     assert answer.status_code == 303
     assert get_case(live.db, viewer, case_id).state == "open"
     events = [e.action for e in list_events(live.db, limit=1000)]
@@ -401,17 +383,17 @@ def test_a_lapsed_claim_lets_another_reviewer_decide(
 ) -> None:
     live = make_service(case_claim_minutes=0.005)  # 0.3 s
     case_id = _notice(live)
-    alice = _login(live, "alice")
-    token = _csrf(alice.get("/console/queue").text)
+    alice = signed_in(live, "alice")
+    token = csrf_of(alice.get("/console/queue").text)
     alice.post("/console/queue/claim", data={"csrf_token": token, "queue": "adult"})
     time.sleep(0.5)
-    root = _login(live, "root")
+    root = signed_in(live, "root")
     page = root.get(f"/console/cases/{case_id}").text
     assert 'id="decision-form"' in page and "anyone may now decide" in page
     answer = root.post(
         f"/console/cases/{case_id}/decide",
         data={
-            "csrf_token": _csrf(page),
+            "csrf_token": csrf_of(page),
             "action": "no_action",
             "ground": "terms",
             "reason": "Not an intimate image.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import httpx
@@ -11,25 +10,7 @@ from service_helpers import LiveService
 from shieldwall.audit import list_events, verify
 from shieldwall.people.accounts import get_person
 
-from .conftest import PASSWORD
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
-
-
-def _login(service: LiveService, username: str, password: str = PASSWORD) -> httpx.Client:
-    client = service.client()
-    form = client.get("/login")
-    answer = client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": _csrf(form.text)},
-    )
-    assert answer.status_code == 303, answer.text
-    assert answer.headers["location"] == "/console"
-    return client
+from .web_helpers import PASSWORD, csrf_of, signed_in
 
 
 def test_cookie_flags_and_login_redirects(service: LiveService) -> None:
@@ -39,7 +20,7 @@ def test_cookie_flags_and_login_redirects(service: LiveService) -> None:
     form = client.get("/login")
     answer = client.post(
         "/login",
-        data={"username": "alice", "password": PASSWORD, "csrf_token": _csrf(form.text)},
+        data={"username": "alice", "password": PASSWORD, "csrf_token": csrf_of(form.text)},
     )
     cookie = answer.headers["set-cookie"]
     assert "shieldwall_session=" in cookie
@@ -67,7 +48,7 @@ def test_login_without_csrf_is_refused(service: LiveService) -> None:
 
 
 def test_posts_without_or_with_a_wrong_csrf_token_change_nothing(service: LiveService) -> None:
-    client = _login(service, "alice")
+    client = signed_in(service, "alice")
     for data in ({"reveal_previews": "1"}, {"reveal_previews": "1", "csrf_token": "x" * 64}):
         answer = client.post("/console/preferences", data=data)
         assert answer.status_code == 403
@@ -75,7 +56,7 @@ def test_posts_without_or_with_a_wrong_csrf_token_change_nothing(service: LiveSe
     assert not get_person(service.db, "alice").reveal_previews
     assert client.post("/logout", data={}).status_code == 403
     assert client.get("/console").status_code == 200  # still signed in
-    token = _csrf(client.get("/console").text)
+    token = csrf_of(client.get("/console").text)
     assert client.post("/console/preferences", data={"csrf_token": token, "reveal_previews": "1"})
     assert get_person(service.db, "alice").reveal_previews
     assert client.post("/logout", data={"csrf_token": token}).status_code == 303
@@ -83,12 +64,12 @@ def test_posts_without_or_with_a_wrong_csrf_token_change_nothing(service: LiveSe
 
 
 def test_a_role_without_access_gets_the_403_page(service: LiveService) -> None:
-    reviewer = _login(service, "alice")
+    reviewer = signed_in(service, "alice")
     answer = reviewer.get("/console/people")
     assert answer.status_code == 403
     assert "needs the role admin" in answer.text
     assert answer.headers["content-type"].startswith("text/html")
-    admin = _login(service, "root")
+    admin = signed_in(service, "root")
     people = admin.get("/console/people")
     assert people.status_code == 200 and "Audrey Auditor" in people.text
 
@@ -99,17 +80,17 @@ def test_console_is_not_in_the_api_and_keys_are_not_sessions(service: LiveServic
     # an API key does not open the console, and a session cookie does not open /v1
     keyed = service.client(service.key("admin"))
     assert keyed.get("/console").status_code == 303
-    signed_in = _login(service, "root")
-    assert signed_in.get("/v1/banks").status_code == 401
+    session_client = signed_in(service, "root")
+    assert session_client.get("/v1/banks").status_code == 401
 
 
 def test_logins_are_audited(service: LiveService) -> None:
     client = service.client()
     form = client.get("/login")
     client.post(
-        "/login", data={"username": "alice", "password": "nope", "csrf_token": _csrf(form.text)}
+        "/login", data={"username": "alice", "password": "nope", "csrf_token": csrf_of(form.text)}
     )
-    _login(service, "alice")
+    signed_in(service, "alice")
     actions = [e.action for e in list_events(service.db, limit=1000)]
     assert actions[-2:] == ["login.failure", "login.success"]
     assert verify(service.db) is None

@@ -19,6 +19,8 @@ from shieldwall.service.routes.report import NOT_FOUND_MESSAGE
 from shieldwall.store import Database
 from shieldwall.store.models import CaseItem, Notice
 
+from .web_helpers import csrf_of
+
 #: A complete notice as the form posts it (checkboxes: present means ticked).
 VALID: dict[str, str] = {
     "urls": "https://example.org/post/1\nhttps://example.org/post/2",
@@ -36,12 +38,6 @@ VALID: dict[str, str] = {
 REQUIRED = ("urls", "explanation", "reporter_name", "reporter_email", "signature", *DECLARATIONS)
 
 
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
-
-
 def _count(db: Database) -> tuple[int, int]:
     with db.session() as session:
         notices = session.scalar(select(func.count()).select_from(Notice)) or 0
@@ -52,7 +48,7 @@ def _count(db: Database) -> tuple[int, int]:
 def _post_report(client: httpx.Client, **changes: Any) -> httpx.Response:
     form = client.get("/report")
     assert form.status_code == 200
-    data: dict[str, str] = {**VALID, "csrf_token": _csrf(form.text)}
+    data: dict[str, str] = {**VALID, "csrf_token": csrf_of(form.text)}
     for name, value in changes.items():
         if value is None:
             data.pop(name, None)
@@ -118,7 +114,7 @@ def test_a_valid_notice_gets_a_tracking_number_pin_and_status_page(
         data={
             "tracking_number": tracking.group(1).lower(),  # typed in lower case: still found
             "pin": pin.group(1),
-            "csrf_token": _csrf(form.text),
+            "csrf_token": csrf_of(form.text),
         },
     )
     assert status.status_code == 200, status.text
@@ -188,7 +184,7 @@ def test_wrong_pin_and_unknown_number_get_the_same_message_then_throttled(
     tracking = re.search(r'id="tracking-number">([^<]+)<', answer.text)
     assert tracking
     form = client.get("/status")
-    token = _csrf(form.text)
+    token = csrf_of(form.text)
     answers = [
         client.post(
             "/status", data={"tracking_number": number, "pin": "2345678923", "csrf_token": token}

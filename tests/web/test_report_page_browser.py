@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from service_helpers import LiveService
 
-from .conftest import PASSWORD
 from .report_data import TRUSTED_FLAGGERS, seed
+from .web_helpers import PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Page

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from service_helpers import LiveService
@@ -23,8 +22,8 @@ from shieldwall.people import Actor, Role
 from shieldwall.people.accounts import create_person
 from shieldwall.service.routes.console_report import MAX_DAYS
 
-from .conftest import PASSWORD
 from .report_data import TRUSTED_FLAGGERS, seed
+from .web_helpers import PASSWORD, signed_in
 
 _AUDITOR = Actor("user:test-auditor", frozenset({Role.AUDITOR}))
 #: Each figure's id on the page and where the library's report has it.
@@ -73,23 +72,6 @@ def service(make_service: Callable[..., LiveService]) -> LiveService:
     return live
 
 
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page
-    return found.group(1)
-
-
-def _login(service: LiveService, username: str) -> httpx.Client:
-    client = service.client()
-    form = client.get("/login")
-    answer = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(form.text)},
-    )
-    assert answer.status_code == 303, answer.text
-    return client
-
-
 def _today() -> date:
     return datetime.now(UTC).date()
 
@@ -129,7 +111,7 @@ def _report_events(service: LiveService) -> list[dict[str, Any]]:
 
 
 def test_the_page_shows_the_library_figures_for_the_period(service: LiveService) -> None:
-    client = _login(service, "alice")
+    client = signed_in(service, "alice")
     first, last = _today() - timedelta(days=59), _today()
     page = client.get(f"/console/report?from={first}&to={last}")
     assert page.status_code == 200
@@ -168,7 +150,7 @@ def test_the_page_shows_the_library_figures_for_the_period(service: LiveService)
 
 
 def test_the_default_period_is_the_last_30_days_up_to_today(service: LiveService) -> None:
-    client = _login(service, "alice")
+    client = signed_in(service, "alice")
     page = client.get("/console/report")
     assert page.status_code == 200
     first, last = _today() - timedelta(days=29), _today()
@@ -186,7 +168,7 @@ def test_the_default_period_is_the_last_30_days_up_to_today(service: LiveService
 
 
 def test_the_last_day_is_included(service: LiveService) -> None:
-    client = _login(service, "alice")
+    client = signed_in(service, "alice")
     today = _today()
     page = client.get(f"/console/report?from={today}&to={today}")
     assert page.status_code == 200
@@ -209,7 +191,7 @@ def test_the_last_day_is_included(service: LiveService) -> None:
 def test_a_bad_period_is_refused_next_to_its_field(
     service: LiveService, query: str, field: str, message: str
 ) -> None:
-    client = _login(service, "alice")
+    client = signed_in(service, "alice")
     before = len(_report_events(service))
     for path in ("/console/report", "/console/report.csv", "/console/report.json"):
         page = client.get(f"{path}?{query}")
@@ -224,7 +206,7 @@ def test_a_bad_period_is_refused_next_to_its_field(
 
 
 def test_the_longest_period_is_accepted(service: LiveService) -> None:
-    client = _login(service, "alice")
+    client = signed_in(service, "alice")
     last = date(2026, 6, 30)
     first = last - timedelta(days=MAX_DAYS - 1)
     assert client.get(f"/console/report?from={first}&to={last}").status_code == 200
@@ -233,7 +215,7 @@ def test_the_longest_period_is_accepted(service: LiveService) -> None:
 
 
 def test_the_downloads_hold_the_same_period(service: LiveService) -> None:
-    client = _login(service, "audrey")
+    client = signed_in(service, "audrey")
     first, last = _today() - timedelta(days=59), _today()
     report = _library(service, first, last)
     name = f"shieldwall-transparency-report-{first}-to-{last}"
@@ -260,7 +242,7 @@ def test_the_downloads_hold_the_same_period(service: LiveService) -> None:
 
 
 def test_every_view_and_download_is_audited(service: LiveService) -> None:
-    client = _login(service, "audrey")
+    client = signed_in(service, "audrey")
     before = len(_report_events(service))
     client.get("/console/report?from=2026-01-01&to=2026-01-31")
     client.get("/console/report.csv?from=2026-01-01&to=2026-01-31")
@@ -275,7 +257,7 @@ def test_every_view_and_download_is_audited(service: LiveService) -> None:
 
 @pytest.mark.parametrize("username", ["alice", "root", "audrey"])
 def test_every_console_role_may_read_it(service: LiveService, username: str) -> None:
-    client = _login(service, username)
+    client = signed_in(service, username)
     assert client.get("/console/report").status_code == 200
     assert client.get("/console/report.csv").status_code == 200
     console = client.get("/console")
@@ -284,7 +266,7 @@ def test_every_console_role_may_read_it(service: LiveService, username: str) -> 
 
 def test_child_safety_reviewer_may_read_it(service: LiveService) -> None:
     create_person(service.db, "chris", PASSWORD, "child_safety_reviewer", settings=service.settings)
-    assert _login(service, "chris").get("/console/report").status_code == 200
+    assert signed_in(service, "chris").get("/console/report").status_code == 200
 
 
 def test_no_session_redirects_and_no_role_is_refused(service: LiveService) -> None:
@@ -294,7 +276,7 @@ def test_no_session_redirects_and_no_role_is_refused(service: LiveService) -> No
         assert answer.status_code == 303
         assert answer.headers["location"] == f"/login?next={path}"
     create_person(service.db, "norole", PASSWORD, "", settings=service.settings)
-    client = _login(service, "norole")
+    client = signed_in(service, "norole")
     before = len(_report_events(service))
     for path in ("/console/report", "/console/report.csv", "/console/report.json"):
         answer = client.get(path)

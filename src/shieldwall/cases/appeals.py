@@ -34,6 +34,7 @@ __all__ = [
     "APPEAL_WINDOW",
     "AppealDetail",
     "AppealView",
+    "appeal_view",
     "decide_appeal",
     "file_appeal",
     "get_appeal",
@@ -77,7 +78,8 @@ class AppealDetail:
     decided_at: datetime | None
 
 
-def _view(a: Appeal, case: CaseItem) -> AppealView:
+def appeal_view(a: Appeal, case: CaseItem) -> AppealView:
+    """The view of an appeal row of ``case``."""
     return AppealView(
         a.id,
         a.case_id,
@@ -153,7 +155,7 @@ def file_appeal(
             f"case:{case.tracking_number}",
             {"appeal_id": appeal.id, "case_id": case.id},
         )
-        return _view(appeal, case)
+        return appeal_view(appeal, case)
 
 
 def _note(session: Session, notice_id: int, status: str, note: str) -> None:
@@ -177,7 +179,7 @@ def list_appeals(
         if not actor.sees_restricted:
             query = query.where(CaseItem.queue != "restricted")
         rows = session.execute(query.order_by(Appeal.id).limit(limit)).all()
-        return [_view(a, c) for a, c in rows]
+        return [appeal_view(a, c) for a, c in rows]
 
 
 def get_appeal(db: Database, actor: Actor, appeal_id: int) -> AppealDetail:
@@ -195,7 +197,7 @@ def get_appeal(db: Database, actor: Actor, appeal_id: int) -> AppealDetail:
         ):
             raise NotFound(f"no appeal {appeal_id}")
         return AppealDetail(
-            _view(appeal, case),
+            appeal_view(appeal, case),
             case.state,
             case.queue,
             case.action,
@@ -280,4 +282,4 @@ def decide_appeal(
             {"appeal_id": appeal_id, "upheld": uphold, "case_id": case.id},
         )
         session.flush()
-        return _view(appeal, case)
+        return appeal_view(appeal, case)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from shieldwall.cases.appeals import AppealView
+from shieldwall.cases.appeals import AppealView, appeal_view
 from shieldwall.cases.queues import CaseView
 from shieldwall.errors import NotFound
 from shieldwall.people import Actor
@@ -181,18 +181,7 @@ def case_file(db: Database, actor: Actor, case_id: int) -> CaseFile:
             )
         ]
         appeals = [
-            AppealView(
-                a.id,
-                a.case_id,
-                c.tracking_number,
-                a.appellant,
-                a.reason,
-                a.filed_at,
-                a.state,
-                a.decided_by,
-                a.decided_at,
-                a.outcome,
-            )
+            appeal_view(a, c)
             for a in session.scalars(
                 select(Appeal).where(Appeal.case_id == c.id).order_by(Appeal.id)
             )

@@ -206,6 +206,31 @@ def _exchange(
         conn.close()
 
 
+def _body(
+    response: http.client.HTTPResponse, *, max_bytes: int, deadline: _Deadline, url: str
+) -> Iterator[bytes]:
+    """The answer's body in chunks: refused at once when ``Content-Length`` is over
+    ``max_bytes``, and as soon as the bytes read pass it; the deadline checked at each chunk."""
+    length = response.getheader("Content-Length")
+    if length is not None and length.strip().isdigit() and int(length) > max_bytes:
+        raise FetchTooLarge(
+            f"{url}: the body is {int(length)} bytes (Content-Length), over the limit of "
+            f"{max_bytes} bytes"
+        )
+    size = 0
+    while True:
+        chunk = response.read1(_CHUNK)
+        deadline.check(url)
+        if not chunk:
+            return
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchTooLarge(
+                f"{url}: the body is over the limit of {max_bytes} bytes; stopped reading"
+            )
+        yield chunk
+
+
 def _stream(
     response: http.client.HTTPResponse,
     dest: Path,
@@ -214,26 +239,13 @@ def _stream(
     deadline: _Deadline,
     url: str,
 ) -> int:
-    length = response.getheader("Content-Length")
-    if length is not None and length.strip().isdigit() and int(length) > max_bytes:
-        raise FetchTooLarge(
-            f"{url}: the body is {int(length)} bytes (Content-Length), over the limit of "
-            f"{max_bytes} bytes"
-        )
     size = 0
     try:
         with dest.open("wb") as out:
-            while True:
-                chunk = response.read1(_CHUNK)
-                deadline.check(url)
-                if not chunk:
-                    return size
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchTooLarge(
-                        f"{url}: the body is over the limit of {max_bytes} bytes; stopped reading"
-                    )
+            for chunk in _body(response, max_bytes=max_bytes, deadline=deadline, url=url):
                 out.write(chunk)
+                size += len(chunk)
+        return size
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
@@ -354,22 +366,5 @@ def get_bytes(
     ) as (response, _address):
         if not 200 <= response.status < 300:
             raise FetchError(f"{url}: the server answered {response.status}")
-        length = response.getheader("Content-Length")
-        if length is not None and length.strip().isdigit() and int(length) > max_bytes:
-            raise FetchTooLarge(
-                f"{url}: the body is {int(length)} bytes (Content-Length), over the limit of "
-                f"{max_bytes} bytes"
-            )
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            chunk = response.read1(_CHUNK)
-            deadline.check(url)
-            if not chunk:
-                return b"".join(chunks), response.getheader("Content-Type")
-            size += len(chunk)
-            if size > max_bytes:
-                raise FetchTooLarge(
-                    f"{url}: the body is over the limit of {max_bytes} bytes; stopped reading"
-                )
-            chunks.append(chunk)
+        body = b"".join(_body(response, max_bytes=max_bytes, deadline=deadline, url=url))
+        return body, response.getheader("Content-Type")

@@ -34,6 +34,7 @@ __all__ = [
     "install_console",
     "render",
     "require_role",
+    "service_state",
     "set_cookie",
 ]
 
@@ -58,7 +59,8 @@ _HEADERS = {
 }
 
 
-def _state(request: Request) -> ServiceState:
+def service_state(request: Request) -> ServiceState:
+    """The service's state (for pages and their dependencies)."""
     state = request.app.state.shieldwall
     assert isinstance(state, ServiceState)
     return state
@@ -87,7 +89,7 @@ def render(
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
     """Set a console cookie: HttpOnly, SameSite=Strict, Secure over https or when the
     ``session_cookie_secure`` setting says so."""
-    secure = _state(request).settings.session_cookie_secure or request.url.scheme == "https"
+    secure = service_state(request).settings.session_cookie_secure or request.url.scheme == "https"
     response.set_cookie(
         name,
         value,
@@ -105,7 +107,7 @@ def current_session(request: Request) -> SessionInfo:
     cached = request.scope.get("state", {}).get("console_session")
     if isinstance(cached, SessionInfo):
         return cached
-    state = _state(request)
+    state = service_state(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     session = get_session(state.db, token, settings=state.settings) if token else None
     if session is None:

@@ -14,9 +14,8 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from shieldwall.errors import Forbidden
-from shieldwall.service.console import render, set_cookie
+from shieldwall.service.console import render, service_state, set_cookie
 from shieldwall.service.ratelimit import RateLimiter
-from shieldwall.service.state import ServiceState
 
 __all__ = [
     "PUBLIC_CSRF_COOKIE",
@@ -31,13 +30,6 @@ __all__ = [
 
 #: The public forms' CSRF cookie (double submit: the form carries the same value).
 PUBLIC_CSRF_COOKIE = "shieldwall_public_csrf"
-
-
-def service_state(request: Request) -> ServiceState:
-    """The service's state."""
-    state = request.app.state.shieldwall
-    assert isinstance(state, ServiceState)
-    return state
 
 
 def client_address(request: Request) -> str:

@@ -25,21 +25,15 @@ from shieldwall.service.console import (
     current_session,
     render,
     require_role,
+    service_state,
     set_cookie,
 )
-from shieldwall.service.state import ServiceState
 
 router = APIRouter(include_in_schema=False)
 
 _SESSION = Depends(current_session)
 _ADMIN = Depends(require_role(Role.ADMIN))
 FormText = Annotated[str, Form()]
-
-
-def _state(request: Request) -> ServiceState:
-    state = request.app.state.shieldwall
-    assert isinstance(state, ServiceState)
-    return state
 
 
 def _safe_next(target: str) -> str:
@@ -87,7 +81,7 @@ def login_submit(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
         raise Forbidden("the form's security token is missing or wrong; reload the page")
-    state = _state(request)
+    state = service_state(request)
     try:
         session, token = authenticate(state.db, username, password, settings=state.settings)
     except (LoginFailed, AccountLocked) as exc:
@@ -106,7 +100,7 @@ def logout_submit(
 ) -> Response:
     """Sign out (the session ends in the database, the cookie is cleared)."""
     check_form_csrf(session, csrf_token)
-    logout(_state(request).db, request.cookies.get(SESSION_COOKIE, ""))
+    logout(service_state(request).db, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -129,7 +123,9 @@ def console_preferences(
 ) -> Response:
     """Save the person's preferences (a checkbox absent from the form means off)."""
     check_form_csrf(session, csrf_token)
-    set_preferences(_state(request).db, session.person.id, reveal_previews=bool(reveal_previews))
+    set_preferences(
+        service_state(request).db, session.person.id, reveal_previews=bool(reveal_previews)
+    )
     return RedirectResponse("/console?saved=1", status_code=303)
 
 
@@ -137,4 +133,4 @@ def console_preferences(
 def console_people(request: Request, actor: Actor = _ADMIN) -> HTMLResponse:
     """The console's users and their roles (admins only; changes go through the CLI)."""
     del actor
-    return render(request, "people.html", {"people": list_people(_state(request).db)})
+    return render(request, "people.html", {"people": list_people(service_state(request).db)})

@@ -40,9 +40,14 @@ from shieldwall.errors import (
 from shieldwall.media.image import ImageLimits
 from shieldwall.people.accounts import SessionInfo, list_people
 from shieldwall.people.roles import Actor, Role
-from shieldwall.service.console import check_form_csrf, current_session, render, require_role
+from shieldwall.service.console import (
+    check_form_csrf,
+    current_session,
+    render,
+    require_role,
+    service_state,
+)
 from shieldwall.service.preview import fetch_preview, render_preview
-from shieldwall.service.state import ServiceState
 from shieldwall.store.models import utcnow
 
 router = APIRouter(include_in_schema=False)
@@ -77,12 +82,6 @@ _IMAGE_HEADERS = {
 }
 
 
-def _state(request: Request) -> ServiceState:
-    state = request.app.state.shieldwall
-    assert isinstance(state, ServiceState)
-    return state
-
-
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -104,7 +103,8 @@ def _who(request: Request) -> Callable[[str | None], str]:
     """A template helper: an actor id as people read it (``user:3`` -> ``Alice Reviewer
     (alice)``; API keys and ``system`` as they are)."""
     names = {
-        f"user:{p.id}": f"{p.display_name} ({p.username})" for p in list_people(_state(request).db)
+        f"user:{p.id}": f"{p.display_name} ({p.username})"
+        for p in list_people(service_state(request).db)
     }
 
     def who(actor_id: str | None) -> str:
@@ -125,7 +125,7 @@ def queue_page(
     actor: Actor = _VIEWER,
 ) -> HTMLResponse:
     """A queue in priority order, its ageing buckets and the recently decided cases."""
-    state = _state(request)
+    state = service_state(request)
     try:
         lib.queues.check_queue(actor, queue)
     except NotPermitted as exc:
@@ -172,7 +172,7 @@ def claim_next_case(
     if queue not in lib.QUEUES:
         queue = "adult"
     try:
-        state = _state(request)
+        state = service_state(request)
         claimed = lib.claim_next(state.db, actor, queue, settings=state.settings)
     except NotPermitted as exc:
         return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
@@ -183,7 +183,7 @@ def claim_next_case(
 
 def _detail_or_404(request: Request, actor: Actor, case_id: int) -> CaseFile | HTMLResponse:
     try:
-        return case_file(_state(request).db, actor, case_id)
+        return case_file(service_state(request).db, actor, case_id)
     except NotFound as exc:
         return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
 
@@ -203,7 +203,7 @@ def _case_page(
 ) -> HTMLResponse:
     case = detail.case
     deadline_text, deadline_class = time_left(case.deadline)
-    settings = _state(request).settings
+    settings = service_state(request).settings
     window = lib.queues.claim_window(settings)
     claim_lapsed = (
         case.state == "claimed"
@@ -281,7 +281,7 @@ def release_case(
     """Give the claimed case back to its queue (the claimer, or an admin)."""
     check_form_csrf(session, csrf_token)
     try:
-        released = lib.release_claim(_state(request).db, actor, case_id)
+        released = lib.release_claim(service_state(request).db, actor, case_id)
     except NotPermitted as exc:
         return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
     except NotFound as exc:
@@ -315,7 +315,7 @@ def decide_case(
     """Decide the case; the form again with each error next to its field (422), or a
     conflict (409: decided or claimed by someone else meanwhile)."""
     check_form_csrf(session, csrf_token)
-    state = _state(request)
+    state = service_state(request)
     form = {"action": action, "ground": ground, "legal_ground": legal_ground, "reason": reason}
     try:
         lib.decide_case(
@@ -386,7 +386,7 @@ async def case_preview(
     """The case's ``index``-th content as a JPEG: blurred and grey, or (``view=full``) as it
     is, which records a ``preview.revealed`` audit event first. Fetched from the platform for
     this answer only; nothing is written to disk or the database."""
-    state = _state(request)
+    state = service_state(request)
     try:
         detail = await run_in_threadpool(case_file, state.db, actor, case_id)
     except NotFound:
@@ -430,7 +430,7 @@ def case_statement_page(
 ) -> HTMLResponse:
     """The decided case's statement of reasons (as sent to the uploader, without the appeal
     code) and its Transparency Database statement; audited."""
-    state = _state(request)
+    state = service_state(request)
     try:
         sor, tdb = lib.case_statement(state.db, state.settings, actor, case_id)
     except (NotFound, Conflict, InvalidDecision) as exc:

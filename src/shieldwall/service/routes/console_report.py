@@ -22,8 +22,7 @@ from markupsafe import Markup
 from shieldwall.cases import report_csv, transparency_report
 from shieldwall.people.roles import Actor, Role
 from shieldwall.service import charts
-from shieldwall.service.console import render, require_role
-from shieldwall.service.state import ServiceState
+from shieldwall.service.console import render, require_role, service_state
 
 __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "Period", "parse_period", "router"]
 
@@ -112,12 +111,6 @@ def parse_period(start: str | None, end: str | None, *, today: date) -> Period:
         "to": end or (str(last) if last else ""),
     }
     return Period(first, last, raw, errors)
-
-
-def _state(request: Request) -> ServiceState:
-    state = request.app.state.shieldwall
-    assert isinstance(state, ServiceState)
-    return state
 
 
 def _period(request: Request) -> Period:
@@ -235,7 +228,7 @@ def report_page(request: Request, actor: Actor = _READER) -> HTMLResponse:
         return _page(request, period, None)
     start, end = period.bounds()
     return _page(
-        request, period, transparency_report(_state(request).db, actor, start=start, end=end)
+        request, period, transparency_report(service_state(request).db, actor, start=start, end=end)
     )
 
 
@@ -244,7 +237,7 @@ def _download(request: Request, actor: Actor, extension: str) -> Response:
     if period.errors:
         return _page(request, period, None)
     start, end = period.bounds()
-    report = transparency_report(_state(request).db, actor, start=start, end=end)
+    report = transparency_report(service_state(request).db, actor, start=start, end=end)
     if extension == "csv":
         body, media_type = report_csv(report), "text/csv; charset=utf-8"
     else:
