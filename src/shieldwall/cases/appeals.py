@@ -182,20 +182,23 @@ def list_appeals(
         return [appeal_view(a, c) for a, c in rows]
 
 
+def _load(session: Session, actor: Actor, appeal_id: int) -> tuple[Appeal, CaseItem]:
+    """The appeal and its case; :class:`NotFound` also for a restricted case the actor may not
+    see."""
+    appeal = session.get(Appeal, appeal_id)
+    case = session.get(CaseItem, appeal.case_id) if appeal is not None else None
+    if appeal is None or case is None or (case.queue == "restricted" and not actor.sees_restricted):
+        raise NotFound(f"no appeal {appeal_id}")
+    return appeal, case
+
+
 def get_appeal(db: Database, actor: Actor, appeal_id: int) -> AppealDetail:
     """One appeal with the decision it is against; an appeal on a restricted case is
     :class:`NotFound` for actors who do not see the restricted queue."""
     if not actor.roles:
         raise NotPermitted("this actor has no case role")
     with db.session() as session:
-        appeal = session.get(Appeal, appeal_id)
-        case = session.get(CaseItem, appeal.case_id) if appeal is not None else None
-        if (
-            appeal is None
-            or case is None
-            or (case.queue == "restricted" and not actor.sees_restricted)
-        ):
-            raise NotFound(f"no appeal {appeal_id}")
+        appeal, case = _load(session, actor, appeal_id)
         return AppealDetail(
             appeal_view(appeal, case),
             case.state,
@@ -230,14 +233,7 @@ def decide_appeal(
             "the appeal decision needs a reason", [{"field": "reason", "message": "say why"}]
         )
     with db.session() as session:
-        appeal = session.get(Appeal, appeal_id)
-        case = session.get(CaseItem, appeal.case_id) if appeal is not None else None
-        if (
-            appeal is None
-            or case is None
-            or (case.queue == "restricted" and not actor.sees_restricted)
-        ):
-            raise NotFound(f"no appeal {appeal_id}")
+        appeal, case = _load(session, actor, appeal_id)
         if case.decided_by == actor.id:
             raise NotPermitted("an appeal is decided by someone other than the first decider")
         if appeal.state != "open":
@@ -248,9 +244,7 @@ def decide_appeal(
             withdraw(db, tracking, bank=settings.cases_block_bank)
     now = utcnow()
     with db.transaction() as session:
-        appeal = session.get(Appeal, appeal_id)
-        case = session.get(CaseItem, appeal.case_id) if appeal is not None else None
-        assert appeal is not None and case is not None
+        appeal, case = _load(session, actor, appeal_id)
         if appeal.state != "open":
             raise Conflict(f"appeal {appeal_id} is decided already")
         appeal.state = "upheld" if uphold else "rejected"

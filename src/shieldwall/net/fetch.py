@@ -312,6 +312,27 @@ def fetch_to_file(
     )
 
 
+@contextmanager
+def _direct(
+    url: str,
+    *,
+    method: str,
+    body: bytes | None,
+    headers: Mapping[str, str],
+    policy: AddressPolicy,
+    timeout: float,
+) -> Iterator[tuple[http.client.HTTPResponse, _Deadline]]:
+    """One request to an operator-configured URL: the address policy, no host allow-list, no
+    redirects followed."""
+    target = _parse(url)
+    deadline = _Deadline(timeout)
+    addresses = policy.resolve(target.host, target.port)
+    with _exchange(
+        target, addresses, method=method, body=body, headers=headers, deadline=deadline, url=url
+    ) as (response, _address):
+        yield response, deadline
+
+
 def post(
     url: str,
     body: bytes,
@@ -322,18 +343,9 @@ def post(
 ) -> int:
     """POST ``body`` to ``url`` under the address policy (no host allow-list, no redirects
     followed) and return the status; at most 64 KiB of the answer is read."""
-    target = _parse(url)
-    deadline = _Deadline(timeout_seconds)
-    addresses = policy.resolve(target.host, target.port)
-    with _exchange(
-        target,
-        addresses,
-        method="POST",
-        body=body,
-        headers=headers,
-        deadline=deadline,
-        url=url,
-    ) as (response, _address):
+    with _direct(
+        url, method="POST", body=body, headers=headers, policy=policy, timeout=timeout_seconds
+    ) as (response, _deadline):
         response.read1(_CHUNK)
         return response.status
 
@@ -352,18 +364,14 @@ def get_bytes(
     For content that must never touch the disk (review previews). Raises
     :class:`FetchRefused`, :class:`FetchTooLarge` (as soon as the body passes ``max_bytes``),
     :class:`FetchTimeout` or :class:`FetchError` (cannot connect, a non-2xx answer)."""
-    target = _parse(url)
-    deadline = _Deadline(timeout_seconds)
-    addresses = policy.resolve(target.host, target.port)
-    with _exchange(
-        target,
-        addresses,
+    with _direct(
+        url,
         method="GET",
         body=None,
         headers={"Accept": "image/*", **headers},
-        deadline=deadline,
-        url=url,
-    ) as (response, _address):
+        policy=policy,
+        timeout=timeout_seconds,
+    ) as (response, deadline):
         if not 200 <= response.status < 300:
             raise FetchError(f"{url}: the server answered {response.status}")
         body = b"".join(_body(response, max_bytes=max_bytes, deadline=deadline, url=url))
