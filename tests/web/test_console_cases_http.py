@@ -404,3 +404,17 @@ def test_a_lapsed_claim_lets_another_reviewer_decide(
     decided = get_case(live.db, viewer, case_id)
     assert decided.state == "decided"
     assert decided.decided_by == f"user:{get_person(live.db, 'root').id}"  # not alice
+
+
+def test_the_console_home_shows_what_waits(live: LiveService) -> None:
+    _notice(live)
+    _notice(live, "content-2")
+    submit_notice(live.db, live.settings, valid_notice(possible_minor=True))
+    home = signed_in(live, "alice").get("/console").text
+    assert re.search(r'id="waiting-adult-under-24h">2<', home)
+    assert "waiting-restricted" not in home  # not a child-safety reviewer
+    assert re.search(r'id="open-appeals">0<', home)
+    create_person(live.db, "carol", PASSWORD, "child_safety_reviewer", settings=live.settings)
+    carol = signed_in(live, "carol").get("/console").text
+    assert re.search(r'id="waiting-restricted-under-24h">1<', carol)
+    assert 'id="open-appeals"' not in carol  # she does not decide appeals

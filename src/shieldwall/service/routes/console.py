@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from shieldwall import cases
 from shieldwall.errors import AccountLocked, Forbidden, LoginFailed
 from shieldwall.people.accounts import (
     SessionInfo,
+    actor_for,
     authenticate,
     list_people,
     logout,
@@ -110,8 +112,28 @@ def logout_submit(
 def console_home(
     request: Request, saved: bool = False, session: SessionInfo = _SESSION
 ) -> HTMLResponse:
-    """The console's home: who is signed in, the queue, the person's preferences."""
-    return render(request, "console.html", {"person": session.person, "saved": saved})
+    """The console's home: who is signed in, what waits in the queues (and the open appeals
+    for those who decide them), the person's preferences."""
+    db = service_state(request).db
+    actor = actor_for(session)
+    waiting: dict[str, dict[str, int]] = {}
+    if actor.roles:
+        for queue in cases.QUEUES:
+            if queue != "restricted" or actor.sees_restricted:
+                waiting[queue] = cases.ageing(db, actor, queue)
+    open_appeals = None
+    if actor.may_decide_appeals or actor.has(Role.AUDITOR):
+        open_appeals = len(cases.list_appeals(db, actor, state="open", limit=1000))
+    return render(
+        request,
+        "console.html",
+        {
+            "person": session.person,
+            "saved": saved,
+            "waiting": waiting,
+            "open_appeals": open_appeals,
+        },
+    )
 
 
 @router.post("/console/preferences")
