@@ -287,6 +287,13 @@ class Settings(BaseSettings):
         "a person removed: removed by the system on the removal's grounds, recorded as "
         "automated. PDQ (near) copies always wait for a person.",
     )
+    cases_detector_threshold: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="A platform's detector score (POST /v1/scores) at or above this counts as "
+        "detector evidence for the cases holding the content id (below exact and PDQ matches).",
+    )
     smtp_host: str | None = Field(
         default=None,
         description="SMTP server that tells reporters about their notice (receipt, decision, "

@@ -48,6 +48,7 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     CaseError                    case handling refused an action (shieldwall.cases)
     ├── InvalidNotice            a notice lacks or has an invalid field 422 (with ``fields``)
     ├── InvalidDecision          a decision lacks or has an invalid field 422 (with ``fields``)
+    ├── InvalidScores            a detector score has an invalid field 422 (with ``fields``)
     ├── NotPermitted             the actor's roles do not allow it 403
     ├── AppealWindowClosed       an appeal filed more than 6 months after the decision 409
     └── SweepPending             a removal's sweep has not finished (the copies job retries)
@@ -75,6 +76,7 @@ __all__ = [
     "InputTooLarge",
     "InvalidDecision",
     "InvalidNotice",
+    "InvalidScores",
     "LoginFailed",
     "LoginRequired",
     "LowQualitySignal",
@@ -428,6 +430,11 @@ class InvalidNotice(CaseError):
 
 class InvalidDecision(InvalidNotice):
     """A decision lacks a required field or has an invalid one (``fields`` names each)."""
+
+
+class InvalidScores(InvalidNotice):
+    """A reported detector score has an invalid field (``fields`` names each item and field,
+    ``items.<index>.<field>``); none of the scores was saved."""
 
 
 class NotPermitted(CaseError):

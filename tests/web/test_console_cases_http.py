@@ -17,7 +17,7 @@ from PIL import Image
 from case_helpers import REPORTER, valid_notice
 from service_helpers import LiveService
 from shieldwall.audit import list_events, verify
-from shieldwall.cases import CaseView, get_case, list_queue, submit_notice
+from shieldwall.cases import CaseView, get_case, list_queue, record_scores, submit_notice
 from shieldwall.hashing import hash_bytes
 from shieldwall.matching import add_to_ledger
 from shieldwall.people import Actor, Role
@@ -128,6 +128,32 @@ def test_case_page_shows_the_notice_but_never_the_reporter(live: LiveService) ->
         assert value not in page.text
     assert page.headers["cache-control"] == "no-store"
     assert "view=blurred" in page.text and "view=full" not in page.text
+
+
+def test_case_page_shows_the_detector_scores(live: LiveService) -> None:
+    record_scores(
+        live.db,
+        live.settings,
+        [
+            {"content_id": "deep-1", "detector": "deepfake-x", "label": "synthetic",
+             "score": 0.93, "model_version": "v2"},
+            {"content_id": "nude-2", "detector": "nudity-net", "label": "intimate",
+             "score": 0.5},
+        ],
+    )  # fmt: skip
+    receipt = submit_notice(
+        live.db, live.settings, valid_notice(content_ids=["deep-1", "nude-2", "plain-3"])
+    )
+    page = _login(live, "alice").get(f"/console/cases/{receipt.case_id}").text
+    lists = dict(re.findall(r'<ul class="scores" id="scores-(\d+)"[^>]*>(.*?)</ul>', page, re.S))
+    assert set(lists) == {"0", "1"}  # plain-3 has no score
+    first = " ".join(lists["0"].split())
+    assert "synthetic 0.93 (detector deepfake-x v2)" in first
+    assert "detector evidence (≥ 0.80)" in first
+    second = " ".join(lists["1"].split())
+    assert "intimate 0.50 (detector nudity-net)" in second
+    assert "detector evidence" not in second  # under the threshold
+    assert "evidence: detector score" in page
 
 
 def test_previews_are_blurred_until_revealed_and_each_reveal_is_audited(

@@ -51,6 +51,7 @@ from shieldwall.cases.queues import (
     release_claim,
 )
 from shieldwall.cases.report import report_csv, transparency_report
+from shieldwall.cases.scores import ScoreView, record_scores, scores_for
 from shieldwall.cases.statements import (
     TDB_BATCH_MAX,
     case_statement,
@@ -76,6 +77,7 @@ __all__ = [
     "NoticeReceipt",
     "NoticeStatus",
     "PinGuard",
+    "ScoreView",
     "ageing",
     "case_detail",
     "case_matches",
@@ -91,8 +93,10 @@ __all__ = [
     "list_queue",
     "notice_status",
     "open_copy_tasks",
+    "record_scores",
     "release_claim",
     "report_csv",
+    "scores_for",
     "statement_of_reasons",
     "submit_notice",
     "tdb_statement",

@@ -1,6 +1,7 @@
 """A case file: what a reviewer's case page shows of one case: the notice's substance (never
 the reporter's identity), the stored matches of its content with the bank entries they hit and
-the case each entry came from, the decision, the copies a removal found and the appeals.
+the case each entry came from, the platform's detector scores, the decision, the copies a
+removal found and the appeals.
 
 The reporter's name, email address and signature stay on the notice row: :class:`NoticeFacts`
 has no field for them. Match distances are not included (reviewers see the kind of match:
@@ -9,13 +10,14 @@ exact or near).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 
 from shieldwall.cases.appeals import AppealView, appeal_view
 from shieldwall.cases.queues import CaseView
+from shieldwall.cases.scores import ScoreView, scores_in
 from shieldwall.errors import NotFound
 from shieldwall.people import Actor
 from shieldwall.store import Database
@@ -95,6 +97,9 @@ class CaseFile:
     matches: list[MatchView]
     copies: list[CaseLink]
     appeals: list[AppealView]
+    #: The platform's detector scores of the case's content: content id -> scores (a content
+    #: id without scores is absent).
+    scores: dict[str, list[ScoreView]] = field(default_factory=dict)
 
 
 def _link(c: CaseItem) -> CaseLink:
@@ -196,4 +201,5 @@ def case_file(db: Database, actor: Actor, case_id: int) -> CaseFile:
             matches,
             copies,
             appeals,
+            scores=scores_in(session, list(c.content_ids)),
         )

@@ -270,7 +270,7 @@ def submit_notice(
             received_at=received,
             deadline=deadline,
             trusted=clean["source"] == "trusted_flagger",
-            evidence=evidence_strength(session, clean["content_ids"]),
+            evidence=evidence_strength(session, clean["content_ids"], settings),
             content_ids=clean["content_ids"],
             version=0,
         )

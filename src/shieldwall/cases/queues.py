@@ -6,7 +6,8 @@ and a restricted case is never listed in the adult queue.
 
 Priority: cases whose deadline is within :data:`URGENT_HOURS` come first (earliest deadline
 first); then trusted flaggers' cases, then stronger evidence (an exact-hash match of a reported
-content id, then a PDQ match, then a detector score), then the earlier deadline.
+content id, then a PDQ match, then a platform's detector score at or above
+``cases_detector_threshold``), then the earlier deadline.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from shieldwall.config import Settings, get_settings
 from shieldwall.errors import Conflict, NotFound, NotPermitted, UsageError
 from shieldwall.people import Actor, Role
 from shieldwall.store import Database
-from shieldwall.store.models import CaseItem, MatchRecord, Notice, NoticeEvent, utcnow
+from shieldwall.store.models import (
+    CaseItem,
+    ContentScore,
+    MatchRecord,
+    Notice,
+    NoticeEvent,
+    utcnow,
+)
 
 __all__ = [
     "EVIDENCE",
@@ -46,7 +54,7 @@ __all__ = [
 QUEUES = ("adult", "restricted")
 #: Strength of evidence, strongest first.
 EVIDENCE = {3: "exact_match", 2: "pdq_match", 1: "detector_score", 0: "none"}
-_EXACT_TYPES = ("md5", "sha256")
+_EXACT_TYPES = ("md5", "sha256", "video_md5")
 _PERCEPTUAL_TYPES = ("pdq", "vpdq")
 #: Cases this close to their deadline jump the rest of the queue.
 URGENT_HOURS = 12.0
@@ -104,9 +112,12 @@ class CaseView:
         )
 
 
-def evidence_strength(session: Session, content_ids: list[str]) -> int:
-    """How strongly the stored matches of ``content_ids`` back the notice (see
-    :data:`EVIDENCE`)."""
+def evidence_strength(
+    session: Session, content_ids: list[str], settings: Settings | None = None
+) -> int:
+    """How strongly the evidence on ``content_ids`` backs a case (see :data:`EVIDENCE`): 3 an
+    exact-hash (md5, sha256, video_md5) stored match, 2 a perceptual (pdq, vpdq) one, 1 a
+    detector score (``content_score``) at or above ``cases_detector_threshold``, else 0."""
     if not content_ids:
         return 0
     types = set(
@@ -118,7 +129,13 @@ def evidence_strength(session: Session, content_ids: list[str]) -> int:
         return 3
     if types & set(_PERCEPTUAL_TYPES):
         return 2
-    return 1 if types else 0
+    threshold = (settings or get_settings()).cases_detector_threshold
+    scored = session.scalar(
+        select(ContentScore.id)
+        .where(ContentScore.content_id.in_(content_ids), ContentScore.score >= threshold)
+        .limit(1)
+    )
+    return 1 if scored is not None else 0
 
 
 def check_queue(actor: Actor, queue: str) -> None:

@@ -32,6 +32,9 @@ __all__ = [
     "MatchOut",
     "MatchPage",
     "QuarantineOut",
+    "ScoreIn",
+    "ScoresIn",
+    "ScoresOut",
     "SignalIn",
     "SignalOut",
     "WithdrawIn",
@@ -254,6 +257,31 @@ class LedgerAdd(_Strict):
     """Items to record in the ledger."""
 
     items: list[LedgerItemIn] = Field(min_length=1, max_length=10_000)
+
+
+class ScoreIn(_Strict):
+    """One detector score of one content id (docs/cases.md, "Detector scores")."""
+
+    content_id: str = Field(min_length=1, max_length=512, description="The platform's id.")
+    detector: str = Field(min_length=1, max_length=64, description="The classifier's name.")
+    label: Literal["synthetic", "intimate"] = Field(
+        description="synthetic (AI-generated, a deepfake) or intimate (nudity, sexual content)"
+    )
+    score: float = Field(ge=0, le=1, allow_inf_nan=False, description="0..1")
+    model_version: str | None = Field(default=None, max_length=64)
+
+
+class ScoresIn(_Strict):
+    """Detector scores to record; a (content_id, detector, label) reported again replaces its
+    score."""
+
+    items: list[ScoreIn] = Field(max_length=10_000)
+
+
+class ScoresOut(BaseModel):
+    """How many scores were recorded."""
+
+    count: int
 
 
 class LedgerOut(BaseModel):

@@ -20,6 +20,7 @@ The tables (see ``docs/banks.md`` for what each column means)::
     person ─< login_session                         console users (argon2) and their sessions
     notice ─< notice_event                          notices (issue 5) and their status history
       └── case_item ─< appeal                       the case a notice opens, its appeals
+    content_score                                   platforms' detector scores per content id
 
 ``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
 the existing row. Rows are never deleted except with their bank; removal is a tombstone in
@@ -58,6 +59,7 @@ __all__ = [
     "BankVideo",
     "Base",
     "CaseItem",
+    "ContentScore",
     "DatabaseInstance",
     "EntryExternalId",
     "JobRecord",
@@ -535,3 +537,24 @@ class Appeal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class ContentScore(Base):
+    """A platform's detector score for one of its contents (docs/cases.md, "Detector scores"):
+    how likely a classifier thinks the content is ``synthetic`` (AI-generated, a deepfake) or
+    ``intimate`` (nudity, sexual content). One row per ``(content_id, detector, label)``:
+    reporting again replaces the score (migration 0009)."""
+
+    __tablename__ = "content_score"
+    __table_args__ = (UniqueConstraint("content_id", "detector", "label"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    content_id: Mapped[str] = mapped_column(String(512), index=True)
+    #: The classifier's name, as the platform calls it.
+    detector: Mapped[str] = mapped_column(String(64))
+    #: ``synthetic`` or ``intimate``.
+    label: Mapped[str] = mapped_column(String(32))
+    #: 0..1: how sure the classifier is.
+    score: Mapped[float] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -245,6 +245,7 @@ def _case_page(
             "error": error,
             "notice": notice,
             "terms_ground": settings.cases_terms_ground,
+            "detector_threshold": settings.cases_detector_threshold,
             "who": _who(request),
         },
         status_code=status,

@@ -1,4 +1,4 @@
-"""The ledger of hosted content and the stored matches."""
+"""The ledger of hosted content, the stored matches and the platform's detector scores."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from shieldwall.banks import prepare_signal
+from shieldwall.cases import record_scores
 from shieldwall.matching import add_to_ledger, list_matches, remove_from_ledger
 from shieldwall.service.deps import CURATOR, current_key, get_state, scoped
 from shieldwall.service.keys import KeyInfo
-from shieldwall.service.schemas import LedgerAdd, LedgerOut, MatchOut, MatchPage
+from shieldwall.service.schemas import (
+    LedgerAdd,
+    LedgerOut,
+    MatchOut,
+    MatchPage,
+    ScoresIn,
+    ScoresOut,
+)
 from shieldwall.service.scopes import Scope
 from shieldwall.service.state import ServiceState
 
@@ -38,6 +46,17 @@ def ledger_add(body: LedgerAdd, state: ServiceState = _CURATOR) -> LedgerOut:
 def ledger_remove(content_id: str, state: ServiceState = _CURATOR) -> LedgerOut:
     """Forget hosted content (taken down); its stored matches stay."""
     return LedgerOut(count=remove_from_ledger(state.db, [content_id]))
+
+
+@router.post("/scores", response_model=ScoresOut, **scoped(Scope.MATCH))
+def scores(body: ScoresIn, state: ServiceState = _CURATOR) -> ScoresOut:
+    """Record the platform's detector scores per content id (``synthetic``: AI-generated or a
+    deepfake; ``intimate``: nudity or sexual content; 0..1). A score at or above
+    ``cases_detector_threshold`` is detector evidence for the undecided cases holding the
+    content id (docs/cases.md). Every item is checked before anything is written: ``422``
+    names each invalid item and field."""
+    items = [item.model_dump() for item in body.items]
+    return ScoresOut(count=record_scores(state.db, state.settings, items))
 
 
 @router.get(
