@@ -144,7 +144,7 @@ def test_case_page_shows_the_detector_scores(live: LiveService) -> None:
     receipt = submit_notice(
         live.db, live.settings, valid_notice(content_ids=["deep-1", "nude-2", "plain-3"])
     )
-    page = _login(live, "alice").get(f"/console/cases/{receipt.case_id}").text
+    page = signed_in(live, "alice").get(f"/console/cases/{receipt.case_id}").text
     lists = dict(re.findall(r'<ul class="scores" id="scores-(\d+)"[^>]*>(.*?)</ul>', page, re.S))
     assert set(lists) == {"0", "1"}  # plain-3 has no score
     first = " ".join(lists["0"].split())
