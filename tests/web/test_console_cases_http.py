@@ -444,3 +444,22 @@ def test_the_console_home_shows_what_waits(live: LiveService) -> None:
     carol = signed_in(live, "carol").get("/console").text
     assert re.search(r'id="waiting-restricted-under-24h">1<', carol)
     assert 'id="open-appeals"' not in carol  # she does not decide appeals
+
+
+def test_bad_addresses_are_pages_and_the_api_stays_json(live: LiveService) -> None:
+    client = signed_in(live, "alice")
+    for path, status, heading in (
+        ("/console/cases/abc", 422, "Check the address"),
+        ("/console/appeals/abc", 422, "Check the address"),
+        ("/console/no-such-page", 404, "Not found"),
+        ("/console/cases/999999", 404, "Not found"),
+    ):
+        answer = client.get(path)
+        assert answer.status_code == status, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert f"<h1>{heading}</h1>" in answer.text, path
+    machine = live.client(live.key("admin"))
+    api = machine.get("/v1/no-such-route")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/json"
+    bad = machine.get("/v1/cases/abc")
+    assert bad.status_code == 422 and bad.json()["error"] == "validation_error"

@@ -16,8 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shieldwall import __version__
 from shieldwall.errors import Forbidden, LoginRequired, ShieldwallError
@@ -147,6 +149,18 @@ def _is_console(request: Request) -> bool:
     return not request.url.path.startswith("/v1/")
 
 
+#: The paths whose errors are pages (elsewhere, e.g. ``/v1`` or ``/healthz``, they stay JSON).
+PAGE_PREFIXES = ("/console", "/login", "/logout", "/report", "/status", "/appeal")
+_HEADINGS = {404: "Not found", 405: "Not found", 409: "Conflict", 422: "Check the address"}
+
+
+def _is_page(request: Request) -> bool:
+    path = request.url.path
+    return any(
+        path == p or path.startswith(p + "/") or path.startswith(p + ".") for p in PAGE_PREFIXES
+    )
+
+
 def install_console(app: FastAPI) -> None:
     """Answer the console's errors as pages: :class:`LoginRequired` redirects to ``/login``,
     :class:`Forbidden` on a console path is the 403 page (under ``/v1`` the JSON shape stays)."""
@@ -169,8 +183,33 @@ def install_console(app: FastAPI) -> None:
             return response
         return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
 
+    validation_fallback = app.exception_handlers[RequestValidationError]
+    http_fallback = app.exception_handlers[StarletteHTTPException]
+
+    async def page_problem(request: Request, exc: Exception) -> Response:
+        """A malformed address (``/console/cases/abc``) or an unknown page: a page, not JSON."""
+        if not _is_page(request):
+            handler = (
+                validation_fallback if isinstance(exc, RequestValidationError) else http_fallback
+            )
+            result = handler(request, exc)
+            assert isinstance(result, Awaitable)
+            response = await result
+            assert isinstance(response, Response)
+            return response
+        if isinstance(exc, RequestValidationError):
+            status, message = 422, "This address is not valid: check the link you followed."
+        else:
+            assert isinstance(exc, StarletteHTTPException)
+            status = exc.status_code
+            message = "There is no such page." if status in (404, 405) else str(exc.detail)
+        context = {"message": message, "heading": _HEADINGS.get(status, "Error")}
+        return render(request, "forbidden.html", context, status_code=status)
+
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Forbidden, forbidden)
+    app.add_exception_handler(RequestValidationError, page_problem)
+    app.add_exception_handler(StarletteHTTPException, page_problem)
 
 
 #: For routes: ``actor: Actor = CURRENT_ACTOR``.

@@ -185,7 +185,12 @@ def _detail_or_404(request: Request, actor: Actor, case_id: int) -> CaseFile | H
     try:
         return case_file(service_state(request).db, actor, case_id)
     except NotFound as exc:
-        return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
+        return render(
+            request,
+            "forbidden.html",
+            {"message": exc.message, "heading": "Not found"},
+            status_code=404,
+        )
 
 
 def _case_page(
@@ -286,7 +291,12 @@ def release_case(
     except NotPermitted as exc:
         return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
     except NotFound as exc:
-        return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
+        return render(
+            request,
+            "forbidden.html",
+            {"message": exc.message, "heading": "Not found"},
+            status_code=404,
+        )
     except Conflict as exc:
         detail = _detail_or_404(request, actor, case_id)
         if isinstance(detail, HTMLResponse):
@@ -352,7 +362,12 @@ def decide_case(
             request, actor, session, detail, reveal=bool(reveal), error=exc.message, status=409
         )
     except NotFound as exc:
-        return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
+        return render(
+            request,
+            "forbidden.html",
+            {"message": exc.message, "heading": "Not found"},
+            status_code=404,
+        )
     return RedirectResponse(f"/console/cases/{case_id}?decided=1", status_code=303)
 
 
@@ -435,7 +450,12 @@ def case_statement_page(
     try:
         sor, tdb = lib.case_statement(state.db, state.settings, actor, case_id)
     except (NotFound, Conflict, InvalidDecision) as exc:
-        return render(request, "forbidden.html", {"message": exc.message}, status_code=404)
+        return render(
+            request,
+            "forbidden.html",
+            {"message": exc.message, "heading": "Not found"},
+            status_code=404,
+        )
     return render(
         request,
         "statement.html",
