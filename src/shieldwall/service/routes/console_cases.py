@@ -129,7 +129,7 @@ def queue_page(
     try:
         lib.queues.check_queue(actor, queue)
     except NotPermitted as exc:
-        return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
+        return _problem(request, exc.message, 403)
     except Exception:
         queue = "adult"
     open_cases = lib.list_queue(state.db, actor, queue, limit=200)
@@ -175,22 +175,25 @@ def claim_next_case(
         state = service_state(request)
         claimed = lib.claim_next(state.db, actor, queue, settings=state.settings)
     except NotPermitted as exc:
-        return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
+        return _problem(request, exc.message, 403)
     if claimed is None:
         return RedirectResponse(f"/console/queue?queue={queue}&message=empty", status_code=303)
     return RedirectResponse(f"/console/cases/{claimed.id}", status_code=303)
+
+
+def _problem(request: Request, message: str, status: int) -> HTMLResponse:
+    """The error page: 403 "Not allowed", 404 "Not found"."""
+    heading = "Not found" if status == 404 else "Not allowed"
+    return render(
+        request, "forbidden.html", {"message": message, "heading": heading}, status_code=status
+    )
 
 
 def _detail_or_404(request: Request, actor: Actor, case_id: int) -> CaseFile | HTMLResponse:
     try:
         return case_file(service_state(request).db, actor, case_id)
     except NotFound as exc:
-        return render(
-            request,
-            "forbidden.html",
-            {"message": exc.message, "heading": "Not found"},
-            status_code=404,
-        )
+        return _problem(request, exc.message, 404)
 
 
 def _case_page(
@@ -289,14 +292,9 @@ def release_case(
     try:
         released = lib.release_claim(service_state(request).db, actor, case_id)
     except NotPermitted as exc:
-        return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
+        return _problem(request, exc.message, 403)
     except NotFound as exc:
-        return render(
-            request,
-            "forbidden.html",
-            {"message": exc.message, "heading": "Not found"},
-            status_code=404,
-        )
+        return _problem(request, exc.message, 404)
     except Conflict as exc:
         detail = _detail_or_404(request, actor, case_id)
         if isinstance(detail, HTMLResponse):
@@ -340,7 +338,7 @@ def decide_case(
             legal_ground=legal_ground or None,
         )
     except NotPermitted as exc:
-        return render(request, "forbidden.html", {"message": exc.message}, status_code=403)
+        return _problem(request, exc.message, 403)
     except (InvalidDecision, Conflict) as exc:
         detail = _detail_or_404(request, actor, case_id)
         if isinstance(detail, HTMLResponse):
@@ -362,12 +360,7 @@ def decide_case(
             request, actor, session, detail, reveal=bool(reveal), error=exc.message, status=409
         )
     except NotFound as exc:
-        return render(
-            request,
-            "forbidden.html",
-            {"message": exc.message, "heading": "Not found"},
-            status_code=404,
-        )
+        return _problem(request, exc.message, 404)
     return RedirectResponse(f"/console/cases/{case_id}?decided=1", status_code=303)
 
 
@@ -450,12 +443,7 @@ def case_statement_page(
     try:
         sor, tdb = lib.case_statement(state.db, state.settings, actor, case_id)
     except (NotFound, Conflict, InvalidDecision) as exc:
-        return render(
-            request,
-            "forbidden.html",
-            {"message": exc.message, "heading": "Not found"},
-            status_code=404,
-        )
+        return _problem(request, exc.message, 404)
     return render(
         request,
         "statement.html",
