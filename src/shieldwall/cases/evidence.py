@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
+from shieldwall.cases.detail import case_file
 from shieldwall.cases.queues import CaseView
-from shieldwall.errors import NotFound, NotPermitted
+from shieldwall.errors import NotPermitted
 from shieldwall.people import Actor
 from shieldwall.store import Database
-from shieldwall.store.models import CaseItem, MatchRecord
 
 __all__ = ["CaseDetail", "ContentEvidence", "EvidenceMatch", "case_detail", "case_matches"]
 
@@ -51,27 +49,11 @@ class CaseDetail(CaseView):
 def _load(db: Database, actor: Actor, case_id: int) -> tuple[CaseView, list[ContentEvidence]]:
     if not actor.roles:
         raise NotPermitted("this actor has no case role")
-    with db.session() as session:
-        case = session.get(CaseItem, case_id)
-        if case is None or (case.queue == "restricted" and not actor.sees_restricted):
-            raise NotFound(f"no case {case_id}")
-        content_ids = list(case.content_ids)
-        found: dict[str, list[EvidenceMatch]] = {cid: [] for cid in content_ids}
-        if content_ids:
-            rows = session.execute(
-                select(
-                    MatchRecord.content_id,
-                    MatchRecord.bank_name,
-                    MatchRecord.signal_type,
-                    MatchRecord.at,
-                    MatchRecord.source,
-                )
-                .where(MatchRecord.content_id.in_(content_ids))
-                .order_by(MatchRecord.at, MatchRecord.id)
-            )
-            for cid, bank, signal_type, at, source in rows:
-                found[cid].append(EvidenceMatch(bank, signal_type, at, source))
-        return CaseView.of(case), [ContentEvidence(cid, found[cid]) for cid in content_ids]
+    found = case_file(db, actor, case_id)
+    by_content: dict[str, list[EvidenceMatch]] = {cid: [] for cid in found.case.content_ids}
+    for m in found.matches:
+        by_content[m.content_id].append(EvidenceMatch(m.bank_name, m.signal_type, m.at, m.source))
+    return found.case, [ContentEvidence(cid, matches) for cid, matches in by_content.items()]
 
 
 def case_matches(db: Database, actor: Actor, case_id: int) -> list[ContentEvidence]:
@@ -83,7 +65,8 @@ def case_matches(db: Database, actor: Actor, case_id: int) -> list[ContentEviden
 
 def case_detail(db: Database, actor: Actor, case_id: int) -> CaseDetail:
     """The case (as :func:`~shieldwall.cases.get_case`) with its evidence
-    (:func:`case_matches`)."""
+    (:func:`case_matches`): the API's view of the case file
+    (:func:`~shieldwall.cases.detail.case_file`)."""
     view, evidence = _load(db, actor, case_id)
     fields = {name: getattr(view, name) for name in CaseView.__dataclass_fields__}
     return CaseDetail(**fields, matches=evidence)

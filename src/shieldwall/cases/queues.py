@@ -193,7 +193,9 @@ def claim_window(settings: Settings | None = None) -> timedelta:
     return timedelta(minutes=(settings or get_settings()).case_claim_minutes)
 
 
-def claim_expired(case: CaseItem, window: timedelta, now: datetime | None = None) -> bool:
+def claim_expired(
+    case: CaseItem | CaseView, window: timedelta, now: datetime | None = None
+) -> bool:
     """Whether ``case`` is claimed by a claim older than ``window`` (which no longer holds)."""
     return (
         case.state == "claimed"

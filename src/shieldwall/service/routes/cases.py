@@ -17,6 +17,7 @@ from shieldwall import cases as lib
 from shieldwall.errors import NotFound
 from shieldwall.people import Actor
 from shieldwall.service.deps import current_actor, get_state, scoped
+from shieldwall.service.schemas import IdPath
 from shieldwall.service.scopes import Scope
 from shieldwall.service.state import ServiceState
 
@@ -157,6 +158,11 @@ class AgeingOut(BaseModel):
     overdue: int
 
 
+def _utc(moment: datetime) -> datetime:
+    """A period bound without a zone is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _client(request: Request) -> str:
     return f"ip:{request.client.host if request.client else 'unknown'}"
 
@@ -242,7 +248,7 @@ def claim_case(
 
 @router.post("/cases/{case_id}/release", response_model=CaseOut, **scoped(Scope.REVIEW))
 def release_case(
-    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    case_id: IdPath,
     state: ServiceState = _STATE,
     actor: Actor = _ACTOR,
 ) -> CaseOut:
@@ -253,7 +259,7 @@ def release_case(
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut, **scoped(Scope.REVIEW))
 def get_case(
-    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    case_id: IdPath,
     state: ServiceState = _STATE,
     actor: Actor = _ACTOR,
 ) -> CaseDetailOut:
@@ -264,7 +270,7 @@ def get_case(
 
 @router.post("/cases/{case_id}/decision", response_model=DecisionOut, **scoped(Scope.REVIEW))
 def decide(
-    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    case_id: IdPath,
     body: DecisionIn,
     state: ServiceState = _STATE,
     actor: Actor = _ACTOR,
@@ -293,7 +299,7 @@ def decide(
 
 @router.get("/cases/{case_id}/statement", response_model=StatementOut, **scoped(Scope.REVIEW))
 def statement(
-    case_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    case_id: IdPath,
     state: ServiceState = _STATE,
     actor: Actor = _ACTOR,
 ) -> StatementOut:
@@ -313,10 +319,7 @@ def transparency_database(
 ) -> ExportOut:
     """Transparency Database statements of the cases decided in ``[from, to)``, 100 at most
     per batch (page with ``after_id``); audited."""
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    if end.tzinfo is None:
-        end = end.replace(tzinfo=UTC)
+    start, end = _utc(start), _utc(end)
     found, next_after = lib.transparency_export(
         state.db, state.settings, actor, start=start, end=end, after_id=after_id
     )
@@ -361,7 +364,7 @@ def list_appeals(
 
 @router.post("/appeals/{appeal_id}/decision", response_model=AppealOut, **scoped(Scope.REVIEW))
 def decide_appeal(
-    appeal_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    appeal_id: IdPath,
     body: AppealDecisionIn,
     state: ServiceState = _STATE,
     actor: Actor = _ACTOR,
@@ -397,10 +400,7 @@ def transparency_report(
     """The transparency report of ``[from, to)``: notices by source and category, actions by
     ground, automated vs human decisions, median time to action, share removed within 48 h,
     appeals and reversal rate; audited."""
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
-    if end.tzinfo is None:
-        end = end.replace(tzinfo=UTC)
+    start, end = _utc(start), _utc(end)
     report = lib.transparency_report(state.db, actor, start=start, end=end)
     if report_format == "csv":
         return Response(lib.report_csv(report), media_type="text/csv")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from shieldwall.cases import appeals as lib
@@ -22,6 +22,7 @@ from shieldwall.people.accounts import SessionInfo, list_people
 from shieldwall.people.roles import Actor, Role
 from shieldwall.service.console import check_form_csrf, current_session, render, require_role
 from shieldwall.service.public import service_state
+from shieldwall.service.schemas import IdPath
 from shieldwall.store.models import utcnow
 
 __all__ = ["APPEAL_STATES", "OWN_DECISION_MESSAGE", "router"]
@@ -38,7 +39,6 @@ OWN_DECISION_MESSAGE = (
 _READERS = Depends(require_role(Role.SENIOR_REVIEWER, Role.ADMIN, Role.AUDITOR))
 _DECIDERS = Depends(require_role(Role.SENIOR_REVIEWER, Role.ADMIN))
 _SESSION = Depends(current_session)
-_APPEAL_ID = Path(ge=1, le=2**63 - 1)
 FormText = Annotated[str, Form()]
 
 
@@ -103,9 +103,7 @@ def _detail_page(
 
 
 @router.get("/console/appeals/{appeal_id}", response_class=HTMLResponse)
-def appeal_page(
-    request: Request, appeal_id: Annotated[int, _APPEAL_ID], actor: Actor = _READERS
-) -> HTMLResponse:
+def appeal_page(request: Request, appeal_id: IdPath, actor: Actor = _READERS) -> HTMLResponse:
     """One appeal: the decision appealed against, the appeal, and (for a senior reviewer or
     admin who did not make the decision) the form that decides it."""
     return _detail_page(request, actor, appeal_id)
@@ -114,7 +112,7 @@ def appeal_page(
 @router.post("/console/appeals/{appeal_id}", response_class=HTMLResponse)
 def appeal_decide(
     request: Request,
-    appeal_id: Annotated[int, _APPEAL_ID],
+    appeal_id: IdPath,
     *,
     csrf_token: FormText = "",
     outcome: FormText = "",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -48,6 +48,7 @@ from shieldwall.service.console import (
     service_state,
 )
 from shieldwall.service.preview import fetch_preview, render_preview
+from shieldwall.service.schemas import IdPath
 from shieldwall.store.models import utcnow
 
 router = APIRouter(include_in_schema=False)
@@ -62,7 +63,6 @@ _CASE_ROLES = (
 )
 _VIEWER = Depends(require_role(*_CASE_ROLES))
 _SESSION = Depends(current_session)
-_CASE_ID = Path(ge=1, le=2**63 - 1)
 
 ACTION_LABELS = {
     "remove": "Remove",
@@ -82,15 +82,11 @@ _IMAGE_HEADERS = {
 }
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def time_left(deadline: datetime, now: datetime | None = None) -> tuple[str, str]:
     """``("due in 31 h 20 min", "ok")``, ``("due in 5 h", "urgent")`` (under 12 h) or
     ``("overdue by 2 h 5 min", "overdue")``."""
     now = now or utcnow()
-    seconds = (_aware(deadline) - now).total_seconds()
+    seconds = (deadline - now).total_seconds()
     minutes = int(abs(seconds) // 60)
     hours, mins = divmod(minutes, 60)
     text = f"{hours} h {mins} min" if hours else f"{mins} min"
@@ -134,7 +130,7 @@ def queue_page(
         queue = "adult"
     open_cases = lib.list_queue(state.db, actor, queue, limit=200)
     decided = lib.list_queue(state.db, actor, queue, state="decided", limit=50)
-    decided.sort(key=lambda c: _aware(c.decided_at or c.received_at), reverse=True)
+    decided.sort(key=lambda c: c.decided_at or c.received_at, reverse=True)
     now = utcnow()
     rows = [(c, *time_left(c.deadline, now)) for c in open_cases]
     messages = {
@@ -212,12 +208,7 @@ def _case_page(
     case = detail.case
     deadline_text, deadline_class = time_left(case.deadline)
     settings = service_state(request).settings
-    window = lib.queues.claim_window(settings)
-    claim_lapsed = (
-        case.state == "claimed"
-        and case.claimed_at is not None
-        and _aware(case.claimed_at) <= utcnow() - window
-    )
+    claim_lapsed = lib.queues.claim_expired(case, lib.queues.claim_window(settings))
     can_decide = actor.may_decide and (
         case.state == "open"
         or (case.state == "claimed" and (case.assigned_to == actor.id or claim_lapsed))
@@ -264,7 +255,7 @@ def _case_page(
 def case_page(
     request: Request,
     *,
-    case_id: Annotated[int, _CASE_ID],
+    case_id: IdPath,
     reveal: bool = False,
     decided: bool = False,
     session: SessionInfo = _SESSION,
@@ -282,7 +273,7 @@ def case_page(
 @router.post("/console/cases/{case_id}/release")
 def release_case(
     request: Request,
-    case_id: Annotated[int, _CASE_ID],
+    case_id: IdPath,
     csrf_token: FormText = "",
     session: SessionInfo = _SESSION,
     actor: Actor = _VIEWER,
@@ -311,7 +302,7 @@ def release_case(
 def decide_case(
     request: Request,
     *,
-    case_id: Annotated[int, _CASE_ID],
+    case_id: IdPath,
     csrf_token: FormText = "",
     action: FormText = "",
     ground: FormText = "",
@@ -386,7 +377,7 @@ def _placeholder(message: str, status: int) -> Response:
 async def case_preview(
     request: Request,
     *,
-    case_id: Annotated[int, _CASE_ID],
+    case_id: IdPath,
     index: Annotated[int, Path(ge=0, le=999)],
     view: Annotated[str, Query(pattern="^(blurred|full)$")] = "blurred",
     session: SessionInfo = _SESSION,
@@ -397,10 +388,10 @@ async def case_preview(
     this answer only; nothing is written to disk or the database."""
     state = service_state(request)
     try:
-        detail = await run_in_threadpool(case_file, state.db, actor, case_id)
+        case = await run_in_threadpool(lib.get_case, state.db, actor, case_id)
     except NotFound:
         return _placeholder("no such case", 404)
-    content_ids = detail.case.content_ids
+    content_ids = case.content_ids
     if index >= len(content_ids):
         return _placeholder("no such content in this case", 404)
     content_id = content_ids[index]
@@ -424,7 +415,7 @@ async def case_preview(
         def audit() -> None:
             with state.db.transaction() as tx:
                 record_event(
-                    tx, actor.id, "preview.revealed", f"case:{detail.case.tracking_number}", details
+                    tx, actor.id, "preview.revealed", f"case:{case.tracking_number}", details
                 )
 
         await run_in_threadpool(audit)
@@ -434,7 +425,7 @@ async def case_preview(
 @router.get("/console/cases/{case_id}/statement", response_class=HTMLResponse)
 def case_statement_page(
     request: Request,
-    case_id: Annotated[int, _CASE_ID],
+    case_id: IdPath,
     actor: Actor = _VIEWER,
 ) -> HTMLResponse:
     """The decided case's statement of reasons (as sent to the uploader, without the appeal
