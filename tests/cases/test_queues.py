@@ -155,3 +155,26 @@ def test_ageing_buckets(db: Database, settings: Settings) -> None:
         "under_48h": 1,
         "overdue": 1,
     }
+
+
+def test_decided_cases_are_listed_newest_first(db: Database, settings: Settings) -> None:
+    from shieldwall.cases import decide_case
+    from shieldwall.cases.queues import visible_queues
+
+    first = submit_notice(db, settings, valid_notice(content_ids=["a"]))
+    second = submit_notice(db, settings, valid_notice(content_ids=["b"]))
+    by_tracking = {c.tracking_number: c.id for c in list_queue(db, REVIEWER)}
+    for receipt in (second, first):  # the second notice is decided first
+        decide_case(
+            db,
+            settings,
+            REVIEWER,
+            by_tracking[receipt.tracking_number],
+            action="no_action",
+            ground="terms",
+            reason="Not an intimate image.",
+        )
+    decided = list_queue(db, REVIEWER, state="decided")
+    assert [c.tracking_number for c in decided] == [first.tracking_number, second.tracking_number]
+    assert visible_queues(REVIEWER) == ["adult"]
+    assert visible_queues(CHILD_SAFETY) == ["adult", "restricted"]

@@ -84,6 +84,8 @@ def test_queue_page_lists_cases_with_deadlines_and_buckets(live: LiveService) ->
     assert 'id="claim-next"' in html
     # the restricted queue is for child-safety reviewers only
     assert client.get("/console/queue?queue=restricted").status_code == 403
+    unknown = client.get("/console/queue?queue=bogus")  # an unknown queue: the adult one
+    assert unknown.status_code == 200 and "<h1>Queue: adult</h1>" in unknown.text
     create_person(live.db, "carol", PASSWORD, "child_safety_reviewer", settings=live.settings)
     carol = signed_in(live, "carol")
     page = carol.get("/console/queue?queue=restricted")

@@ -49,6 +49,7 @@ __all__ = [
     "get_case",
     "list_queue",
     "release_claim",
+    "visible_queues",
 ]
 
 QUEUES = ("adult", "restricted")
@@ -138,6 +139,11 @@ def evidence_strength(
     return 1 if scored is not None else 0
 
 
+def visible_queues(actor: Actor) -> list[str]:
+    """The queues ``actor`` may see (the restricted one only for child-safety reviewers)."""
+    return [q for q in QUEUES if q != "restricted" or actor.sees_restricted]
+
+
 def check_queue(actor: Actor, queue: str) -> None:
     """Raise unless ``queue`` exists and ``actor`` may work it."""
     if queue not in QUEUES:
@@ -167,7 +173,8 @@ def list_queue(
     limit: int = 100,
     now: datetime | None = None,
 ) -> list[CaseView]:
-    """The queue's undecided cases (or those in ``state``) in priority order."""
+    """The queue's undecided cases (or those in ``state``) in priority order; decided ones
+    (``state="decided"``) newest first."""
     check_queue(actor, queue)
     now = now or utcnow()
     with db.session() as session:
@@ -175,7 +182,12 @@ def list_queue(
         query = query.where(
             CaseItem.state == state if state else CaseItem.state.in_(("open", "claimed"))
         )
-        rows = session.scalars(query.order_by(*_priority(now)).limit(limit))
+        order = (
+            [CaseItem.decided_at.desc(), CaseItem.id.desc()]
+            if state == "decided"
+            else _priority(now)
+        )
+        rows = session.scalars(query.order_by(*order).limit(limit))
         return [CaseView.of(c) for c in rows]
 
 

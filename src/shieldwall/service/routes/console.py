@@ -118,9 +118,8 @@ def console_home(
     actor = actor_for(session)
     waiting: dict[str, dict[str, int]] = {}
     if actor.roles:
-        for queue in cases.QUEUES:
-            if queue != "restricted" or actor.sees_restricted:
-                waiting[queue] = cases.ageing(db, actor, queue)
+        for queue in cases.queues.visible_queues(actor):
+            waiting[queue] = cases.ageing(db, actor, queue)
     open_appeals = None
     if actor.may_decide_appeals or actor.has(Role.AUDITOR):
         open_appeals = len(cases.list_appeals(db, actor, state="open", limit=1000))

@@ -36,6 +36,7 @@ from shieldwall.errors import (
     MediaError,
     NotFound,
     NotPermitted,
+    UsageError,
 )
 from shieldwall.media.image import ImageLimits
 from shieldwall.people.accounts import SessionInfo, list_people
@@ -109,10 +110,6 @@ def _who(request: Request) -> Callable[[str | None], str]:
     return who
 
 
-def _queues_for(actor: Actor) -> list[str]:
-    return [q for q in lib.QUEUES if q != "restricted" or actor.sees_restricted]
-
-
 @router.get("/console/queue", response_class=HTMLResponse)
 def queue_page(
     request: Request,
@@ -126,16 +123,14 @@ def queue_page(
         lib.queues.check_queue(actor, queue)
     except NotPermitted as exc:
         return _problem(request, exc.message, 403)
-    except Exception:
+    except UsageError:  # an unknown queue: the adult one
         queue = "adult"
     open_cases = lib.list_queue(state.db, actor, queue, limit=200)
     decided = lib.list_queue(state.db, actor, queue, state="decided", limit=50)
-    decided.sort(key=lambda c: c.decided_at or c.received_at, reverse=True)
     now = utcnow()
     rows = [(c, *time_left(c.deadline, now)) for c in open_cases]
     messages = {
         "empty": "No open case is waiting in this queue.",
-        "claimed": "That case was claimed or decided by someone else; here is the queue again.",
         "released": "The case is back in the queue for anyone to claim.",
     }
     return render(
@@ -143,7 +138,7 @@ def queue_page(
         "queue.html",
         {
             "queue": queue,
-            "queues": _queues_for(actor),
+            "queues": lib.queues.visible_queues(actor),
             "rows": rows,
             "decided": decided,
             "ageing": lib.ageing(state.db, actor, queue, now=now),
