@@ -34,3 +34,4 @@ def test_demo_setup_prints_working_credentials(
     _demo_setup(8000, "127.0.0.1")
     again = capsys.readouterr().out
     assert "exists already" in again and found.group(1) not in again
+    assert f"shieldwall user passwd {DEMO_USER}" in again

@@ -107,7 +107,10 @@ def _demo_console(db: Database) -> str:
             by="cli",
         )
     except Conflict:
-        return f"Console user {DEMO_USER!r} exists already (its password was shown when made)."
+        return (
+            f"Console user {DEMO_USER!r} exists already (its password was shown when it was "
+            f"made; set a new one with: shieldwall user passwd {DEMO_USER})"
+        )
     submit_notice(
         db,
         get_settings(),
