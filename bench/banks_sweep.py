@@ -38,7 +38,7 @@ from shieldwall.banks import NewEntry, add_entries, create_bank
 from shieldwall.config import Settings
 from shieldwall.matching import add_to_ledger, sweep
 from shieldwall.signals.base import Signal
-from shieldwall.store import Base, Database, LedgerItem
+from shieldwall.store import Base, Database, LedgerSignal
 
 FILL_BATCH = 50_000
 
@@ -68,14 +68,23 @@ def fill(db: Database, items: int, api_items: int, planted: dict[int, str], seed
     api_rate = api_items / (time.perf_counter() - started) if api_items else 0.0
     next_id = api_items
     table = Base.metadata.tables["ledger_item"]
+    signals = Base.metadata.tables["ledger_signal"]
     while next_id < items:
         stop = min(items, next_id + FILL_BATCH)
         with db.transaction() as session:
             conn = session.connection()
+            # The API gave items 0.. the ids 1..; bulk rows continue that numbering.
             conn.execute(
                 insert(table),
                 [
-                    {"content_id": f"post-{i}", "pdq": v, "seen_at": datetime.now(UTC)}
+                    {"id": i + 1, "content_id": f"post-{i}", "seen_at": datetime.now(UTC)}
+                    for i in range(next_id, stop)
+                ],
+            )
+            conn.execute(
+                insert(signals),
+                [
+                    {"item_id": i + 1, "type": "pdq", "value": v.hex()}
                     for i, v in zip(range(next_id, stop), values(next_id, stop), strict=True)
                 ],
             )
@@ -92,15 +101,15 @@ def read_floor(db: Database) -> float:
     while True:
         with db.session() as session:
             rows = session.execute(
-                select(LedgerItem.id, LedgerItem.pdq)
-                .where(LedgerItem.id > last, LedgerItem.pdq.is_not(None))
-                .order_by(LedgerItem.id)
+                select(LedgerSignal.id, LedgerSignal.item_id, LedgerSignal.value)
+                .where(LedgerSignal.type == "pdq", LedgerSignal.id > last)
+                .order_by(LedgerSignal.id)
                 .limit(200_000)
             ).all()
         if not rows:
             return time.perf_counter() - started
         last = rows[-1][0]
-        np.frombuffer(b"".join(r[1] or b"" for r in rows), dtype=np.uint8)
+        np.frombuffer(bytes.fromhex("".join(r[2] for r in rows)), dtype=np.uint8)
 
 
 def faiss_flat(db: Database, queries: list[str]) -> float | None:
@@ -109,9 +118,8 @@ def faiss_flat(db: Database, queries: list[str]) -> float | None:
     if faiss is None:
         return None
     with db.session() as session:
-        raw = b"".join(
-            v or b""
-            for v in session.scalars(select(LedgerItem.pdq).where(LedgerItem.pdq.is_not(None)))
+        raw = bytes.fromhex(
+            "".join(session.scalars(select(LedgerSignal.value).where(LedgerSignal.type == "pdq")))
         )
     codes = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 32)
     index = faiss.IndexBinaryFlat(256)

@@ -213,7 +213,7 @@ def update_latency(index: HammingIndex, rng: np.random.Generator) -> dict[str, f
 def snapshot_times(index: HammingIndex) -> dict[str, float]:
     """Seconds to save and to load a snapshot of the index, and its size."""
     sig = SignalIndex(seq=1)
-    sig.pdq = index
+    sig.hamming_parts["pdq"] = index
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         path = Path(tmp) / "bench.swidx"
         t = time.perf_counter()
@@ -224,7 +224,7 @@ def snapshot_times(index: HammingIndex) -> dict[str, float]:
         t = time.perf_counter()
         loaded = SignalIndex.load(path)
         load_s = time.perf_counter() - t
-        assert len(loaded.pdq) == len(index)
+        assert len(loaded.hamming("pdq")) == len(index)
     return {"snapshot_save_s": save_s, "snapshot_load_s": load_s, "snapshot_mb": size / 1e6}
 
 

@@ -24,25 +24,34 @@ from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ShieldwallError
 from shieldwall.media import IMAGE_EXTENSIONS, ImageLimits, Media
 from shieldwall.media.video import VIDEO_EXTENSIONS, VideoLimits, looks_like_video
-from shieldwall.signals.base import ContentType, Signal
-from shieldwall.signals.registry import get_signal_type
+from shieldwall.signals import ContentType, Signal, all_signal_types, get_signal_type
 from shieldwall.signals.vpdq import VpdqSignal
 
 __all__ = [
-    "DEFAULT_SIGNALS",
-    "DEFAULT_VIDEO_SIGNALS",
     "BatchItem",
     "HashResult",
+    "default_signals",
     "hash_bytes",
     "hash_file",
     "hash_many",
     "hash_media",
+    "ledger_signals",
     "sniff_content_type",
 ]
 
-#: What ``shieldwall hash`` computes unless told otherwise, per kind of content.
-DEFAULT_SIGNALS = ("pdq", "md5", "sha256")
-DEFAULT_VIDEO_SIGNALS = ("vpdq", "video_md5", "sha256")
+
+def default_signals(content_type: ContentType) -> tuple[str, ...]:
+    """What is computed unless told otherwise for ``content_type``: every registered type
+    that applies to it and is :attr:`~shieldwall.signals.SignalType.computed_by_default`
+    (photos: pdq, md5, sha256; videos: md5, sha256, vpdq; then plug-ins), in registration
+    order."""
+    return tuple(t.name for t in all_signal_types(content_type) if t.computed_by_default)
+
+
+def ledger_signals() -> tuple[str, ...]:
+    """What the ledger of hosted content is recorded with: the default types it keeps
+    (:attr:`~shieldwall.signals.SignalType.in_ledger`; a video's frame set is not kept)."""
+    return tuple(t.name for t in all_signal_types() if t.in_ledger and t.computed_by_default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +151,7 @@ def hash_media(
     """
     names = _signal_names(signals)
     if names is None:
-        names = DEFAULT_VIDEO_SIGNALS if content_type is ContentType.VIDEO else DEFAULT_SIGNALS
+        names = default_signals(content_type)
     applicable = [n for n in names if content_type in get_signal_type(n).content_types]
     if not applicable:
         return HashResult(

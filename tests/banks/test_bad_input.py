@@ -79,19 +79,19 @@ def test_withdrawing_an_unknown_id_is_not_found(bank: Database) -> None:
 def test_a_signal_type_no_index_holds_is_refused(
     bank: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A plug-in signal type (registered like an entry point's) that no index can hold is
-    refused with the list of bankable types, not stored."""
+    """A plug-in signal type (registered like an entry point's) that no index can hold (local
+    features, until an index serves them) is refused with the list of bankable types."""
     from shieldwall.banks import prepare_signal
     from shieldwall.errors import SignalError
-    from shieldwall.signals import registry
+    from shieldwall.signals import Comparison, registry
     from shieldwall.signals.cryptographic import Md5Signal
 
-    class Sha1Signal(Md5Signal):
-        name = "sha1"
-        algorithm = "sha1"
-        hex_length = 40
+    class KeypointSignal(Md5Signal):
+        name = "keypoints"
+        comparison = Comparison.LOCAL_FEATURES
+        exact_evidence = False
 
     registry.get_signal_type("md5")  # the built-in types are loaded first
-    monkeypatch.setitem(registry._registry, "sha1", Sha1Signal())
-    with pytest.raises(SignalError, match="cannot be banked"):
-        prepare_signal("sha1", "0" * 40)
+    monkeypatch.setitem(registry._registry, "keypoints", KeypointSignal())
+    with pytest.raises(SignalError, match=r"cannot be banked yet \(bankable: pdq, md5"):
+        prepare_signal("keypoints", "0" * 32)

@@ -108,7 +108,7 @@ def test_an_exact_copy_is_removed_by_the_system(db: Database, settings: Settings
     # the near copy waits for a person, in the queue
     near = get_case(db, REVIEWER, tasks["copy-near"])
     assert near.state == "open" and near.automated is False and near.action is None
-    assert near.evidence == "pdq_match" and near.parent_id == parent_id
+    assert near.evidence == "near_match" and near.parent_id == parent_id
     assert [c.id for c in list_queue(db, REVIEWER)] == [near.id]
     # the platform is told as for a person's removal: the exact copy only
     events = [j.payload["event"] for j in list_jobs(db, kind=DELIVER_KIND)]

@@ -61,7 +61,7 @@ def test_priority_trusted_then_evidence_then_deadline(db: Database, settings: Se
     ]
     evidence = {c.tracking_number: c.evidence for c in list_queue(db, REVIEWER)}
     assert evidence[exact.tracking_number] == "exact_match"
-    assert evidence[pdq.tracking_number] == "pdq_match"
+    assert evidence[pdq.tracking_number] == "near_match"
     assert evidence[plain.tracking_number] == "none"
 
 

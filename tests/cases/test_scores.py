@@ -188,7 +188,7 @@ def test_the_threshold_is_a_setting(db: Database, tmp_path: Path) -> None:
         assert evidence_strength(session, ["odd-1"], strict) == 0
 
 
-def test_exact_hash_types_include_video_md5(db: Database, settings: Settings) -> None:
+def test_a_stored_video_md5_match_is_exact_evidence(db: Database, settings: Settings) -> None:
     _match(db, "video-1", "video_md5")
     _match(db, "video-2", "vpdq")
     with db.session() as session:

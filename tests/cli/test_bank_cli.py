@@ -24,7 +24,7 @@ def test_lifecycle(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     listed = _json(capsys)
     assert isinstance(listed, list)
     assert [(b["name"], b["kind"]) for b in listed] == [("memes", "allow"), ("ncii", "block")]
-    assert listed[1]["thresholds"] == {"pdq": 28, "md5": 0, "sha256": 0}
+    assert listed[1]["thresholds"] == {"pdq": 28, "md5": 0, "sha256": 0, "vpdq": 20}
     assert run(["bank", "disable", "ncii"]) == 0
     capsys.readouterr()
     assert run(["bank", "show", "ncii", "-f", "json"]) == 0

@@ -31,7 +31,7 @@ def test_bank_a_video_and_match_a_clip_of_it(
     assert run(["bank", "add", "ncii", str(videos["banked"]), "-e", "case-1", "-f", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["created"] == [1]
     assert run(["bank", "entry", "1", "-f", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["signals"] == ["vpdq", "video_md5", "sha256"]
+    assert json.loads(capsys.readouterr().out)["signals"] == ["md5", "sha256", "vpdq"]
 
     code = run(["match", str(videos["clip"]), str(videos["other"]), "-f", "json", "-w", "1"])
     assert code == 1

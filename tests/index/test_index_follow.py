@@ -51,7 +51,7 @@ def test_follower_in_batches_equals_one_pass(batch: int) -> None:
     assert follower.seq == leader.seq == 600
     for c in changes:
         if c.signal_type == "pdq":
-            assert follower.search_pdq(c.value) == leader.search_pdq(c.value)
+            assert follower.search("pdq", c.value) == leader.search("pdq", c.value)
         else:
             assert follower.lookup(c.signal_type, c.value) == leader.lookup(c.signal_type, c.value)
 
@@ -74,7 +74,7 @@ def test_a_failing_entry_leaves_seq_at_the_last_applied_one() -> None:
     with pytest.raises(NotFound):
         index.apply([ok, missing])
     assert index.seq == 1
-    assert index.search_pdq("00" * 32) == [Hit(1, 0)]
+    assert index.search("pdq", "00" * 32) == [Hit(1, 0)]
 
 
 def test_signal_types_and_values_are_checked() -> None:
@@ -156,7 +156,7 @@ def test_a_separate_process_follows_the_log(tmp_path: Path) -> None:
     assert follower.seq == leader.seq == 400
     for c in changes:
         if c.signal_type == "pdq":
-            assert follower.search_pdq(c.value) == leader.search_pdq(c.value)
+            assert follower.search("pdq", c.value) == leader.search("pdq", c.value)
         else:
             assert follower.lookup(c.signal_type, c.value) == leader.lookup(c.signal_type, c.value)
 
@@ -164,6 +164,6 @@ def test_a_separate_process_follows_the_log(tmp_path: Path) -> None:
 def test_plain_strings_work_as_operations_and_ids_must_fit_64_bits() -> None:
     index = SignalIndex()
     index.apply([Change(1, "add", 1, "pdq", "00" * 32)])  # type: ignore[arg-type]
-    assert index.search_pdq("00" * 32) == [Hit(1, 0)]
+    assert index.search("pdq", "00" * 32) == [Hit(1, 0)]
     with pytest.raises(UsageError):
         index.add("pdq", 1 << 63, "00" * 32)

@@ -147,7 +147,7 @@ def test_interleaved_changes_match_brute_force(
 ) -> None:
     rng = np.random.default_rng(seed)
     sig = SignalIndex(delta_capacity=delta)
-    sig.pdq = HammingIndex(
+    sig.hamming_parts["pdq"] = HammingIndex(
         delta_capacity=delta, merge_limit=200, compact_threshold=300, search_method=method
     )
     live: dict[int, np.ndarray] = {}
@@ -156,45 +156,45 @@ def test_interleaved_changes_match_brute_force(
         for op, arg in ops:
             if op == "add" or (op == "add_near" and not live):
                 code = random_codes(rng, 1)[0]
-                sig.pdq.add(next_id, code)
+                sig.hamming("pdq").add(next_id, code)
                 live[next_id] = code
                 next_id += 1
             elif op == "add_near":
                 base = list(live.values())[arg % len(live)]
                 code = flip(base, rng.integers(0, 256, size=arg % 34).tolist())
-                sig.pdq.add(next_id, code)
+                sig.hamming("pdq").add(next_id, code)
                 live[next_id] = code
                 next_id += 1
             elif op == "bulk":
                 n = 50 + arg % 300
                 codes = clustered_codes(rng, n) if arg % 2 else random_codes(rng, n)
                 ids = np.arange(next_id, next_id + n)
-                sig.pdq.add_many(ids, codes)
+                sig.hamming("pdq").add_many(ids, codes)
                 live.update(zip(ids.tolist(), codes, strict=True))
                 next_id += n
             elif op == "remove" and live:
                 id_ = list(live)[arg % len(live)]
-                sig.pdq.remove(id_, live.pop(id_))
+                sig.hamming("pdq").remove(id_, live.pop(id_))
             elif op == "reload":
                 path = Path(tmp) / "index.swidx"
                 sig.save(path)
                 sig = SignalIndex.load(path)
             elif op == "compact":
-                sig.pdq.compact()
+                sig.hamming("pdq").compact()
             elif op == "query":
                 entries = list(live.items())
                 stored = np.stack([c for _, c in entries]) if entries else random_codes(rng, 1)
                 queries = near(rng, stored, 4)
                 radius = [31, 31, 0, 8, 32, 45][arg % 6]
-                got = sig.pdq.search_batch(queries, radius)
+                got = sig.hamming("pdq").search_batch(queries, radius)
                 for q, hits in zip(queries, got, strict=True):
                     assert hits == oracle(entries, q, radius)
-            assert len(sig.pdq) == len(live)
+            assert len(sig.hamming("pdq")) == len(live)
         entries = list(live.items())
         for q in near(
             rng, np.stack([c for _, c in entries]) if entries else random_codes(rng, 1), 8
         ):
-            assert sig.pdq.search(q) == oracle(entries, q, 31)
+            assert sig.hamming("pdq").search(q) == oracle(entries, q, 31)
 
 
 def test_add_and_remove_are_visible_to_the_next_query() -> None:

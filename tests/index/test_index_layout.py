@@ -189,15 +189,15 @@ def test_snapshot_round_trip_of_each_width(tmp_path: Path, kind: str) -> None:
     else:
         ids = rng.permutation(make_ids(kind, n))
     index = SignalIndex(delta_capacity=64)
-    index.pdq.add_many(ids, codes)
+    index.hamming("pdq").add_many(ids, codes)
     for k in range(0, n, 997):  # some removals, so the bitmap is saved too
-        index.pdq.remove(int(ids[k]), codes[k])
-    index.pdq.add(-5, codes[1])  # and something in the delta
+        index.hamming("pdq").remove(int(ids[k]), codes[k])
+    index.hamming("pdq").add(-5, codes[1])  # and something in the delta
     index.save(tmp_path / "w.swidx")
     assert (tmp_path / "w.swidx").read_bytes()[8:12] == FORMAT_VERSION.to_bytes(4, "little")
     loaded = SignalIndex.load(tmp_path / "w.swidx")
-    (seg,) = loaded.pdq.segments
-    (orig,) = index.pdq.segments
+    (seg,) = loaded.hamming("pdq").segments
+    (orig,) = index.hamming("pdq").segments
     assert id_width(seg) == id_width(orig)
     assert seg.dir_shift == orig.dir_shift
     assert (seg.abs_dirs() == orig.abs_dirs()).all()
@@ -205,5 +205,5 @@ def test_snapshot_round_trip_of_each_width(tmp_path: Path, kind: str) -> None:
     assert seg.n_dead == orig.n_dead > 0
     assert len(loaded) == len(index)
     for q in queries(rng, codes, 10):
-        assert loaded.search_pdq(q) == index.search_pdq(q)
-        assert loaded.search_pdq(q, 0) == index.search_pdq(q, 0)
+        assert loaded.search("pdq", q) == index.search("pdq", q)
+        assert loaded.search("pdq", q, 0) == index.search("pdq", q, 0)

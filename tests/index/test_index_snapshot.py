@@ -57,8 +57,8 @@ def built(changes: list[Change]) -> SignalIndex:
 def same_content(a: SignalIndex, b: SignalIndex) -> None:
     assert a.seq == b.seq
     assert len(a) == len(b)
-    ids_a, codes_a = a.pdq.items()
-    ids_b, codes_b = b.pdq.items()
+    ids_a, codes_a = a.hamming("pdq").items()
+    ids_b, codes_b = b.hamming("pdq").items()
     assert sorted(zip(ids_a.tolist(), map(bytes, codes_a), strict=True)) == sorted(
         zip(ids_b.tolist(), map(bytes, codes_b), strict=True)
     )
@@ -77,7 +77,7 @@ def test_round_trip_keeps_content_seq_and_answers(tmp_path: Path) -> None:
     loaded = SignalIndex.load(tmp_path / "a.swidx")
     same_content(index, loaded)
     for c in changes[:40]:
-        assert loaded.search_pdq(c.value) == index.search_pdq(c.value)
+        assert loaded.search("pdq", c.value) == index.search("pdq", c.value)
     assert loaded.lookup("md5", hashlib.md5(bytes([3])).hexdigest()) == [1003]
 
 
@@ -85,15 +85,17 @@ def test_committed_version_1_snapshot_still_loads() -> None:
     loaded = SignalIndex.load(V1_FIXTURE)
     same_content(built(fixture_changes()), loaded)
     assert loaded.seq == len(fixture_changes())
-    assert loaded.search_pdq(hashlib.sha256(b"pdq 1").hexdigest(), 0) == [Hit(1, 0)]
-    assert loaded.search_pdq(hashlib.sha256(b"pdq 7").hexdigest(), 0) == []
+    assert loaded.search("pdq", hashlib.sha256(b"pdq 1").hexdigest(), 0) == [Hit(1, 0)]
+    assert loaded.search("pdq", hashlib.sha256(b"pdq 7").hexdigest(), 0) == []
 
 
 def test_a_version_1_snapshot_is_rewritten_as_the_current_version(tmp_path: Path) -> None:
     """Version-1 segments (eight entry tables, rows in insertion order) are rebuilt on load, so
     a save after loading writes the current format with the same content."""
     loaded = SignalIndex.load(V1_FIXTURE)
-    assert all(seg.n_dead == 0 for seg in loaded.pdq.segments)  # removed rows were dropped
+    assert all(
+        seg.n_dead == 0 for seg in loaded.hamming("pdq").segments
+    )  # removed rows were dropped
     loaded.save(tmp_path / "v2.swidx")
     assert (tmp_path / "v2.swidx").read_bytes()[8:12] == struct.pack("<I", FORMAT_VERSION)
     same_content(built(fixture_changes()), SignalIndex.load(tmp_path / "v2.swidx"))
@@ -184,4 +186,4 @@ def test_an_empty_index_round_trips(tmp_path: Path) -> None:
     SignalIndex(seq=5).save(tmp_path / "e.swidx")
     loaded = SignalIndex.load(tmp_path / "e.swidx")
     assert (loaded.seq, len(loaded)) == (5, 0)
-    assert loaded.search_pdq(np.zeros(4, np.uint64)) == []
+    assert loaded.search("pdq", np.zeros(4, np.uint64)) == []

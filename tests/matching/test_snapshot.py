@@ -46,3 +46,20 @@ def test_snapshots_are_named_by_database(banks: Database, tmp_path: Path) -> Non
     assert snapshot_path(banks, tmp_path) != snapshot_path(other, tmp_path)
     assert snapshot_path(banks, tmp_path) == snapshot_path(banks, tmp_path)
     other.dispose()
+
+
+def test_a_snapshot_of_an_older_format_is_rebuilt_not_followed(
+    banks: Database, tmp_path: Path
+) -> None:
+    """Before format 3 a snapshot left out the log's video MD5s (now ``md5`` entries), so one
+    is rebuilt from the live signals rather than followed from its seq."""
+    import shutil
+
+    for k in range(400):  # a log head past the old fixture's seq (383)
+        add_entry(banks, "ncii", [pdq(random_pdq(1000 + k))])
+    path = snapshot_path(banks, tmp_path)
+    path.parent.mkdir(parents=True)
+    shutil.copyfile(Path(__file__).parents[1] / "data" / "index-v1.swidx", path)
+    index, loaded = load_index(banks, path)
+    assert not loaded
+    assert len(index) == 400

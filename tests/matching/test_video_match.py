@@ -30,7 +30,7 @@ from shieldwall.matching import Matcher, add_to_ledger, sweep
 from shieldwall.media import synthetic
 from shieldwall.signals.base import Signal
 from shieldwall.signals.vpdq import FrameHash, format_vpdq
-from shieldwall.store import BankSignal, BankVideo, Database, MatchRecord, SignalLogRecord
+from shieldwall.store import BankSignal, BankSignalValue, Database, MatchRecord, SignalLogRecord
 
 FPS = 10
 
@@ -70,7 +70,7 @@ def test_a_clip_cut_from_a_banked_video_matches_with_its_time_ranges(
     banks: Database, settings: Settings, videos: dict[str, Path], banked_signals: list[Signal]
 ) -> None:
     entry = add_entry(banks, "ncii", banked_signals, external_ids=["case-1"])
-    assert sorted(s.type for s in entry.signals) == ["sha256", "video_md5", "vpdq"]
+    assert sorted(s.type for s in entry.signals) == ["md5", "sha256", "vpdq"]
     matcher = Matcher(banks, settings=settings)
     outcome = matcher.match_file(videos["clip"], content_id="upload-1")
     [m] = outcome.matches  # md5 and sha256 differ: only the frames match
@@ -90,9 +90,9 @@ def test_a_clip_cut_from_a_banked_video_matches_with_its_time_ranges(
         entry.id,
     )
     assert record.distance == 100 - round(100 * m.video.query_share)
-    # The banked file itself matches by its frames and exactly (video_md5, sha256).
+    # The banked file itself matches by its frames and exactly (md5, sha256).
     exact = matcher.match_file(videos["banked"], content_id="upload-2").matches
-    assert {x.signal_type for x in exact} == {"vpdq", "video_md5", "sha256"}
+    assert {x.signal_type for x in exact} == {"vpdq", "md5", "sha256"}
 
 
 def test_unrelated_videos_never_match(
@@ -179,12 +179,12 @@ def test_banking_the_same_video_twice_merges_and_frames_are_kept_whole(
         logged = session.scalars(
             select(SignalLogRecord.value).where(SignalLogRecord.type == "vpdq")
         ).all()
-        videos = session.scalar(select(func.count()).select_from(BankVideo))
+        videos = session.scalar(select(func.count()).select_from(BankSignalValue))
     assert stored is not None and len(stored) == 64 and list(logged) == [stored]
     assert videos == 1
     delete_bank(banks, "ncii")
     with banks.session() as session:
-        assert session.scalar(select(func.count()).select_from(BankVideo)) == 0
+        assert session.scalar(select(func.count()).select_from(BankSignalValue)) == 0
 
 
 def test_export_import_and_signal_strings_carry_the_frames(
@@ -224,7 +224,7 @@ def test_the_ledger_keeps_videos_by_exact_hashes_and_sweeps_find_them(
     add_to_ledger(banks, [("post-1", banked_signals)])
     add_entry(banks, "ncii", banked_signals)
     found = sweep(banks)
-    assert {m.signal_type for m in found.matches["post-1"]} == {"video_md5", "sha256"}
+    assert {m.signal_type for m in found.matches["post-1"]} == {"md5", "sha256"}
 
 
 def test_a_banks_vpdq_threshold_is_the_share_of_query_frames_allowed_to_miss(
@@ -246,3 +246,36 @@ def test_a_banks_vpdq_threshold_is_the_share_of_query_frames_allowed_to_miss(
     loose = Settings.load(video_match_query_share=0.7)
     set_bank_threshold(banks, "ncii", "vpdq", None)
     assert Matcher(banks, settings=loose).match("c", query).matched
+
+
+def test_a_stopncii_videomd5_record_matches_an_upload_of_the_same_video(
+    banks: Database, settings: Settings, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    """StopNCII's VideoMD5 is the MD5 of the video file: imported, it is an ``md5`` signal,
+    and a video upload is looked up by its ``md5``, so the same file matches (a re-encode,
+    other bytes, does not)."""
+    import hashlib
+    import json
+
+    digest = hashlib.md5(videos["banked"].read_bytes()).hexdigest()
+    record = {
+        "signalType": "VideoMD5",
+        "hashValue": digest.upper(),
+        "caseNumbers": {"c-1": "Active"},
+    }
+    outcome = add_many(
+        banks, "ncii", read_entries(io.StringIO(json.dumps(record)), BankFormat.jsonl)
+    )
+    assert not outcome.rejected, outcome.rejected
+    upload = tmp_path / "upload.bin"  # saved under a name that says nothing
+    shutil.copyfile(videos["banked"], upload)
+    matcher = Matcher(banks, settings=settings)
+    found = matcher.match_file(upload, content_id="u-video")
+    assert found.error is None
+    assert [(m.bank, m.signal_type) for m in found.matches] == [("ncii", "md5")]
+    assert not matcher.match_file(videos["clip"], content_id="u-clip").matched
+
+
+def test_a_video_md5_signal_string_is_read_as_md5(banks: Database) -> None:
+    signal = parse_signal_string("video_md5:" + "AB" * 16)
+    assert (signal.type, signal.value) == ("md5", "ab" * 16)

@@ -154,7 +154,7 @@ def test_a_case_with_its_evidence_over_http(make_service: Callable[..., LiveServ
     reviewer = service.client(service.key("review"))
     case_id = reviewer.get("/v1/cases").json()["cases"][0]["id"]
     body = reviewer.get(f"/v1/cases/{case_id}").json()
-    assert body["id"] == case_id and body["evidence"] == "pdq_match"
+    assert body["id"] == case_id and body["evidence"] == "near_match"
     (content,) = body["matches"]
     assert content["content_id"] == "content-123"
     (match,) = content["matches"]

@@ -39,7 +39,7 @@ def test_clip_of_a_banked_video_is_found_over_http(
             data={"external_ids": "case-v1"},
         )
     assert r.status_code == 201, r.text
-    assert {s["type"] for s in r.json()["signals"]} >= {"vpdq", "video_md5"}
+    assert {s["type"] for s in r.json()["signals"]} >= {"vpdq", "md5"}
     matcher = service.client(service.key("match"))
     with videos["clip"].open("rb") as fh:
         r = matcher.post(

@@ -66,7 +66,9 @@ class TestVpdqContract(SignalTypeContract):
         ]
 
 
-class TestVideoMd5Contract(SignalTypeContract):
+class TestMd5OfVideosContract(SignalTypeContract):
+    """md5 (alias video_md5) on videos: the MD5 of the file's bytes, streamed from disk."""
+
     @pytest.fixture
     def signal_type(self) -> SignalType:
         return get_signal_type("video_md5")

@@ -29,8 +29,6 @@ from shieldwall.banks._model import (
 
 if TYPE_CHECKING:
     from shieldwall.banks._banks import (
-        BANKABLE_TYPES,
-        VIDEO_TYPES,
         create_bank,
         delete_bank,
         get_bank,
@@ -66,7 +64,6 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "shieldwall.banks._banks": (
-        "BANKABLE_TYPES",
         "create_bank",
         "delete_bank",
         "get_bank",
@@ -76,7 +73,6 @@ _LAZY = {
         "set_bank_enabled",
         "set_bank_threshold",
         "stored_value",
-        "VIDEO_TYPES",
     ),
     "shieldwall.banks._entries": (
         "CHUNK_SIZE",
@@ -112,9 +108,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "BANKABLE_TYPES",
     "CHUNK_SIZE",
-    "VIDEO_TYPES",
     "AddOutcome",
     "BankFormat",
     "BankInfo",

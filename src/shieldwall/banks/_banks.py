@@ -16,12 +16,10 @@ from shieldwall.errors import (
     MalformedSignal,
     NotFound,
     SignalError,
+    UnknownSignalType,
     UsageError,
 )
-from shieldwall.index import EXACT_TYPES, HAMMING_TYPES
-from shieldwall.signals.base import Signal
-from shieldwall.signals.registry import get_signal_type
-from shieldwall.signals.vpdq import format_vpdq, parse_vpdq, vpdq_digest
+from shieldwall.signals import Signal, Storage, bankable_types, get_signal_type
 from shieldwall.store import (
     Bank,
     BankEntry,
@@ -31,15 +29,7 @@ from shieldwall.store import (
 )
 from shieldwall.store.signal_log import LogOp
 
-#: Video signal types: vpdq (frame sets, searched in the matcher's video index) and video_md5
-#: (the exact bytes of a video, StopNCII's ``VideoMD5``).
-VIDEO_TYPES = ("vpdq", "video_md5")
-#: Signal types a bank can hold: those the matching index searches.
-BANKABLE_TYPES = (*HAMMING_TYPES, *EXACT_TYPES, *VIDEO_TYPES)
-
 __all__ = [
-    "BANKABLE_TYPES",
-    "VIDEO_TYPES",
     "create_bank",
     "delete_bank",
     "get_bank",
@@ -61,41 +51,44 @@ def prepare_signal(signal_type: str, value: str, quality: int | None = None) -> 
 
     Raises :class:`~shieldwall.errors.UnknownSignalType`, :class:`MalformedSignal` (bad length,
     not hex, quality out of 0..100) or :class:`~shieldwall.errors.LowQualitySignal` (PDQ quality
-    below the floor).
+    below the floor). An alias (``video_md5``) gives the type's own name (``md5``).
     """
     kind = get_signal_type(signal_type)
-    if kind.name not in BANKABLE_TYPES:
-        raise SignalError(
-            f"{kind.name} signals cannot be banked yet (bankable: {', '.join(BANKABLE_TYPES)})"
-        )
+    if not kind.bankable:
+        names = ", ".join(t.name for t in bankable_types())
+        raise SignalError(f"{kind.name} signals cannot be banked yet (bankable: {names})")
     if quality is not None and not 0 <= quality <= 100:
         raise MalformedSignal(f"{kind.name} quality must be 0..100, got {quality}")
     if quality is not None and kind.quality_floor is None:
         quality = None
-    if kind.name == "vpdq":  # a video's quality is that of its best frame, whatever was given
-        frames = parse_vpdq(value)
-        return kind.require_usable(
-            Signal(kind.name, format_vpdq(frames), max(f.quality for f in frames))
-        )
     return kind.require_usable(kind.parse(value, quality))
 
 
 def stored_value(signal: Signal) -> str:
-    """What ``bank_signal.value`` (and the signal log) hold for ``signal``: its value, except
-    for vpdq, whose frames are kept in ``bank_video`` and keyed by their SHA-256."""
-    return vpdq_digest(signal.value) if signal.type == "vpdq" else signal.value
+    """What ``bank_signal.value`` (and the signal log) hold for ``signal``: its value, or the
+    :meth:`~shieldwall.signals.SignalType.storage_key` of a value kept in the side table
+    (``bank_signal_value``)."""
+    return get_signal_type(signal.type).storage_key(signal.value)
+
+
+def _is_multiline(signal_type: str) -> bool:
+    try:
+        return get_signal_type(signal_type).storage is Storage.SIDE_TABLE
+    except UnknownSignalType:
+        return False
 
 
 def parse_signal_string(text: str) -> Signal:
     """Read ``TYPE:VALUE`` or ``TYPE:VALUE:QUALITY`` (ours), or ``TYPE VALUE`` (the one-per-line
     form python-threatexchange prints), and validate it with :func:`prepare_signal`.
 
-    A ``vpdq`` value is Meta's text form, its frames separated by newlines (or by ``;`` or
-    spaces, so that it fits on one line); its quality is that of its best frame."""
+    A value kept in the side table (a ``vpdq`` frame set in Meta's text form) has its lines
+    separated by newlines, or by ``;`` or spaces so that it fits on one line; a vpdq's quality
+    is that of its best frame."""
     text = text.strip()
     head, sep, rest = text.partition(":")
-    if sep and head.strip().lower() == "vpdq":
-        return prepare_signal("vpdq", "\n".join(rest.replace(";", " ").split()))
+    if sep and _is_multiline(head):
+        return prepare_signal(head, "\n".join(rest.replace(";", " ").split()))
     parts = text.split(":") if ":" in text else text.split()
     if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
         raise MalformedSignal(

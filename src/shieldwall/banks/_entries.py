@@ -34,13 +34,12 @@ from shieldwall.errors import (
     ShieldwallError,
     UsageError,
 )
-from shieldwall.signals.base import Signal
-from shieldwall.signals.registry import get_signal_type
+from shieldwall.signals import Signal, Storage, get_signal_type
 from shieldwall.store import (
     Bank,
     BankEntry,
     BankSignal,
-    BankVideo,
+    BankSignalValue,
     Database,
     EntryExternalId,
     signal_log,
@@ -73,16 +72,18 @@ def _key_filter(keys: Sequence[tuple[str, str]]) -> ColumnElement[bool]:
 
 
 def _key(signal: Signal) -> tuple[str, str]:
-    """A signal's ``(type, value)`` as ``bank_signal`` holds it (vpdq: the digest)."""
+    """A signal's ``(type, value)`` as ``bank_signal`` holds it (a side-table value: its
+    storage key)."""
     return signal.type, stored_value(signal)
 
 
-def _video_rows(signal_ids: Sequence[int], signals: Sequence[Signal]) -> list[dict[str, object]]:
-    """``bank_video`` rows for the vpdq signals among ``signals`` (inserted as ``signal_ids``)."""
+def _side_rows(signal_ids: Sequence[int], signals: Sequence[Signal]) -> list[dict[str, object]]:
+    """``bank_signal_value`` rows for the signals among ``signals`` whose type is kept in the
+    side table (inserted as ``signal_ids``)."""
     return [
-        {"signal_id": i, "frame_count": s.value.count("\n") + 1, "vpdq": s.value}
+        {"signal_id": i, "value": s.value}
         for i, s in zip(signal_ids, signals, strict=True)
-        if s.type == "vpdq"
+        if get_signal_type(s.type).storage is Storage.SIDE_TABLE
     ]
 
 
@@ -92,8 +93,8 @@ def _entry_info(session: Session, entry: BankEntry, bank_name: str | None = None
     signals = [
         Signal(s.type, frames if frames is not None else s.value, s.quality)
         for s, frames in session.execute(
-            select(BankSignal, BankVideo.vpdq)
-            .outerjoin(BankVideo, BankVideo.signal_id == BankSignal.id)
+            select(BankSignal, BankSignalValue.value)
+            .outerjoin(BankSignalValue, BankSignalValue.signal_id == BankSignal.id)
             .where(BankSignal.entry_id == entry.id)
             .order_by(BankSignal.id)
         )
@@ -222,7 +223,7 @@ def _apply(session: Session, bank: Bank, new: NewEntry) -> tuple[int, bool]:
     ]
     session.add_all(fresh)
     session.flush()
-    insert_rows(session, BankVideo, _video_rows([f.id for f in fresh], added))
+    insert_rows(session, BankSignalValue, _side_rows([f.id for f in fresh], added))
     if live:
         signal_log.append(session, LogOp.ADD, fresh)
     _sync_signals(session, entry)
@@ -318,7 +319,7 @@ def _apply_chunk(session: Session, bank: Bank, ready: list[NewEntry], outcome: A
             originals.extend(new.signals)
         insert_rows(session, EntryExternalId, holders)
         signal_ids = insert_rows(session, BankSignal, signals, returning_ids=True)
-        insert_rows(session, BankVideo, _video_rows(signal_ids, originals))
+        insert_rows(session, BankSignalValue, _side_rows(signal_ids, originals))
         signal_log.append(
             session,
             LogOp.ADD,

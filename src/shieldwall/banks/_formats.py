@@ -42,15 +42,13 @@ from shieldwall.banks._model import (
     Provenance,
     Rejected,
 )
-from shieldwall.errors import ImportFormatError, ShieldwallError
-from shieldwall.signals.base import Signal
+from shieldwall.errors import ImportFormatError, ShieldwallError, UnknownSignalType
+from shieldwall.signals import Exchange, Signal, Storage, from_exchange_name, get_signal_type
 from shieldwall.store import BankEntry, Database
 
 __all__ = ["BankFormat", "entry_to_json", "export_entries", "read_entries", "write_entries"]
 
 CSV_FIELDS = ("type", "value", "quality", "external_ids", "withdrawn_ids", "note", "provenance")
-#: StopNCII's signal type names.
-_STOPNCII_TYPES = {"imagepdq": "pdq", "videomd5": "md5"}
 _WITHDRAWN = {"withdrawn", "deleted"}
 
 
@@ -98,9 +96,10 @@ def _from_object(obj: Any, source: str, provenance: Provenance) -> NewEntry:
     if not isinstance(obj, dict):
         raise ImportFormatError("each line must be a JSON object")
     if "hashValue" in obj:  # a StopNCII hash record
-        kind = _STOPNCII_TYPES.get(str(obj.get("signalType", "")).lower())
-        if kind is None:
-            raise ImportFormatError(f"StopNCII signal type {obj.get('signalType')!r} not supported")
+        try:
+            kind = from_exchange_name(Exchange.STOPNCII, str(obj.get("signalType", ""))).name
+        except UnknownSignalType as exc:
+            raise ImportFormatError(exc.message) from None
         cases = obj.get("caseNumbers") or {}
         if not isinstance(cases, dict):
             raise ImportFormatError("caseNumbers must map case numbers to statuses")
@@ -247,8 +246,9 @@ def write_entries(entries: Iterable[EntryInfo], out: TextIO, fmt: BankFormat) ->
                         "provenance": entry.provenance.value,
                     }
                 )
-            elif s.type == "vpdq":  # one line: frames separated by ';' (quality: the best's)
-                out.write(f"vpdq:{s.value.replace(chr(10), ';')}\n")
+            elif get_signal_type(s.type).storage is Storage.SIDE_TABLE:
+                # one line: a frame set's lines separated by ';' (a vpdq's quality: the best's)
+                out.write(f"{s.type}:{s.value.replace(chr(10), ';')}\n")
             else:
                 suffix = "" if s.quality is None else f":{s.quality}"
                 out.write(f"{s.type}:{s.value}{suffix}\n")

@@ -42,7 +42,7 @@ from shieldwall.jobs import SWEEP, get_job
 from shieldwall.jobs._queue import job_record
 from shieldwall.jobs.handlers import CASE_COPIES
 from shieldwall.people import Actor
-from shieldwall.signals.base import Signal
+from shieldwall.signals import Signal, get_signal_type, is_exact_evidence
 from shieldwall.store import Database
 from shieldwall.store.models import (
     CaseItem,
@@ -72,7 +72,6 @@ ACTIONS = ("remove", "restrict", "label", "no_action")
 #: Who decides (and opens) what the system does by itself: the ``decided_by`` of automated
 #: decisions and the actor of their audit events.
 SYSTEM = "system"
-_EXACT_TYPES = frozenset({"md5", "sha256"})
 GROUNDS = ("law", "terms")
 #: The job kind that opens copy tasks once a removal's sweep is done.
 COPIES_JOB = CASE_COPIES
@@ -100,26 +99,19 @@ def hash_token(token: str) -> str:
 
 
 def ledger_signals(db: Database, content_ids: list[str]) -> list[Signal]:
-    """The bankable signals the ledger holds for ``content_ids`` (PDQ and exact hashes)."""
+    """The bankable signals the ledger holds for ``content_ids`` (every type it keeps)."""
     out: dict[tuple[str, str], Signal] = {}
     with db.session() as session:
-        items = session.execute(
-            select(LedgerItem.id, LedgerItem.pdq).where(LedgerItem.content_id.in_(content_ids))
+        pairs = session.execute(
+            select(LedgerSignal.type, LedgerSignal.value)
+            .join(LedgerItem, LedgerItem.id == LedgerSignal.item_id)
+            .where(LedgerItem.content_id.in_(content_ids))
         ).all()
-        ids = [i for i, _ in items]
-        pairs = [("pdq", pdq.hex()) for _, pdq in items if pdq is not None]
-        if ids:
-            pairs += [
-                (t, v)
-                for t, v in session.execute(
-                    select(LedgerSignal.type, LedgerSignal.value).where(
-                        LedgerSignal.item_id.in_(ids)
-                    )
-                )
-            ]
     for kind, value in pairs:
         try:
-            signal = prepare_signal(kind, value, 100 if kind == "pdq" else None)
+            # The ledger keeps only signals at or over their quality floor, not the quality.
+            quality = None if get_signal_type(kind).quality_floor is None else 100
+            signal = prepare_signal(kind, value, quality)
         except ShieldwallError:
             continue  # a type that cannot be banked (yet)
         out[(signal.type, signal.value)] = signal
@@ -374,7 +366,7 @@ def open_copy_tasks(db: Database, case_id: int, *, settings: Settings | None = N
         now = utcnow()
         created: list[tuple[CaseItem, bool]] = []
         for cid, types in matched.items():
-            exact = bool(types & _EXACT_TYPES)
+            exact = any(is_exact_evidence(t) for t in types)
             task = CaseItem(
                 tracking_number=parent.tracking_number,
                 kind="copy",

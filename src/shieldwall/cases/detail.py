@@ -20,6 +20,7 @@ from shieldwall.cases.queues import CaseView
 from shieldwall.cases.scores import ScoreView, scores_in
 from shieldwall.errors import NotFound
 from shieldwall.people import Actor
+from shieldwall.signals import is_exact_evidence
 from shieldwall.store import Database
 from shieldwall.store.models import (
     Appeal,
@@ -32,8 +33,6 @@ from shieldwall.store.models import (
 )
 
 __all__ = ["CaseFile", "CaseLink", "MatchView", "NoticeFacts", "case_file"]
-
-_EXACT = frozenset({"md5", "sha256", "video_md5"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +168,7 @@ def case_file(db: Database, actor: Actor, case_id: int) -> CaseFile:
                         record.bank_name,
                         bank_kind,
                         record.signal_type,
-                        "exact" if record.signal_type in _EXACT else "near",
+                        "exact" if is_exact_evidence(record.signal_type) else "near",
                         record.source,
                         record.at,
                         record.entry_id,

@@ -25,6 +25,7 @@ from shieldwall.audit import record_event
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import Conflict, NotFound, NotPermitted, UsageError
 from shieldwall.people import Actor, Role
+from shieldwall.signals import find_signal_type, is_exact_evidence
 from shieldwall.store import Database
 from shieldwall.store.models import (
     CaseItem,
@@ -54,9 +55,7 @@ __all__ = [
 
 QUEUES = ("adult", "restricted")
 #: Strength of evidence, strongest first.
-EVIDENCE = {3: "exact_match", 2: "pdq_match", 1: "detector_score", 0: "none"}
-_EXACT_TYPES = ("md5", "sha256", "video_md5")
-_PERCEPTUAL_TYPES = ("pdq", "vpdq")
+EVIDENCE = {3: "exact_match", 2: "near_match", 1: "detector_score", 0: "none"}
 #: Cases this close to their deadline jump the rest of the queue.
 URGENT_HOURS = 12.0
 _CLAIM_TRIES = 20
@@ -116,9 +115,11 @@ class CaseView:
 def evidence_strength(
     session: Session, content_ids: list[str], settings: Settings | None = None
 ) -> int:
-    """How strongly the evidence on ``content_ids`` backs a case (see :data:`EVIDENCE`): 3 an
-    exact-hash (md5, sha256, video_md5) stored match, 2 a perceptual (pdq, vpdq) one, 1 a
-    detector score (``content_score``) at or above ``cases_detector_threshold``, else 0."""
+    """How strongly the evidence on ``content_ids`` backs a case (see :data:`EVIDENCE`): 3 a
+    stored match on a signal type that is exact evidence
+    (:func:`~shieldwall.signals.is_exact_evidence`: md5, sha256), 2 a stored match on any
+    other registered type (a near match: pdq, vpdq, a plug-in's), 1 a detector score
+    (``content_score``) at or above ``cases_detector_threshold``, else 0."""
     if not content_ids:
         return 0
     types = set(
@@ -126,9 +127,9 @@ def evidence_strength(
             select(MatchRecord.signal_type).where(MatchRecord.content_id.in_(content_ids))
         )
     )
-    if types & set(_EXACT_TYPES):
+    if any(is_exact_evidence(t) for t in types):
         return 3
-    if types & set(_PERCEPTUAL_TYPES):
+    if any(find_signal_type(t) is not None for t in types):
         return 2
     threshold = (settings or get_settings()).cases_detector_threshold
     scored = session.scalar(

@@ -22,8 +22,8 @@ from shieldwall.cli._progress import progress_bar
 from shieldwall.cli.hash import expand_inputs
 from shieldwall.config import get_settings
 from shieldwall.errors import UsageError
-from shieldwall.hashing import DEFAULT_SIGNALS, hash_many
-from shieldwall.signals.registry import get_signal_type
+from shieldwall.hashing import hash_many
+from shieldwall.signals import bankable_types, get_signal_type
 
 __all__ = ["bank_app"]
 
@@ -51,8 +51,8 @@ def _bank_json(bank: BankInfo) -> dict[str, object]:
         "kind": bank.kind.value,
         "enabled": bank.enabled,
         "thresholds": {
-            name: bank.threshold(name, get_signal_type(name).default_threshold)
-            for name in DEFAULT_SIGNALS
+            kind.name: bank.threshold(kind.name, kind.default_threshold)
+            for kind in bankable_types()
         },
         "description": bank.description,
         "source": bank.source,
@@ -230,7 +230,7 @@ def add_command(  # noqa: PLR0917 - a Typer signature
     """Add images or videos (hashed here: the media is never stored) or hashes to a bank.
 
     A video is banked by its vpdq frame hashes, every frame by default
-    (SHIELDWALL_VIDEO_BANK_SECONDS_PER_HASH), its video_md5 and its sha256; --hash takes
+    (SHIELDWALL_VIDEO_BANK_SECONDS_PER_HASH), its md5 and its sha256; --hash takes
     "vpdq:<frame lines>" too (the lines separated by newlines, ';' or spaces).
 
     A signal that is malformed or a PDQ hash below the quality floor is rejected with its

@@ -19,17 +19,15 @@ from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, fail
 from shieldwall.config import get_settings
 from shieldwall.errors import ShieldwallError
 from shieldwall.hashing import (
-    DEFAULT_SIGNALS,
-    DEFAULT_VIDEO_SIGNALS,
     BatchItem,
     HashResult,
     content_type_of,
+    default_signals,
     hash_many,
 )
 from shieldwall.media import IMAGE_EXTENSIONS
 from shieldwall.media.video import VIDEO_EXTENSIONS
-from shieldwall.signals.base import ContentType
-from shieldwall.signals.registry import get_signal_type
+from shieldwall.signals import Comparison, ContentType, get_signal_type
 
 __all__ = ["OutputFormat", "expand_inputs", "result_to_json"]
 
@@ -71,10 +69,9 @@ def _columns(items: list[BatchItem]) -> tuple[str, ...]:
         for item in items
     }
     names: list[str] = []
-    if ContentType.PHOTO in kinds:
-        names += DEFAULT_SIGNALS
-    if ContentType.VIDEO in kinds:
-        names += [n for n in DEFAULT_VIDEO_SIGNALS if n not in names]
+    for kind in (ContentType.PHOTO, ContentType.VIDEO):
+        if kind in kinds:
+            names += [n for n in default_signals(kind) if n not in names]
     return tuple(names)
 
 
@@ -124,7 +121,7 @@ class _Writer:
                 found = result.signals.get(name)
                 if found is None:
                     cells.append("")
-                elif found.type == "vpdq":
+                elif get_signal_type(found.type).comparison is Comparison.FRAME_SET:
                     cells.append(f"{found.value.count(chr(10)) + 1} frames (best q{found.quality})")
                 elif found.quality is not None:
                     cells.append(f"{found.value} (q{found.quality})")
@@ -174,7 +171,7 @@ def hash_command(
     {"path": "a.jpg", "pdq": {"hash": "<64 hex>", "quality": 93}, "md5": {"hash": "<32 hex>"},
     "sha256": {"hash": "<64 hex>"}}, or {"path": "b.jpg", "error": "<reason>"} for an input that
     cannot be hashed; the batch goes on. Videos give "vpdq" (Meta's vpdq text form, one
-    "frame,quality,pdq,timestamp" line per sampled frame), "video_md5" and "sha256".
+    "frame,quality,pdq,timestamp" line per sampled frame), "md5" and "sha256".
 
     Exit codes: 0 every input hashed, 1 some inputs failed, 2 usage error.
     """

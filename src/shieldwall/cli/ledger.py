@@ -14,7 +14,7 @@ from shieldwall.cli._db import open_database
 from shieldwall.cli._progress import progress_bar
 from shieldwall.cli.hash import expand_inputs
 from shieldwall.errors import UsageError
-from shieldwall.hashing import hash_many
+from shieldwall.hashing import hash_many, ledger_signals
 from shieldwall.signals.base import Signal
 
 __all__ = ["ledger_app"]
@@ -55,7 +55,7 @@ def ledger_add_command(
     with progress_bar("hashing", enabled=len(files) >= 20) as bar:
         task = bar.add_task("hash", total=len(files))
         # Videos: no vpdq (the ledger keeps exact hashes of videos, see add_to_ledger).
-        for result in hash_many(files, ("pdq", "md5", "sha256", "video_md5"), workers=workers):
+        for result in hash_many(files, ledger_signals(), workers=workers):
             bar.advance(task)
             if result.error is not None:
                 failed += 1

@@ -1,4 +1,5 @@
-"""The matcher's whole in-memory index: PDQ by Hamming radius, MD5 and SHA-256 exactly.
+"""The matcher's whole in-memory index: one Hamming index per Hamming signal type (PDQ), one
+exact index per exact type (MD5, SHA-256), chosen by each type's declared capabilities.
 
 It reflects the signal log up to :attr:`SignalIndex.seq`. A follower process keeps it in sync
 by feeding it the log's new entries with :meth:`SignalIndex.apply`; a restart loads a snapshot
@@ -9,7 +10,7 @@ Example::
     index = SignalIndex()
     index.apply([Change(1, ChangeOp.ADD, 7, "pdq", "f" * 64)])
     index.seq                                  # 1
-    index.search_pdq("f" * 64)                 # [Hit(id=7, distance=0)]
+    index.search("pdq", "f" * 64)              # [Hit(id=7, distance=0)]
     index.save(path)
     SignalIndex.load(path).seq                 # 1
 """
@@ -25,42 +26,68 @@ from shieldwall.index import snapshot
 from shieldwall.index.changes import Change, ChangeOp
 from shieldwall.index.exact import ExactIndex
 from shieldwall.index.hamming import CodeLike, HammingIndex, Hit
+from shieldwall.signals import IndexKind, SignalType, get_signal_type
 
-__all__ = ["EXACT_TYPES", "HAMMING_TYPES", "SignalIndex"]
-
-#: Signal types searched by Hamming radius, and their code length in bytes.
-HAMMING_TYPES = {"pdq": 32}
-#: Signal types looked up exactly, and their digest length in bytes.
-EXACT_TYPES = {"md5": 16, "sha256": 32}
+__all__ = ["SignalIndex"]
 
 
 class SignalIndex:
-    """PDQ, MD5 and SHA-256 indexes plus the log sequence number they reflect."""
+    """A Hamming or exact index per signal type, plus the log sequence number they reflect.
+
+    The part for a type is made on its first signal, from what the type declares
+    (:attr:`~shieldwall.signals.SignalType.index` and ``code_bytes``); a type served by
+    another index (a video's frame set) raises :class:`~shieldwall.errors.UnknownSignalType`.
+    """
 
     def __init__(self, *, seq: int = 0, delta_capacity: int = 4096) -> None:
         """An empty index that reflects the log up to ``seq`` (0: nothing applied yet)."""
         self.seq = seq
-        self.pdq = HammingIndex(delta_capacity=delta_capacity)
-        self.exact = {name: ExactIndex(size) for name, size in EXACT_TYPES.items()}
+        self.delta_capacity = delta_capacity
+        #: Hamming indexes by signal type name.
+        self.hamming_parts: dict[str, HammingIndex] = {}
+        #: Exact indexes by signal type name.
+        self.exact: dict[str, ExactIndex] = {}
+        #: The snapshot format version this index was loaded from (the current one when new).
+        self.format_version = snapshot.FORMAT_VERSION
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
         """Live entries over all signal types."""
-        return len(self.pdq) + sum(len(e) for e in self.exact.values())
+        return sum(len(h) for h in self.hamming_parts.values()) + sum(
+            len(e) for e in self.exact.values()
+        )
+
+    def hamming(self, signal_type: str) -> HammingIndex:
+        """The Hamming index of ``signal_type`` (made empty on first use)."""
+        part = self.hamming_parts.get(signal_type)
+        if part is None:
+            kind = self._kind(signal_type, IndexKind.HAMMING)
+            part = self.hamming_parts.setdefault(
+                kind.name, HammingIndex(delta_capacity=self.delta_capacity)
+            )
+        return part
+
+    def exact_part(self, signal_type: str) -> ExactIndex:
+        """The exact index of ``signal_type`` (made empty on first use)."""
+        part = self.exact.get(signal_type)
+        if part is None:
+            kind = self._kind(signal_type, IndexKind.EXACT)
+            part = self.exact.setdefault(kind.name, ExactIndex(kind.code_bytes))
+        return part
 
     def add(self, signal_type: str, id: int, value: str | bytes) -> None:
         """Store one signal (does not move :attr:`seq`; :meth:`apply` does)."""
-        if signal_type in HAMMING_TYPES:
-            self.pdq.add(id, value)
+        if self._index_of(signal_type) is IndexKind.HAMMING:
+            self.hamming(signal_type).add(id, value)
         else:
-            self._exact(signal_type).add(id, value)
+            self.exact_part(signal_type).add(id, value)
 
     def remove(self, signal_type: str, id: int, value: str | bytes) -> None:
         """Remove one signal; raises :class:`~shieldwall.errors.NotFound` when absent."""
-        if signal_type in HAMMING_TYPES:
-            self.pdq.remove(id, value)
+        if self._index_of(signal_type) is IndexKind.HAMMING:
+            self.hamming(signal_type).remove(id, value)
         else:
-            self._exact(signal_type).remove(id, value)
+            self.exact_part(signal_type).remove(id, value)
 
     def apply(self, changes: Iterable[Change]) -> int:
         """Apply log entries in ``seq`` order and return how many were applied.
@@ -92,35 +119,73 @@ class SignalIndex:
                 applied += 1
         return applied
 
-    def search_pdq(self, code: CodeLike, radius: int = 31) -> list[Hit]:
-        """Every PDQ entry within ``radius`` of ``code``, by distance then id."""
-        return self.pdq.search(code, radius)
+    def search(self, signal_type: str, code: CodeLike, radius: int = 31) -> list[Hit]:
+        """Every entry of a Hamming type within ``radius`` of ``code``, by distance then id;
+        for an exact type, the entries equal to ``code`` (distance 0), by id."""
+        if self._index_of(signal_type) is IndexKind.EXACT:
+            if isinstance(code, str | bytes):
+                return [Hit(i, 0) for i in sorted(self.lookup(signal_type, code))]
+            raise UnknownSignalType(f"{signal_type} is looked up by its digest, not a code array")
+        part = self.hamming_parts.get(signal_type)
+        return [] if part is None else part.search(code, radius)
 
     def lookup(self, signal_type: str, value: str | bytes) -> list[int]:
         """Ids of entries of an exact type (``md5``, ``sha256``) equal to ``value``."""
-        return self._exact(signal_type).lookup(value)
+        part = self.exact.get(signal_type)
+        if part is None:
+            self._kind(signal_type, IndexKind.EXACT)
+            return []
+        return part.lookup(value)
 
     def save(self, path: Path) -> None:
         """Write a snapshot file (see :mod:`shieldwall.index.snapshot`), atomically."""
         with self._lock:
-            snapshot.write(self, path)
+            snapshot.write(
+                path,
+                seq=self.seq,
+                hamming={name: part.state() for name, part in self.hamming_parts.items()},
+                exact={name: part.items() for name, part in self.exact.items()},
+            )
 
     @classmethod
     def load(cls, path: Path) -> SignalIndex:
         """Read a snapshot file; raises :class:`~shieldwall.errors.SnapshotError` if unusable."""
         content = snapshot.read(path)
         index = cls(seq=content.seq)
-        index.pdq.restore(content.segments, content.delta_ids, content.delta_codes)
+        index.format_version = content.version
+        for name, part in content.hamming.items():
+            index.hamming(name).restore(part.segments, part.delta_ids, part.delta_codes)
         for name, (ids, digests) in content.exact.items():
+            exact = index.exact_part(name)
             for i in range(ids.shape[0]):
-                index.exact[name].add(int(ids[i]), digests[i].tobytes())
+                exact.add(int(ids[i]), digests[i].tobytes())
         return index
 
-    def _exact(self, signal_type: str) -> ExactIndex:
+    def _index_of(self, signal_type: str) -> IndexKind:
+        if signal_type in self.hamming_parts:
+            return IndexKind.HAMMING
+        if signal_type in self.exact:
+            return IndexKind.EXACT
+        return self._known(signal_type).index
+
+    def _known(self, signal_type: str) -> SignalType:
         try:
-            return self.exact[signal_type]
-        except KeyError:
-            known = ", ".join([*HAMMING_TYPES, *EXACT_TYPES])
+            return get_signal_type(signal_type)
+        except UnknownSignalType:
             raise UnknownSignalType(
-                f"the index holds no signal type {signal_type!r} (it holds {known})"
+                f"the index holds no signal type {signal_type!r} (it holds the registered "
+                "exact and Hamming types)"
             ) from None
+
+    def _kind(self, signal_type: str, wanted: IndexKind) -> SignalType:
+        kind = self._known(signal_type)
+        if kind.index is not wanted:
+            raise UnknownSignalType(
+                f"the index holds no signal type {signal_type!r}: it is served by the "
+                f"{kind.index.value} index, not the {wanted.value} one"
+            )
+        if kind.name != signal_type:  # an alias: the part lives under the canonical name
+            raise UnknownSignalType(
+                f"signal type {signal_type!r} is an alias: index it as {kind.name!r}"
+            )
+        return kind

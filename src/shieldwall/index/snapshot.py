@@ -1,13 +1,14 @@
-"""Snapshot files of a :class:`~shieldwall.index.signal_index.SignalIndex` (format version 2;
-version 1 files still load).
+"""Snapshot files of a :class:`~shieldwall.index.signal_index.SignalIndex` (format version 3;
+versions 1 and 2 still load).
 
 The format is documented in ``docs/index.md``; in short::
 
     offset  size  content
     0       8     magic  b"\\x89SWIDX\\r\\n"
-    8       4     format version, uint32 little-endian (2; 1 is read too)
+    8       4     format version, uint32 little-endian (3; 1 and 2 are read too)
     12      4     header length H, uint32 little-endian
-    16      H     header: UTF-8 JSON (seq, segment parameters, section table, file size)
+    16      H     header: UTF-8 JSON (seq, the Hamming types with their segment parameters,
+                  the exact types, section table, file size)
     16+H    4     CRC-32 (zlib) of bytes 0 .. 16+H, uint32 little-endian
     ...           sections: raw little-endian arrays, each at a 64-byte aligned offset given in
                   the header's section table with its dtype, shape, size and CRC-32
@@ -27,7 +28,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -41,16 +42,16 @@ from shieldwall.index.segment import (
     unpack_dirs,
 )
 
-if TYPE_CHECKING:
-    from shieldwall.index.signal_index import SignalIndex
-
-__all__ = ["FORMAT_VERSION", "MAGIC", "SnapshotContent", "read", "write"]
+__all__ = ["FORMAT_VERSION", "MAGIC", "HammingPart", "SnapshotContent", "read", "write"]
 
 MAGIC = b"\x89SWIDX\r\n"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: Versions :func:`read` accepts. Version 1 segments (eight entry tables, rows in insertion
-#: order) are rebuilt on load from their codes, ids and removal bitmaps.
-READABLE_VERSIONS = (1, 2)
+#: order) are rebuilt on load from their codes, ids and removal bitmaps. Versions 1 and 2
+#: hold one Hamming type (``pdq``) and two exact ones (``md5``, ``sha256``); version 3 names
+#: the types it holds.
+READABLE_VERSIONS = (1, 2, 3)
+_V2_EXACT = ("md5", "sha256")
 _PREAMBLE = struct.Struct("<8sII")
 _CRC = struct.Struct("<I")
 _ALIGN = 64
@@ -60,15 +61,31 @@ _DTYPES = {"<u8", "<u4", "<u2", "<i8", "|u1"}
 Array = npt.NDArray[Any]
 
 
-@dataclass
-class SnapshotContent:
-    """What a snapshot holds, ready to be put back into a :class:`SignalIndex`."""
+#: A Hamming index's state as :meth:`HammingIndex.state` gives it: each segment with its
+#: removal bitmap, then the delta's ids and codes.
+HammingState = tuple[list[tuple[Segment, Any]], npt.NDArray[np.int64], npt.NDArray[np.uint64]]
+ExactState = tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]
 
-    seq: int
+
+@dataclass
+class HammingPart:
+    """One Hamming type's segments and delta, as a snapshot holds them."""
+
     segments: list[Segment]
     delta_ids: npt.NDArray[np.int64]
     delta_codes: npt.NDArray[np.uint64]
-    exact: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]]
+
+
+@dataclass
+class SnapshotContent:
+    """What a snapshot holds, ready to be put back into a
+    :class:`~shieldwall.index.signal_index.SignalIndex`."""
+
+    seq: int
+    #: The format version the file was written in.
+    version: int
+    hamming: dict[str, HammingPart]
+    exact: dict[str, ExactState]
 
 
 def _bytes(array: Array) -> memoryview:
@@ -79,41 +96,51 @@ def _crc(array: Array) -> int:
     return zlib.crc32(_bytes(array))
 
 
-def _sections(index: SignalIndex) -> tuple[dict[str, Any], dict[str, Array]]:
+def _sections(
+    seq: int, hamming: dict[str, HammingState], exact: dict[str, ExactState]
+) -> tuple[dict[str, Any], dict[str, Array]]:
     arrays: dict[str, Array] = {}
-    segments = []
-    pdq_segments, delta_ids, delta_codes = index.pdq.state()
-    for k, (seg, dead) in enumerate(pdq_segments):
-        segments.append(
-            {
-                "rows": len(seg),
-                "b": seg.b,
-                "rowbits": seg.rowbits,
-                "fbits": seg.fbits,
-                "id_base": seg.id_base,
-                "dir_shift": seg.dir_shift,
-            }
-        )
-        arrays[f"pdq/{k}/codes"] = seg.codes
-        arrays[f"pdq/{k}/ids"] = seg.id_data
-        arrays[f"pdq/{k}/dirs"] = seg.dirs
-        arrays[f"pdq/{k}/dir_base"] = seg.dir_base
-        arrays[f"pdq/{k}/dir_over"] = seg.dir_over
-        arrays[f"pdq/{k}/entries"] = seg.entries
-        arrays[f"pdq/{k}/dead"] = dead
-    arrays["pdq/delta/ids"] = delta_ids
-    arrays["pdq/delta/codes"] = delta_codes
-    for name, exact in index.exact.items():
-        ids, digests = exact.items()
+    hamming_meta: dict[str, Any] = {}
+    for name, (segs, delta_ids, delta_codes) in sorted(hamming.items()):
+        segments = []
+        for k, (seg, dead) in enumerate(segs):
+            segments.append(
+                {
+                    "rows": len(seg),
+                    "b": seg.b,
+                    "rowbits": seg.rowbits,
+                    "fbits": seg.fbits,
+                    "id_base": seg.id_base,
+                    "dir_shift": seg.dir_shift,
+                }
+            )
+            arrays[f"{name}/{k}/codes"] = seg.codes
+            arrays[f"{name}/{k}/ids"] = seg.id_data
+            arrays[f"{name}/{k}/dirs"] = seg.dirs
+            arrays[f"{name}/{k}/dir_base"] = seg.dir_base
+            arrays[f"{name}/{k}/dir_over"] = seg.dir_over
+            arrays[f"{name}/{k}/entries"] = seg.entries
+            arrays[f"{name}/{k}/dead"] = dead
+        arrays[f"{name}/delta/ids"] = delta_ids
+        arrays[f"{name}/delta/codes"] = delta_codes
+        hamming_meta[name] = {"segments": segments}
+    for name, (ids, digests) in sorted(exact.items()):
         arrays[f"{name}/ids"] = ids
         arrays[f"{name}/digests"] = digests
-    meta = {"seq": index.seq, "pdq": {"segments": segments}}
+    meta = {"seq": seq, "hamming": hamming_meta, "exact": sorted(exact)}
     return meta, arrays
 
 
-def write(index: SignalIndex, path: Path) -> None:
-    """Write ``index`` to ``path`` atomically (a temporary file, fsync, then rename)."""
-    meta, arrays = _sections(index)
+def write(
+    path: Path,
+    *,
+    seq: int,
+    hamming: dict[str, HammingState],
+    exact: dict[str, ExactState],
+) -> None:
+    """Write an index's parts to ``path`` atomically (a temporary file, fsync, then rename):
+    the log ``seq`` it reflects, each Hamming type's state and each exact type's entries."""
+    meta, arrays = _sections(seq, hamming, exact)
     table: list[dict[str, Any]] = []
     for name, arr in arrays.items():
         le = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
@@ -143,7 +170,7 @@ def write(index: SignalIndex, path: Path) -> None:
             offset = _align(offset + entry["nbytes"])
         header["file_bytes"] = offset
     raw = json.dumps(header, sort_keys=True).encode()
-    if _align(_PREAMBLE.size + len(raw) + _CRC.size) != table[0]["offset"]:
+    if table and _align(_PREAMBLE.size + len(raw) + _CRC.size) != table[0]["offset"]:
         raise SnapshotError("internal error: snapshot header did not settle")  # pragma: no cover
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as f:
@@ -172,19 +199,27 @@ def read(path: Path) -> SnapshotContent:
     except OSError as exc:
         raise SnapshotError(f"cannot read index snapshot {path}: {exc}") from exc
     try:
-        load = _segment if header["version"] == FORMAT_VERSION else _segment_v1
-        segments = [load(arrays, k, p) for k, p in enumerate(header["pdq"]["segments"])]
+        version = int(header["version"])
+        load = _segment_v1 if version == 1 else _segment
+        if version < 3:  # one Hamming type and two exact ones, not named in the header
+            hamming_meta, exact_names = {"pdq": header["pdq"]}, list(_V2_EXACT)
+        else:
+            hamming_meta, exact_names = header["hamming"], list(header["exact"])
+        hamming = {}
+        for name, part in hamming_meta.items():
+            segments = [load(arrays, name, k, p) for k, p in enumerate(part["segments"])]
+            delta_ids, delta_codes = arrays[f"{name}/delta/ids"], arrays[f"{name}/delta/codes"]
+            if delta_codes.shape != (delta_ids.shape[0], 4):
+                raise ValueError(f"{name} delta ids and codes disagree")
+            hamming[str(name)] = HammingPart(segments, delta_ids, delta_codes)
         exact = {}
-        for name in ("md5", "sha256"):
+        for name in exact_names:
             ids, digests = arrays[f"{name}/ids"], arrays[f"{name}/digests"]
             if digests.ndim != 2 or digests.shape[0] != ids.shape[0]:
                 raise ValueError(f"{name} ids and digests disagree")
-            exact[name] = (ids, digests)
-        delta_ids, delta_codes = arrays["pdq/delta/ids"], arrays["pdq/delta/codes"]
-        if delta_codes.shape != (delta_ids.shape[0], 4):
-            raise ValueError("PDQ delta ids and codes disagree")
-        return SnapshotContent(int(header["seq"]), segments, delta_ids, delta_codes, exact)
-    except (KeyError, TypeError, ValueError) as exc:
+            exact[str(name)] = (ids, digests)
+        return SnapshotContent(int(header["seq"]), version, hamming, exact)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"index snapshot {path} is inconsistent: {exc!r}") from exc
 
 
@@ -233,13 +268,14 @@ def _read_section(f: io.BufferedReader, path: Path, size: int, entry: dict[str, 
     return arr.astype(arr.dtype.newbyteorder("="), copy=False)
 
 
-def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
-    """A version-2 segment, checked so that the compiled search never reads out of bounds."""
+def _segment(arrays: dict[str, Array], name: str, k: int, p: dict[str, Any]) -> Segment:
+    """A version-2 or -3 segment of the Hamming type ``name``, checked so that the compiled
+    search never reads out of bounds."""
     n, b, rowbits, fbits = int(p["rows"]), int(p["b"]), int(p["rowbits"]), int(p["fbits"])
     id_base, dir_shift = int(p["id_base"]), int(p["dir_shift"])
-    codes, ids = arrays[f"pdq/{k}/codes"], arrays[f"pdq/{k}/ids"]
+    codes, ids = arrays[f"{name}/{k}/codes"], arrays[f"{name}/{k}/ids"]
     dirs, dir_base, dir_over, entries, dead = (
-        arrays[f"pdq/{k}/{x}"] for x in ("dirs", "dir_base", "dir_over", "entries", "dead")
+        arrays[f"{name}/{k}/{x}"] for x in ("dirs", "dir_base", "dir_over", "entries", "dead")
     )
     tables = _kernels.TABLES
     packed_ids = ids.shape == (n, 3) and ids.dtype == np.dtype(np.uint8)
@@ -265,7 +301,7 @@ def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
         and (n == 0 or n - 1 < (1 << rowbits))
     )
     if not ok:
-        raise ValueError(f"PDQ segment {k} has inconsistent shapes or parameters")
+        raise ValueError(f"{name} segment {k} has inconsistent shapes or parameters")
     # The compiled search does not check bounds: never hand it a table that points outside.
     starts = unpack_dirs(dirs, dir_base, dir_over, dir_shift)
     ok = bool((starts[:, 0] == 0).all() and (starts[:, -1] == n).all())
@@ -276,7 +312,7 @@ def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
     ok = ok and bool((np.diff(key0.astype(np.int64)) >= 0).all())
     ok = ok and bool((np.searchsorted(key0, np.arange((1 << b) + 1)) == starts[0]).all())
     if not ok:
-        raise ValueError(f"PDQ segment {k} has tables that do not fit its rows")
+        raise ValueError(f"{name} segment {k} has tables that do not fit its rows")
     n_dead = int(np.bitwise_count(dead).sum())
     return Segment(
         codes,
@@ -295,17 +331,17 @@ def _segment(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
     )
 
 
-def _segment_v1(arrays: dict[str, Array], k: int, p: dict[str, Any]) -> Segment:
+def _segment_v1(arrays: dict[str, Array], name: str, k: int, p: dict[str, Any]) -> Segment:
     """A version-1 segment, rebuilt from its live rows (its tables are in the old layout)."""
     n = int(p["rows"])
-    codes, ids, dead = (arrays[f"pdq/{k}/{x}"] for x in ("codes", "ids", "dead"))
+    codes, ids, dead = (arrays[f"{name}/{k}/{x}"] for x in ("codes", "ids", "dead"))
     if not (
         codes.shape == (n, 4)
         and ids.shape == (n,)
         and ids.dtype in (np.dtype(np.uint32), np.dtype(np.int64))
         and dead.shape == ((n + 63) // 64,)
     ):
-        raise ValueError(f"PDQ segment {k} has inconsistent shapes")
+        raise ValueError(f"{name} segment {k} has inconsistent shapes")
     bits = np.unpackbits(dead.view(np.uint8), bitorder="little")[:n]
     live = np.flatnonzero(bits == 0)
     return Segment.build(codes[live], ids[live].astype(np.int64))

@@ -24,10 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shieldwall.banks import BANKABLE_TYPES, BankKind, EntryStatus
+from shieldwall.banks import BankKind, EntryStatus
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import MediaError
-from shieldwall.hashing import DEFAULT_SIGNALS, hash_file, limits_from, sniff_content_type
+from shieldwall.hashing import hash_file, limits_from, sniff_content_type
 from shieldwall.matching.index import (
     FOLLOW_BATCH,
     IndexFactory,
@@ -41,9 +41,16 @@ from shieldwall.matching.index import (
 )
 from shieldwall.matching.video import VideoSignals
 from shieldwall.media import Media
-from shieldwall.signals.base import ContentType, Signal
+from shieldwall.signals import (
+    Comparison,
+    ContentType,
+    IndexKind,
+    Signal,
+    SignalType,
+    bankable_types,
+    get_signal_type,
+)
 from shieldwall.signals.pdq import PdqSignal
-from shieldwall.signals.registry import get_signal_type
 from shieldwall.signals.vpdq import VideoMatch, parse_vpdq
 from shieldwall.store import (
     Bank,
@@ -148,7 +155,7 @@ class Matcher:
         self._refreshed_at = float("-inf")
         self.settings = settings or get_settings()
         self.index = index if index is not None else build_index(db, index_factory)
-        #: Banked videos (vpdq frame sets, video MD5s): read from the database at start (it is
+        #: Banked videos (frame sets): read from the database at start (it is
         #: not in the snapshot), then following the log with the rest of the index.
         self.video = VideoSignals.build(db, quality_floor=self.settings.video_frame_quality_floor)
         self.snapshot: Path | None = None
@@ -204,22 +211,22 @@ class Matcher:
             }
         radius: dict[str, int] = {}
         for rule in self._rules.values():
-            for name in (*DEFAULT_SIGNALS, "vpdq"):
-                limit = rule.thresholds.get(name, self._default_threshold(name))
-                radius[name] = max(radius.get(name, 0), limit)
+            for kind in bankable_types():
+                limit = rule.thresholds.get(kind.name, self._default_threshold(kind))
+                radius[kind.name] = max(radius.get(kind.name, 0), limit)
         self._radius = radius
         return applied
 
-    def _default_threshold(self, signal_type: str) -> int:
-        """A bank's threshold for ``signal_type`` when it sets none. For vpdq it is the share
+    def _default_threshold(self, kind: SignalType) -> int:
+        """A bank's threshold for ``kind`` when it sets none. For a frame set it is the share
         of the query's frames allowed to go unmatched, in %, from the settings."""
-        if signal_type == "vpdq":
+        if kind.comparison is Comparison.FRAME_SET:
             return 100 - round(100 * self.settings.video_match_query_share)
-        return get_signal_type(signal_type).default_threshold
+        return kind.default_threshold
 
-    def _search_video(self, value: str) -> list[tuple[int, VideoMatch]]:
-        """Banked videos whose frames the vpdq ``value`` matches, by the loosest bank's share."""
-        radius = self._radius.get("vpdq", self._default_threshold("vpdq"))
+    def _search_frames(self, kind: SignalType, value: str) -> list[tuple[int, VideoMatch]]:
+        """Banked videos whose frames ``value`` matches, by the loosest bank's share."""
+        radius = self._radius.get(kind.name, self._default_threshold(kind))
         return self.video.search(
             parse_vpdq(value),
             frame_threshold=self.settings.video_frame_distance,
@@ -237,20 +244,16 @@ class Matcher:
         queries = [("original", s) for s in signals] + list(variants.items())
         for variant, signal in queries:
             kind = get_signal_type(signal.type)
-            if kind.name not in BANKABLE_TYPES or not kind.is_usable(signal):
+            if not kind.bankable or not kind.is_usable(signal):
                 continue  # no bank holds this type, or below the quality floor: never matched
-            if kind.name == "vpdq":
-                for signal_id, video in self._search_video(signal.value):
+            if kind.index is IndexKind.FRAMES:
+                for signal_id, video in self._search_frames(kind, signal.value):
                     distance = 100 - round(100 * video.query_share)
                     if signal_id not in best or distance < best[signal_id][0]:
-                        best[signal_id] = (distance, "vpdq", variant, video)
+                        best[signal_id] = (distance, kind.name, variant, video)
                 continue
-            hits: list[IndexHit]
-            if kind.name == "video_md5":
-                hits = [IndexHit(i, 0) for i in self.video.lookup_md5(signal.value)]
-            else:
-                radius = self._radius.get(kind.name, kind.default_threshold)
-                hits = self.index.search(kind.name, signal.value, radius)
+            radius = self._radius.get(kind.name, kind.default_threshold)
+            hits: list[IndexHit] = self.index.search(kind.name, signal.value, radius)
             for hit in hits:
                 if hit.id not in best or hit.distance < best[hit.id][0]:
                     best[hit.id] = (hit.distance, kind.name, variant, None)
@@ -278,7 +281,8 @@ class Matcher:
             ):
                 continue
             distance, signal_type, variant, video = found[signal.id]
-            limit = rule.thresholds.get(signal_type, self._default_threshold(signal_type))
+            kind = get_signal_type(signal_type)
+            limit = rule.thresholds.get(kind.name, self._default_threshold(kind))
             if distance > limit:
                 continue
             out.append(

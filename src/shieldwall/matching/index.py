@@ -1,8 +1,11 @@
 """The in-memory index matching searches, and how it follows the signal log.
 
-:class:`SignalIndexLike` is the whole interface matching needs. :class:`BruteForceIndex` is an
-exact NumPy implementation (XOR and popcount over every stored PDQ code), the reference the
-other is tested against; :func:`default_index` gives :class:`MultiIndex`, the
+It holds the signal types whose declared index is exact or Hamming
+(:func:`indexed_here`); a video's frame set is held by
+:class:`~shieldwall.matching.video.VideoSignals`. :class:`SignalIndexLike` is the whole
+interface matching needs. :class:`BruteForceIndex` is an exact NumPy implementation (XOR and
+popcount over every stored code of each Hamming type), the reference the other is tested
+against; :func:`default_index` gives :class:`MultiIndex`, the
 multi-index-hashing index of :mod:`shieldwall.index` with snapshot files. Every implementation
 must pass ``tests/matching/test_index_contract.py``.
 
@@ -23,12 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shieldwall.errors import SnapshotError
-from shieldwall.index import Change, ChangeOp, SignalIndex
-from shieldwall.matching.video import INDEXED_HERE as VIDEO_INDEXED
+from shieldwall.index import FORMAT_VERSION, Change, ChangeOp, SignalIndex
+from shieldwall.signals import IndexKind, all_signal_types, get_signal_type
 from shieldwall.store import BankSignal, Database, LogEntry, LogOp, signal_log
 
 __all__ = [
-    "HAMMING_TYPES",
     "BruteForceIndex",
     "IndexHit",
     "MultiIndex",
@@ -37,13 +39,12 @@ __all__ = [
     "build_index",
     "default_index",
     "follow",
+    "indexed_here",
     "load_index",
     "pdq_codes",
     "snapshot_path",
 ]
 
-#: Signal types searched by Hamming radius (every other type is looked up exactly).
-HAMMING_TYPES = frozenset({"pdq"})
 #: Log entries read per query when following.
 FOLLOW_BATCH = 10_000
 
@@ -85,16 +86,39 @@ class SignalIndexLike(Protocol):
         ...
 
 
+def indexed_here() -> frozenset[str]:
+    """The registered signal types this index holds: those served by an exact or a Hamming
+    index (a frame set is held by :class:`~shieldwall.matching.video.VideoSignals`)."""
+    return frozenset(
+        t.name for t in all_signal_types() if t.index in (IndexKind.EXACT, IndexKind.HAMMING)
+    )
+
+
+def _is_hamming(signal_type: str) -> bool:
+    return get_signal_type(signal_type).index is IndexKind.HAMMING
+
+
 def pdq_codes(values: Sequence[str]) -> U64:
-    """64-hex-digit PDQ values as an ``(n, 4)`` uint64 array (big-endian words)."""
+    """64-hex-digit 256-bit codes (PDQ, or any Hamming type's) as an ``(n, 4)`` uint64 array
+    (big-endian words)."""
     if not values:
         return np.zeros((0, 4), dtype=np.uint64)
     raw = np.frombuffer(bytes.fromhex("".join(values)), dtype=">u8").reshape(len(values), 4)
     return raw.astype(np.uint64)
 
 
+class _Codes:
+    """One Hamming type's codes, brute force."""
+
+    def __init__(self) -> None:
+        self.codes: U64 = np.zeros((1024, 4), dtype=np.uint64)
+        self.ids: list[int] = []
+        self.row: dict[int, int] = {}
+
+
 class BruteForceIndex:
-    """Exact index: PDQ by XOR + popcount over every stored code, other types by equality.
+    """Exact index: each Hamming type by XOR + popcount over every stored code, exact types by
+    equality.
 
     Adds and removes are O(1) (a removed row is swapped with the last); a search costs one pass
     over the codes (about 32 bytes per hash), which is fine to a few million hashes.
@@ -102,47 +126,49 @@ class BruteForceIndex:
 
     def __init__(self, *, seq: int = 0) -> None:
         self.seq = seq
-        self._codes: U64 = np.zeros((1024, 4), dtype=np.uint64)
-        self._ids: list[int] = []
-        self._row: dict[int, int] = {}
+        self._hamming: dict[str, _Codes] = {}
         self._exact: dict[tuple[str, str], set[int]] = {}
 
     def __len__(self) -> int:
-        return len(self._ids) + sum(len(v) for v in self._exact.values())
+        return sum(len(c.ids) for c in self._hamming.values()) + sum(
+            len(v) for v in self._exact.values()
+        )
 
     def add(self, signal_type: str, id: int, value: str) -> None:
-        if signal_type not in HAMMING_TYPES:
+        if not _is_hamming(signal_type):
             self._exact.setdefault((signal_type, value), set()).add(id)
             return
+        part = self._hamming.setdefault(signal_type, _Codes())
         code = pdq_codes([value])[0]
-        row = self._row.get(id)
+        row = part.row.get(id)
         if row is None:
-            row = len(self._ids)
-            if row == self._codes.shape[0]:
-                self._codes = np.concatenate([self._codes, np.zeros_like(self._codes)])
-            self._ids.append(id)
-            self._row[id] = row
-        self._codes[row] = code
+            row = len(part.ids)
+            if row == part.codes.shape[0]:
+                part.codes = np.concatenate([part.codes, np.zeros_like(part.codes)])
+            part.ids.append(id)
+            part.row[id] = row
+        part.codes[row] = code
 
     def remove(self, signal_type: str, id: int, value: str) -> None:
         """Forget one signal; absent ids are ignored (replaying a tombstone is harmless)."""
-        if signal_type not in HAMMING_TYPES:
+        if not _is_hamming(signal_type):
             ids = self._exact.get((signal_type, value))
             if ids is not None:
                 ids.discard(id)
                 if not ids:
                     del self._exact[(signal_type, value)]
             return
-        row = self._row.pop(id, None)
-        if row is None:
+        part = self._hamming.get(signal_type)
+        row = None if part is None else part.row.pop(id, None)
+        if part is None or row is None:
             return
-        last = len(self._ids) - 1
+        last = len(part.ids) - 1
         if row != last:
-            moved = self._ids[last]
-            self._ids[row] = moved
-            self._codes[row] = self._codes[last]
-            self._row[moved] = row
-        self._ids.pop()
+            moved = part.ids[last]
+            part.ids[row] = moved
+            part.codes[row] = part.codes[last]
+            part.row[moved] = row
+        part.ids.pop()
 
     def apply(self, entries: Sequence[LogEntry]) -> int:
         applied = 0
@@ -158,15 +184,16 @@ class BruteForceIndex:
         return applied
 
     def search(self, signal_type: str, value: str, radius: int) -> list[IndexHit]:
-        if signal_type not in HAMMING_TYPES:
+        if not _is_hamming(signal_type):
             return [IndexHit(i, 0) for i in sorted(self._exact.get((signal_type, value), ()))]
-        n = len(self._ids)
-        if n == 0:
+        part = self._hamming.get(signal_type)
+        n = 0 if part is None else len(part.ids)
+        if part is None or n == 0:
             return []
         query = pdq_codes([value])[0]
-        distances = np.bitwise_count(self._codes[:n] ^ query).sum(axis=1, dtype=np.int64)
+        distances = np.bitwise_count(part.codes[:n] ^ query).sum(axis=1, dtype=np.int64)
         rows = np.flatnonzero(distances <= radius)
-        hits = [IndexHit(self._ids[r], int(distances[r])) for r in rows]
+        hits = [IndexHit(part.ids[r], int(distances[r])) for r in rows]
         hits.sort(key=lambda h: (h.distance, h.id))
         return hits
 
@@ -204,9 +231,7 @@ class MultiIndex:
         )
 
     def search(self, signal_type: str, value: str, radius: int) -> list[IndexHit]:
-        if signal_type in HAMMING_TYPES:
-            return [IndexHit(h.id, h.distance) for h in self.inner.search_pdq(value, radius)]
-        return [IndexHit(i, 0) for i in sorted(self.inner.lookup(signal_type, value))]
+        return [IndexHit(h.id, h.distance) for h in self.inner.search(signal_type, value, radius)]
 
     def save(self, path: Path) -> None:
         """Write a snapshot file (atomically)."""
@@ -237,7 +262,7 @@ def build_index(db: Database, factory: IndexFactory = default_index) -> SignalIn
         index = factory(head)
         rows = session.execute(
             select(BankSignal.id, BankSignal.type, BankSignal.value)
-            .where(BankSignal.live, BankSignal.type.not_in(VIDEO_INDEXED))
+            .where(BankSignal.live, BankSignal.type.in_(indexed_here()))
             .order_by(BankSignal.id)
             .execution_options(yield_per=50_000)
         )
@@ -254,12 +279,19 @@ def snapshot_path(db: Database, data_dir: Path) -> Path:
 
 def load_index(db: Database, path: Path) -> tuple[SignalIndexLike, bool]:
     """The index saved at ``path`` brought up to date by following the log, or (missing,
-    damaged, ahead of the database) one rebuilt from the live signals. Returns the index and
-    whether it came from the snapshot."""
+    damaged, ahead of the database, or of an older format) one rebuilt from the live signals.
+    Returns the index and whether it came from the snapshot.
+
+    A snapshot of an older format is rebuilt rather than followed: before format 3 the log's
+    ``video_md5`` entries (now ``md5``) were not in the snapshot, so following on from it would
+    miss them."""
     try:
-        index: SignalIndexLike = MultiIndex.load(path)
+        loaded = MultiIndex.load(path)
     except SnapshotError:
         return build_index(db), False
+    if loaded.inner.format_version < FORMAT_VERSION:
+        return build_index(db), False
+    index: SignalIndexLike = loaded
     with db.session() as session:
         head = signal_log.head(session)
     if index.seq > head:  # a snapshot of a state this database never had: do not trust it
@@ -269,17 +301,18 @@ def load_index(db: Database, path: Path) -> tuple[SignalIndexLike, bool]:
 
 
 def apply_entries(index: SignalIndexLike, entries: Sequence[LogEntry]) -> int:
-    """Apply log entries to ``index``, passing over the video ones (vpdq, video_md5: the
-    matcher's :class:`~shieldwall.matching.video.VideoSignals` holds those), and move its
+    """Apply log entries to ``index``, passing over the types it does not hold (a frame set:
+    the matcher's :class:`~shieldwall.matching.video.VideoSignals` holds those), and move its
     ``seq`` to the last entry. Returns how many entries the index applied."""
-    applied = index.apply([e for e in entries if e.signal_type not in VIDEO_INDEXED])
+    here = indexed_here()
+    applied = index.apply([e for e in entries if e.signal_type in here])
     if entries and entries[-1].seq > index.seq:
         index.seq = entries[-1].seq
     return applied
 
 
 def follow(db: Database, index: SignalIndexLike) -> int:
-    """Apply every log entry after ``index.seq``; returns how many were applied (video
+    """Apply every log entry after ``index.seq``; returns how many were applied (frame-set
     entries are passed over: see :func:`apply_entries`)."""
     applied = 0
     while True:

@@ -5,9 +5,12 @@ media). When a signal enters a block bank, :func:`sweep` finds the ledger items 
 bank's threshold and stores them as matches (``source = "sweep"``): the "known identical
 copies" a platform must find and remove.
 
-The sweep reads the signal log from its checkpoint, so it looks only at signals added since the
-last sweep; it streams the ledger's PDQ hashes in chunks and compares them with NumPy (XOR and
-popcount), and looks exact hashes up in the database's index.
+The ledger keeps every type that declares :attr:`~shieldwall.signals.SignalType.in_ledger`
+(an exact or Hamming type kept inline: PDQ, MD5, SHA-256, or a plug-in's), one
+``ledger_signal`` row per item and type. The sweep reads the signal log from its checkpoint, so
+it looks only at signals added since the last sweep; for each Hamming type it streams the
+ledger's codes of that type in chunks and compares them with NumPy (XOR and popcount), and it
+looks exact digests up in the database's index.
 """
 
 from __future__ import annotations
@@ -24,9 +27,8 @@ from sqlalchemy.orm import Session
 from shieldwall.banks import BankKind, EntryStatus
 from shieldwall.config import Settings, get_settings
 from shieldwall.matching._matcher import BankMatch, Matcher, MatchOutcome
-from shieldwall.matching.index import HAMMING_TYPES, pdq_codes
-from shieldwall.signals.base import Signal
-from shieldwall.signals.registry import get_signal_type
+from shieldwall.matching.index import pdq_codes
+from shieldwall.signals import IndexKind, Signal, get_signal_type
 from shieldwall.store import (
     Bank,
     BankEntry,
@@ -57,10 +59,10 @@ def add_to_ledger(
 ) -> int:
     """Record ``(content id, signals)`` pairs; a content id seen before gets its signals
     replaced. Signals are validated (:class:`~shieldwall.errors.MalformedSignal` ...) before
-    anything of their chunk is written; PDQ hashes below the quality floor are left out (they
-    never match), and so are vpdq frame sets (a video is recorded by its exact hashes). Each
-    chunk is one transaction, new items inserted in bulk. Returns how many items were
-    recorded."""
+    anything of their chunk is written; signals below their type's quality floor are left out
+    (they never match), and so are types the ledger does not keep (a video's frame set: a
+    video is recorded by its exact hashes). Each chunk is one transaction, new items inserted in
+    bulk. Returns how many items were recorded."""
     count = 0
     iterator = iter(items)
     while chunk := list(islice(iterator, chunk_size)):
@@ -69,8 +71,8 @@ def add_to_ledger(
             clean: dict[str, Signal] = {}
             for s in signals:
                 kind = get_signal_type(s.type)
-                if kind.name == "vpdq":
-                    continue  # videos are kept by their exact hashes (video_md5, sha256) only
+                if not kind.in_ledger:
+                    continue
                 signal = kind.parse(s.value, s.quality)
                 if kind.is_usable(signal):
                     clean[signal.type] = signal
@@ -93,11 +95,6 @@ def _record_chunk(session: Session, ready: dict[str, dict[str, Signal]]) -> None
         for cid, item_id in rows:
             known[cid] = item_id
     now = utcnow()
-
-    def pdq_of(cid: str) -> bytes | None:
-        pdq = ready[cid].get("pdq")
-        return bytes.fromhex(pdq.value) if pdq is not None else None
-
     if known:
         old = list(known.values())
         for i in range(0, len(old), 500):
@@ -106,28 +103,24 @@ def _record_chunk(session: Session, ready: dict[str, dict[str, Signal]]) -> None
         session.connection().execute(
             update(table)
             .where(table.c.id == bindparam("item_id"))
-            .values(pdq=bindparam("new_pdq"), seen_at=bindparam("new_seen_at")),
-            [
-                {"item_id": item_id, "new_pdq": pdq_of(cid), "new_seen_at": now}
-                for cid, item_id in known.items()
-            ],
+            .values(seen_at=bindparam("new_seen_at")),
+            [{"item_id": item_id, "new_seen_at": now} for item_id in known.values()],
         )
     fresh = [cid for cid in ids if cid not in known]
     if fresh:
         new_ids = insert_rows(
             session,
             LedgerItem,
-            [{"content_id": cid, "pdq": pdq_of(cid), "seen_at": now} for cid in fresh],
+            [{"content_id": cid, "seen_at": now} for cid in fresh],
             returning_ids=True,
         )
         known.update(zip(fresh, new_ids, strict=True))
-    exact = [
+    signal_rows = [
         {"item_id": known[cid], "type": s.type, "value": s.value}
         for cid in ids
         for s in ready[cid].values()
-        if s.type != "pdq"
     ]
-    insert_rows(session, LedgerSignal, exact)
+    insert_rows(session, LedgerSignal, signal_rows)
 
 
 @dataclass(slots=True)
@@ -138,7 +131,7 @@ class SweepOutcome:
     to_seq: int
     #: Block-bank signals compared with the ledger.
     signals_checked: int = 0
-    #: Ledger PDQ hashes compared.
+    #: Ledger codes of Hamming types (PDQ) compared.
     ledger_scanned: int = 0
     #: Content id -> the block matches stored for it.
     matches: dict[str, list[BankMatch]] = field(default_factory=dict)
@@ -198,14 +191,16 @@ def _targets(session: Session, after: int, upto: int, full: bool) -> list[_Targe
     return out
 
 
-def _scan_pdq(
+def _scan_hamming(  # noqa: PLR0917 - private, called once
     db: Database,
+    signal_type: str,
     targets: list[_Target],
     found: dict[int, list[tuple[_Target, int]]],
     chunk_rows: int,
     progress: Callable[[int], None] | None,
 ) -> int:
-    """Stream the ledger's PDQ hashes and add every (item, target, distance) within threshold."""
+    """Stream the ledger's codes of the Hamming type ``signal_type`` and add every (item,
+    target, distance) within threshold."""
     queries = pdq_codes([t.value for t in targets])
     limits = np.array([t.threshold for t in targets], dtype=np.int64)
     scanned = 0
@@ -216,17 +211,16 @@ def _scan_pdq(
     while True:
         with db.session() as session:
             rows = session.execute(
-                select(LedgerItem.id, LedgerItem.pdq)
-                .where(LedgerItem.id > last_id, LedgerItem.pdq.is_not(None))
-                .order_by(LedgerItem.id)
+                select(LedgerSignal.id, LedgerSignal.item_id, LedgerSignal.value)
+                .where(LedgerSignal.type == signal_type, LedgerSignal.id > last_id)
+                .order_by(LedgerSignal.id)
                 .limit(chunk_rows)
             ).all()
         if not rows:
             return scanned
         last_id = rows[-1][0]
-        item_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        raw = b"".join(r[1] or b"" for r in rows)
-        codes = np.frombuffer(raw, dtype=">u8").reshape(len(rows), 4).astype(np.uint64)
+        item_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        codes = pdq_codes([r[2] for r in rows])
         for start in range(0, len(rows), block):
             part = codes[start : start + block]
             distances = np.bitwise_count(part[:, None, :] ^ queries[None, :, :]).sum(
@@ -267,11 +261,17 @@ def sweep(
         targets = _targets(session, after, upto, full)
     outcome = SweepOutcome(after, upto, signals_checked=len(targets))
     found: dict[int, list[tuple[_Target, int]]] = {}
-    pdq = [t for t in targets if t.signal_type in HAMMING_TYPES]
-    if pdq:
-        outcome.ledger_scanned += _scan_pdq(db, pdq, found, chunk_rows, progress)
-    # A video's frame set (vpdq) is not swept: the ledger keeps only exact hashes of videos.
-    exact = [t for t in targets if t.signal_type not in HAMMING_TYPES and t.signal_type != "vpdq"]
+    by_index: dict[IndexKind, list[_Target]] = {}
+    for t in targets:
+        by_index.setdefault(get_signal_type(t.signal_type).index, []).append(t)
+    hamming = by_index.get(IndexKind.HAMMING, [])
+    for signal_type in sorted({t.signal_type for t in hamming}):
+        of_type = [t for t in hamming if t.signal_type == signal_type]
+        outcome.ledger_scanned += _scan_hamming(
+            db, signal_type, of_type, found, chunk_rows, progress
+        )
+    # A video's frame set is not swept: the ledger keeps only the exact hashes of videos.
+    exact = by_index.get(IndexKind.EXACT, [])
     with db.session() as session:
         for i in range(0, len(exact), 500):
             part = exact[i : i + 500]
@@ -312,8 +312,6 @@ def _store(
         item_signals: dict[int, list[Signal]] = {}
         for item in session.scalars(select(LedgerItem).where(LedgerItem.id.in_(ids))):
             items[item.id] = item.content_id
-            if item.pdq is not None:
-                item_signals.setdefault(item.id, []).append(Signal("pdq", item.pdq.hex()))
         for row in session.scalars(select(LedgerSignal).where(LedgerSignal.item_id.in_(ids))):
             item_signals.setdefault(row.item_id, []).append(Signal(row.type, row.value))
     for item_id in sorted(found):

@@ -1,10 +1,12 @@
-"""The video part of the matcher's index: banked vpdq frame sets and video MD5s, following the log.
+"""The frame-set part of the matcher's index: banked videos' frames, following the log.
 
-A banked ``vpdq`` signal is stored as the SHA-256 of its text (``bank_signal.value`` and the
-signal log carry that digest) with its frames in ``bank_video``. So a log entry ``add vpdq`` is
-applied by reading the frames of that signal id from ``bank_video``; ``remove`` needs only the
-id. The frames go into a :class:`~shieldwall.index.video.VideoIndex` (every usable frame in the
-exact Hamming index). ``video_md5`` digests are looked up exactly.
+It holds the signal types compared as a set of frame hashes
+(:attr:`~shieldwall.signals.Comparison.FRAME_SET`, served by the frames index: ``vpdq``). Such
+a type is kept in the side table (its ``bank_signal.value`` and log entries carry a digest of
+the text), so a log entry ``add`` is applied by reading the frames of that signal id from
+``bank_signal_value``; ``remove`` needs only the id. The frames go into a
+:class:`~shieldwall.index.video.VideoIndex` (every usable frame in the exact Hamming index).
+A video's MD5 is an ordinary ``md5`` signal in the main index.
 
 This part is not written to the index snapshot: :meth:`VideoSignals.build` reads it from the
 database when a matcher starts (one query over the live video signals), and from then on it
@@ -19,27 +21,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shieldwall.index.video import VideoIndex
+from shieldwall.signals import IndexKind, all_signal_types
 from shieldwall.signals.vpdq import FRAME_QUALITY_FLOOR, FrameHash, VideoMatch, parse_vpdq
-from shieldwall.store import BankSignal, BankVideo, Database, LogEntry, LogOp, signal_log
+from shieldwall.store import BankSignal, BankSignalValue, Database, LogEntry, LogOp, signal_log
 
-__all__ = ["INDEXED_HERE", "VideoSignals"]
+__all__ = ["VideoSignals", "frame_set_types"]
 
-#: The signal types this part holds (the rest of the index holds every other bankable type).
-INDEXED_HERE = frozenset({"vpdq", "video_md5"})
+
+def frame_set_types() -> frozenset[str]:
+    """The registered signal types this part holds (those the frames index serves)."""
+    return frozenset(t.name for t in all_signal_types() if t.index is IndexKind.FRAMES)
 
 
 class VideoSignals:
-    """Banked videos' frame sets (by ``bank_signal.id`` of their vpdq signal) and video MD5s,
-    reflecting the signal log up to :attr:`seq`."""
+    """Banked videos' frame sets (by ``bank_signal.id`` of their frame-set signal), reflecting
+    the signal log up to :attr:`seq`."""
 
     def __init__(self, *, seq: int = 0, quality_floor: int = FRAME_QUALITY_FLOOR) -> None:
         self.seq = seq
         self.frames = VideoIndex(quality_floor=quality_floor)
-        self._md5: dict[str, set[int]] = {}
 
     def __len__(self) -> int:
-        """Banked videos (vpdq signals) plus video MD5s held."""
-        return len(self.frames) + sum(len(ids) for ids in self._md5.values())
+        """Banked videos held."""
+        return len(self.frames)
 
     @classmethod
     def build(cls, db: Database, *, quality_floor: int = FRAME_QUALITY_FLOOR) -> VideoSignals:
@@ -48,17 +52,11 @@ class VideoSignals:
             if session.get_bind().dialect.name == "postgresql":  # one consistent snapshot
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             out = cls(seq=signal_log.head(session), quality_floor=quality_floor)
-            for signal_id, value in session.execute(
-                select(BankSignal.id, BankSignal.value).where(
-                    BankSignal.live, BankSignal.type == "video_md5"
-                )
-            ):
-                out._md5.setdefault(value, set()).add(signal_id)
             rows = session.execute(
-                select(BankVideo.signal_id, BankVideo.vpdq)
-                .join(BankSignal, BankSignal.id == BankVideo.signal_id)
-                .where(BankSignal.live)
-                .order_by(BankVideo.signal_id)
+                select(BankSignalValue.signal_id, BankSignalValue.value)
+                .join(BankSignal, BankSignal.id == BankSignalValue.signal_id)
+                .where(BankSignal.live, BankSignal.type.in_(frame_set_types()))
+                .order_by(BankSignalValue.signal_id)
                 .execution_options(yield_per=1000)
             )
             for signal_id, text in rows:
@@ -66,31 +64,24 @@ class VideoSignals:
         return out
 
     def apply(self, session: Session, entries: Sequence[LogEntry]) -> int:
-        """Apply the video entries among ``entries`` (in log order) that are after :attr:`seq`,
-        reading added frames in ``session``; :attr:`seq` moves to the last entry whatever its
-        type. Returns how many video entries were applied."""
-        todo = [e for e in entries if e.seq > self.seq and e.signal_type in INDEXED_HERE]
+        """Apply the frame-set entries among ``entries`` (in log order) that are after
+        :attr:`seq`, reading added frames in ``session``; :attr:`seq` moves to the last entry
+        whatever its type. Returns how many frame-set entries were applied."""
+        held = frame_set_types()
+        todo = [e for e in entries if e.seq > self.seq and e.signal_type in held]
         if entries:
             self.seq = max(self.seq, entries[-1].seq)
-        wanted = [e.signal_id for e in todo if e.op is LogOp.ADD and e.signal_type == "vpdq"]
+        wanted = [e.signal_id for e in todo if e.op is LogOp.ADD]
         frames: dict[int, list[FrameHash]] = {}
         for i in range(0, len(wanted), 500):
             for signal_id, text in session.execute(
-                select(BankVideo.signal_id, BankVideo.vpdq).where(
-                    BankVideo.signal_id.in_(wanted[i : i + 500])
+                select(BankSignalValue.signal_id, BankSignalValue.value).where(
+                    BankSignalValue.signal_id.in_(wanted[i : i + 500])
                 )
             ):
                 frames[signal_id] = parse_vpdq(text)
         for e in todo:
-            if e.signal_type == "video_md5":
-                ids = self._md5.setdefault(e.value, set())
-                if e.op is LogOp.ADD:
-                    ids.add(e.signal_id)
-                else:
-                    ids.discard(e.signal_id)
-                    if not ids:
-                        del self._md5[e.value]
-            elif e.op is LogOp.REMOVE:
+            if e.op is LogOp.REMOVE:
                 if e.signal_id in self.frames:
                     self.frames.remove(e.signal_id)
             elif e.signal_id not in self.frames and e.signal_id in frames:
@@ -113,7 +104,3 @@ class VideoSignals:
             query_threshold=query_threshold,
             compared_threshold=compared_threshold,
         )
-
-    def lookup_md5(self, value: str) -> list[int]:
-        """Ids of the live ``video_md5`` signals equal to ``value``."""
-        return sorted(self._md5.get(value, ()))

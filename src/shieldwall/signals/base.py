@@ -6,31 +6,62 @@ values are, and what distance counts as a match. Built-in types are registered e
 third party's are (:mod:`shieldwall.signals.registry`), and every type must pass the contract
 suite in :mod:`shieldwall.signals.contract`.
 
+A type also declares its *capabilities*, and every layer above (banks, the index, the matcher,
+the ledger, cases, exchanges) dispatches on them, never on a type's name:
+
+- :attr:`SignalType.comparison`: how two values are compared (equal digests, Hamming distance
+  under a per-bank threshold, a set of frame hashes, a set of local features), which also says
+  which index serves it (:attr:`SignalType.index`);
+- :attr:`SignalType.code_bytes`: the length of a digest or code, as the index stores it;
+- :attr:`SignalType.storage`: inline in ``bank_signal.value``, or in a side table for large
+  values (a vPDQ frame set is megabytes), keyed by :meth:`SignalType.storage_key`;
+- :attr:`SignalType.exact_evidence`: whether a match on it proves an exact copy, the only kind
+  of match that may remove copies automatically;
+- :attr:`SignalType.content_types`: photo, video;
+- :attr:`SignalType.exchange_names`: how threatexchange/HMA, StopNCII and NCMEC spell it;
+- :attr:`SignalType.aliases`: other names it is known by (``video_md5`` for ``md5``).
+
 To add a type::
 
     class MyHash(SignalType):
         name = "myhash"
         content_types = frozenset({ContentType.PHOTO})
+        comparison = Comparison.HAMMING
+        code_bytes = 32
         default_threshold = 8
 
         def compute(self, media: Media) -> Signal: ...
         def validate(self, value: str) -> str: ...   # normalise, or raise MalformedSignal
         def distance(self, a: str, b: str) -> int: ...
 
-and declare it under the ``shieldwall.signal_types`` entry-point group.
+and declare it under the ``shieldwall.signal_types`` entry-point group, or call
+:func:`shieldwall.signals.register`. Then banks hold it, the matcher and the ledger sweep
+search it, and cases weigh it as evidence, with no other change. It must pass
+:class:`shieldwall.signals.contract.SignalTypeContract`.
 """
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 from typing import ClassVar
 
 from shieldwall.errors import LowQualitySignal
 from shieldwall.media import Media
 
-__all__ = ["ContentType", "Signal", "SignalType"]
+__all__ = [
+    "Comparison",
+    "ContentType",
+    "Exchange",
+    "IndexKind",
+    "Signal",
+    "SignalType",
+    "Storage",
+]
 
 
 class ContentType(StrEnum):
@@ -38,6 +69,59 @@ class ContentType(StrEnum):
 
     PHOTO = "photo"
     VIDEO = "video"
+
+
+class Comparison(StrEnum):
+    """How two values of a signal type are compared."""
+
+    #: Equal digests (MD5, SHA-256): distance 0 or nothing.
+    EXACT = "exact"
+    #: Hamming distance between fixed-length binary codes (PDQ), under a per-bank threshold.
+    HAMMING = "hamming"
+    #: A set of frame hashes (vPDQ): shares of frames matched, under a per-bank threshold.
+    FRAME_SET = "frame_set"
+    #: A set of local features (keypoint descriptors) verified geometrically. No built-in type
+    #: compares this way yet; such a type is computed and validated but not banked until an
+    #: index serves it.
+    LOCAL_FEATURES = "local_features"
+
+
+class IndexKind(StrEnum):
+    """Which part of the matcher's in-memory index serves a signal type."""
+
+    EXACT = "exact"  # ids under a digest (shieldwall.index.ExactIndex)
+    HAMMING = "hamming"  # multi-index hashing over 256-bit codes (shieldwall.index.HammingIndex)
+    FRAMES = "frames"  # every usable frame of a video in a Hamming index (shieldwall.index.video)
+    NONE = "none"  # no index: the type cannot be banked
+
+
+class Storage(StrEnum):
+    """Where a banked value is kept."""
+
+    #: In ``bank_signal.value`` and the signal log.
+    INLINE = "inline"
+    #: In the side table ``bank_signal_value``; ``bank_signal.value`` and the log hold
+    #: :meth:`SignalType.storage_key` of it.
+    SIDE_TABLE = "side_table"
+
+
+class Exchange(StrEnum):
+    """The hash-exchange formats a signal type can be written in."""
+
+    #: Meta's python-threatexchange and HMA signal type names (``pdq``, ``video_md5``).
+    THREATEXCHANGE = "threatexchange"
+    #: StopNCII's ``signalType`` (``ImagePDQ``, ``VideoMD5``).
+    STOPNCII = "stopncii"
+    #: NCMEC's fingerprint element names (``PDQ``, ``MD5``).
+    NCMEC = "ncmec"
+
+
+_INDEX_OF = {
+    Comparison.EXACT: IndexKind.EXACT,
+    Comparison.HAMMING: IndexKind.HAMMING,
+    Comparison.FRAME_SET: IndexKind.FRAMES,
+    Comparison.LOCAL_FEATURES: IndexKind.NONE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +147,51 @@ class SignalType(ABC):
     default_threshold: ClassVar[int]
     #: Signals of lower quality are reported but never banked or matched; ``None``: no quality.
     quality_floor: ClassVar[int | None] = None
+    #: How two values are compared (and so which index serves the type).
+    comparison: ClassVar[Comparison]
+    #: Bytes of one digest (exact) or code (Hamming) as the index stores it; 0 for sets.
+    code_bytes: ClassVar[int] = 0
+    #: Where a banked value is kept.
+    storage: ClassVar[Storage] = Storage.INLINE
+    #: Whether a match proves an exact copy: only such matches may remove copies automatically.
+    exact_evidence: ClassVar[bool] = False
+    #: The type's name in each exchange format that has it.
+    exchange_names: ClassVar[Mapping[Exchange, str]] = MappingProxyType({})
+    #: Other names the type answers to (read on input, never written).
+    aliases: ClassVar[frozenset[str]] = frozenset()
+    #: Whether hashing computes it unless told which types to compute (``shieldwall hash``,
+    #: uploads matched, ``bank add``); a costly plug-in may say no and be asked for by name.
+    computed_by_default: ClassVar[bool] = True
+
+    @property
+    def index(self) -> IndexKind:
+        """Which part of the matcher's index serves this type (from :attr:`comparison`)."""
+        return _INDEX_OF[self.comparison]
+
+    @property
+    def bankable(self) -> bool:
+        """Whether banks can hold it: some index serves it."""
+        return self.index is not IndexKind.NONE
+
+    @property
+    def in_ledger(self) -> bool:
+        """Whether the ledger of hosted content keeps it: an indexed type kept inline (a
+        video's frame set is not kept; its exact hashes are)."""
+        return self.index in (IndexKind.EXACT, IndexKind.HAMMING) and (
+            self.storage is Storage.INLINE
+        )
+
+    def storage_key(self, value: str) -> str:
+        """What ``bank_signal.value`` and the signal log hold for ``value``: the value itself
+        when kept inline, its SHA-256 when kept in the side table."""
+        if self.storage is Storage.INLINE:
+            return value
+        return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+    def code(self, value: str) -> bytes:
+        """The :attr:`code_bytes` bytes the index stores for a canonical value (hex digits by
+        default; override for other string forms)."""
+        return bytes.fromhex(value)
 
     @abstractmethod
     def compute(self, media: Media) -> Signal:

@@ -21,8 +21,20 @@ from typing import Any
 
 from shieldwall.errors import MalformedSignal
 from shieldwall.media import Media
-from shieldwall.signals.base import ContentType, Signal, SignalType
-from shieldwall.signals.registry import get_signal_type
+from shieldwall.signals.base import (
+    Comparison,
+    ContentType,
+    Exchange,
+    IndexKind,
+    Signal,
+    SignalType,
+    Storage,
+)
+from shieldwall.signals.registry import HAMMING_CODE_BYTES, from_exchange_name, get_signal_type
+
+#: The width of ``bank_signal.value`` and ``signal_log.value``: what a stored value (or a
+#: side-table value's key) must fit in.
+STORED_VALUE_CHARS = 128
 
 __all__ = ["SignalTypeContract"]
 
@@ -48,6 +60,40 @@ class SignalTypeContract:
     def test_is_registered_under_its_name(self, signal_type: SignalType) -> None:
         assert get_signal_type(signal_type.name) is signal_type
         assert get_signal_type(signal_type.name.upper()) is signal_type
+        for alias in signal_type.aliases:
+            assert get_signal_type(alias) is signal_type
+
+    def test_declares_consistent_capabilities(self, signal_type: SignalType) -> None:
+        assert isinstance(signal_type.comparison, Comparison)
+        assert isinstance(signal_type.storage, Storage)
+        assert isinstance(signal_type.index, IndexKind)
+        assert signal_type.bankable == (signal_type.index is not IndexKind.NONE)
+        if signal_type.exact_evidence:  # only an exact comparison proves an exact copy
+            assert signal_type.comparison is Comparison.EXACT
+        if signal_type.comparison is Comparison.EXACT:
+            assert signal_type.default_threshold == 0
+        if signal_type.comparison is Comparison.HAMMING:
+            assert signal_type.code_bytes == HAMMING_CODE_BYTES
+        if signal_type.in_ledger:
+            assert signal_type.storage is Storage.INLINE
+
+    def test_is_found_by_its_exchange_names(self, signal_type: SignalType) -> None:
+        for exchange, name in signal_type.exchange_names.items():
+            assert isinstance(exchange, Exchange)
+            assert from_exchange_name(exchange, name) is signal_type
+            assert from_exchange_name(exchange, name.upper()) is signal_type
+
+    def test_stored_form_fits_the_store_and_the_index(
+        self, signal_type: SignalType, media_pair: tuple[Media, Media]
+    ) -> None:
+        a, b = (signal_type.compute(m).value for m in media_pair)
+        key = signal_type.storage_key(a)
+        assert len(key) <= STORED_VALUE_CHARS
+        assert key == signal_type.storage_key(a) != signal_type.storage_key(b)
+        if signal_type.storage is Storage.INLINE:
+            assert key == a
+        if signal_type.index in (IndexKind.EXACT, IndexKind.HAMMING):
+            assert len(signal_type.code(a)) == signal_type.code_bytes
 
     def test_compute_is_deterministic_and_canonical(
         self, signal_type: SignalType, media_pair: tuple[Media, Media]

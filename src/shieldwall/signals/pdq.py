@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +33,7 @@ import numpy.typing as npt
 from shieldwall.errors import MalformedSignal
 from shieldwall.media import Media, ReducedImage
 from shieldwall.signals import pdq_algorithm as algo
-from shieldwall.signals.base import ContentType, Signal, SignalType
+from shieldwall.signals.base import Comparison, ContentType, Exchange, Signal, SignalType
 
 __all__ = [
     "PdqHash",
@@ -172,8 +173,13 @@ class PdqSignal(SignalType):
 
     name = "pdq"
     content_types = frozenset({ContentType.PHOTO})
+    comparison = Comparison.HAMMING
+    code_bytes = 32
     default_threshold = 31
     quality_floor = 50
+    exchange_names = MappingProxyType(
+        {Exchange.THREATEXCHANGE: "pdq", Exchange.STOPNCII: "ImagePDQ", Exchange.NCMEC: "PDQ"}
+    )
 
     def hash(self, media: Media) -> PdqHash:
         """The full :class:`PdqHash` (with the DCT, for dihedral variants)."""

@@ -14,12 +14,12 @@ query frame has a near-identical bank frame whatever offset the cut started at.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import ClassVar, Final
 
 import numpy as np
@@ -28,14 +28,19 @@ import numpy.typing as npt
 from shieldwall.errors import LowQualitySignal, MalformedSignal
 from shieldwall.media import Media
 from shieldwall.media.video import VideoLimits, sample_frames
-from shieldwall.signals.base import ContentType, Signal, SignalType
-from shieldwall.signals.cryptographic import Md5Signal
+from shieldwall.signals.base import (
+    Comparison,
+    ContentType,
+    Exchange,
+    Signal,
+    SignalType,
+    Storage,
+)
 from shieldwall.signals.pdq import pdq_from_luma
 
 __all__ = [
     "FrameHash",
     "VideoMatch",
-    "VideoMd5Signal",
     "VpdqSignal",
     "format_vpdq",
     "hash_video",
@@ -43,7 +48,6 @@ __all__ = [
     "parse_vpdq",
     "usable",
     "video_match",
-    "vpdq_digest",
 ]
 
 #: Query side: one frame a second (vpdq's default). Bank side: every frame.
@@ -67,12 +71,6 @@ class FrameHash:
 def format_vpdq(frames: Iterable[FrameHash]) -> str:
     """Meta's vpdq text form: one ``number,quality,hash,timestamp`` line per frame."""
     return "\n".join(f"{f.number},{f.quality},{f.pdq},{f.timestamp:.3f}" for f in frames)
-
-
-def vpdq_digest(text: str) -> str:
-    """SHA-256 (hex) of a canonical vpdq text: how a banked vpdq signal is keyed in the
-    database and the signal log (the frames themselves are megabytes)."""
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def parse_vpdq(text: str) -> list[FrameHash]:
@@ -237,7 +235,10 @@ class VpdqSignal(SignalType):
 
     name = "vpdq"
     content_types = frozenset({ContentType.VIDEO})
+    comparison = Comparison.FRAME_SET
+    storage = Storage.SIDE_TABLE
     default_threshold = 20
+    exchange_names = MappingProxyType({Exchange.THREATEXCHANGE: "vpdq"})
     quality_floor: ClassVar[int | None] = FRAME_QUALITY_FLOOR
     seconds_per_hash: float = QUERY_SECONDS_PER_HASH
 
@@ -267,6 +268,12 @@ class VpdqSignal(SignalType):
     def validate(self, value: str) -> str:
         return format_vpdq(parse_vpdq(value))
 
+    def parse(self, value: str, quality: int | None = None) -> Signal:
+        """The frame set read from its text form; its quality is that of its best frame,
+        whatever ``quality`` says."""
+        frames = parse_vpdq(value)
+        return Signal(self.name, format_vpdq(frames), max(f.quality for f in frames))
+
     def distance(self, a: str, b: str) -> int:
         result = match_frames(parse_vpdq(a), parse_vpdq(b))
         return 100 - round(100 * min(result.query_share, result.compared_share))
@@ -278,10 +285,3 @@ class VpdqSignal(SignalType):
                 "detail to match reliably"
             )
         return signal
-
-
-class VideoMd5Signal(Md5Signal):
-    """MD5 of a video's bytes: StopNCII's ``VideoMD5`` signal, streamed from disk."""
-
-    name = "video_md5"
-    content_types = frozenset({ContentType.VIDEO})

@@ -5,11 +5,12 @@ The tables (see ``docs/banks.md`` for what each column means)::
     bank ─< bank_entry ─< entry_external_id        a case number or other id, with its status
               │
               └─< bank_signal                       one hash of the entry; live or tombstoned
-                    └── bank_video                  a vpdq signal's frames (its value is a digest)
+                    └── bank_signal_value           a large value kept aside (a vpdq frame set;
+                                                    bank_signal.value is then its digest)
     signal_log                                      append-only: seq, add | remove, type, value
     match                                           query content x bank signal, every match kept
-    ledger_item ─< ledger_signal                    what the platform hosts: content id, PDQ,
-                                                    exact hashes
+    ledger_item ─< ledger_signal                    what the platform hosts: content id, and
+                                                    each indexable hash (PDQ, MD5, SHA-256, ...)
     sweep_state                                     how far the retroactive sweep has read the log
     job                                             the background job queue (docs/jobs.md)
     webhook                                         receivers of match events (docs/webhooks.md)
@@ -56,7 +57,7 @@ __all__ = [
     "Bank",
     "BankEntry",
     "BankSignal",
-    "BankVideo",
+    "BankSignalValue",
     "Base",
     "CaseItem",
     "ContentScore",
@@ -191,23 +192,23 @@ class BankSignal(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class BankVideo(Base):
-    """The frames of a banked ``vpdq`` signal, in Meta's vpdq text form (one line a frame).
+class BankSignalValue(Base):
+    """The value of a banked signal whose type is stored in the side table
+    (:attr:`~shieldwall.signals.Storage.SIDE_TABLE`: a vpdq frame set, one line a frame).
 
-    A vpdq value is one line per frame, megabytes for a long video banked densely: too long for
-    the ``(bank, type, value)`` unique index (PostgreSQL's btree holds about 2.7 kB). So a vpdq
-    ``bank_signal`` (and its ``signal_log`` entries) carry the SHA-256 of the text
-    (:func:`shieldwall.signals.vpdq.vpdq_digest`), and
-    the text itself lives here, one row per signal.
+    Such a value can be megabytes (a long video banked densely): too long for the
+    ``(bank, type, value)`` unique index (PostgreSQL's btree holds about 2.7 kB). So its
+    ``bank_signal`` (and its ``signal_log`` entries) carry the type's
+    :meth:`~shieldwall.signals.SignalType.storage_key` (the SHA-256 of the text), and the text
+    itself lives here, one row per signal.
     """
 
-    __tablename__ = "bank_video"
+    __tablename__ = "bank_signal_value"
 
     signal_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("bank_signal.id", ondelete="CASCADE"), primary_key=True
     )
-    frame_count: Mapped[int]
-    vpdq: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class SignalLogRecord(Base):
@@ -260,19 +261,19 @@ class LedgerItem(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     content_id: Mapped[str] = mapped_column(String(512), unique=True)
-    #: The PDQ hash as 32 raw bytes, kept on the item itself so that a sweep reads one short
-    #: row per item in primary-key order (exact hashes are in ``ledger_signal``).
-    pdq: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LedgerSignal(Base):
-    """One exact hash (MD5, SHA-256, ...) of a ledger item, indexed for lookups."""
+    """One hash of a ledger item, of any type the ledger keeps
+    (:attr:`~shieldwall.signals.SignalType.in_ledger`): exact digests are looked up by
+    ``(type, value)``; a sweep streams a Hamming type's values by ``(type, id)``."""
 
     __tablename__ = "ledger_signal"
     __table_args__ = (
         UniqueConstraint("item_id", "type"),
         Index("ix_ledger_signal_type_value", "type", "value"),
+        Index("ix_ledger_signal_type_id", "type", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

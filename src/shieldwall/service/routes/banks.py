@@ -33,6 +33,7 @@ from shieldwall.service.schemas import (
 from shieldwall.service.scopes import Scope
 from shieldwall.service.state import ServiceState
 from shieldwall.service.uploads import save_upload
+from shieldwall.signals import get_signal_type
 
 router = APIRouter(prefix="/v1", tags=["banks"])
 
@@ -219,7 +220,7 @@ def add_entry_upload(
         )
     if not result.ok:
         raise error_for_code(result.error_code, result.error or "cannot hash the upload")
-    bankable = [s for s in result.signals.values() if s.type in banks.BANKABLE_TYPES]
+    bankable = [s for s in result.signals.values() if get_signal_type(s.type).bankable]
     if not bankable:
         raise UsageError(f"{saved.filename}: none of its signals can be banked")
     info = banks.add_entry(
