@@ -96,6 +96,8 @@ def wrk(
     result["non2xx"] = float(non2xx.group(1)) if non2xx else 0.0
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     result["socket_errors"] = float(sum(int(g) for g in sock.groups())) if sock else 0.0
+    if result["non2xx"] or result["socket_errors"]:
+        print(f"wrk {url}: errors\n{out}", file=sys.stderr)
     return result
 
 
@@ -107,12 +109,15 @@ def bodies_dir(root: Path, name: str, bodies: list[bytes]) -> Path:
     return folder
 
 
-def multipart(boundary: str, data: bytes) -> bytes:
+def multipart(boundary: str, data: bytes, *, dihedral: bool = False) -> bytes:
     head = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="u.jpg"\r\n'
         "Content-Type: image/jpeg\r\n\r\n"
     ).encode()
-    return head + data + f"\r\n--{boundary}--\r\n".encode()
+    field = ""
+    if dihedral:
+        field = f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="dihedral"\r\n\r\ntrue'
+    return head + data + f"{field}\r\n--{boundary}--\r\n".encode()
 
 
 def main() -> None:
@@ -206,6 +211,9 @@ def main() -> None:
         hashes_dir = bodies_dir(tmp, "hashes", json_bodies)
         boundary = "benchboundary7e3f"
         upload_dir = bodies_dir(tmp, "uploads", [multipart(boundary, p) for p in photos])
+        dihedral_dir = bodies_dir(
+            tmp, "dihedral", [multipart(boundary, p, dihedral=True) for p in photos]
+        )
         common = {"TOKEN": token}
 
         # Warm up (numba kernels, connections), then the scenarios.
@@ -235,6 +243,13 @@ def main() -> None:
         upload_warm = wrk(url + "/v1/lookup", 20, args.upload_connections, upload_env, script)
         rss_upload_warm = rss_kib(server.pid)
         jpeg = wrk(url + "/v1/lookup", args.duration, args.upload_connections, upload_env, script)
+        turned = wrk(
+            url + "/v1/lookup",
+            args.duration,
+            args.upload_connections,
+            {**upload_env, "BODIES": str(dihedral_dir)},
+            script,
+        )
         rss_end = rss_kib(server.pid)
         server.terminate()
         server.wait(timeout=60)
@@ -242,11 +257,12 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    total = pdq["requests"] + jpeg["requests"]
+    total = pdq["requests"] + jpeg["requests"] + turned["requests"]
     rows = [
         ("`GET /healthz` (floor: no key, no matching)", floor),
         ("**lookup of a given PDQ hash** (`POST /v1/lookup/signals`)", pdq),
         ("**lookup of an uploaded 1024x768 JPEG** (`POST /v1/lookup`)", jpeg),
+        ("the same with the 8 rotations and flips (`dihedral=true`)", turned),
     ]
     lines = [
         f"Bank: {args.bank_size:,} PDQ hashes in SQLite (banked in {bank_s:.0f} s; server ready, "
@@ -268,11 +284,12 @@ def main() -> None:
         )
     lines += [
         "",
-        f"PDQ lookup / floor: {pdq['rps'] / floor['rps']:.2f}. Resident memory of the server "
+        f"PDQ lookup / floor: {pdq['rps'] / floor['rps']:.2f}; upload with rotations and flips / "
+        f"plain upload: {turned['rps'] / jpeg['rps']:.2f}. Resident memory of the server "
         f"processes: {rss_warm / 1024:.0f} MiB after warm-up, {rss_after_pdq / 1024:.0f} MiB "
         f"after the {pdq['requests']:,.0f} hash lookups; {rss_upload_warm / 1024:.0f} MiB after "
         f"{upload_warm['requests']:,.0f} warm-up uploads, {rss_end / 1024:.0f} MiB after "
-        f"{jpeg['requests']:,.0f} more ({total:,.0f} lookups in all).",
+        f"{jpeg['requests'] + turned['requests']:,.0f} more ({total:,.0f} lookups in all).",
     ]
     body = "\n".join(lines)
     print(body)

@@ -62,6 +62,9 @@ class HashResult:
     signals: dict[str, Signal] = field(default_factory=dict)
     error: str | None = None
     error_code: str | None = None
+    #: Query-side variants by name (PDQ's rotations and flips), when asked for: computed in the
+    #: same pass as :attr:`signals`, from the same decode.
+    variants: dict[str, Signal] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -142,12 +145,14 @@ def hash_media(
     content_type: ContentType = ContentType.PHOTO,
     *,
     seconds_per_hash: float | None = None,
+    variants: bool = False,
 ) -> HashResult:
     """Compute ``signals`` of one piece of media (default: those for its ``content_type``).
 
     Requested signals that do not apply to the content type are skipped; if none applies, the
     result is an error. Content that cannot be decoded gives a result with ``error`` set, not
-    an exception, so the caller's batch goes on.
+    an exception, so the caller's batch goes on. With ``variants``, the types that have
+    query-side variants (PDQ) give them too, from the same decode (``HashResult.variants``).
     """
     names = _signal_names(signals)
     if names is None:
@@ -162,16 +167,20 @@ def hash_media(
             "usage_error",
         )
     out: dict[str, Signal] = {}
+    extra: dict[str, Signal] = {}
     try:
         for name in applicable:
             signal_type = get_signal_type(name)
             if isinstance(signal_type, VpdqSignal) and seconds_per_hash is not None:
                 out[name] = signal_type.compute_frames(media, seconds_per_hash)[0]
+            elif variants and signal_type.has_variants:
+                out[name], found = signal_type.compute_with_variants(media)
+                extra.update(found)
             else:
                 out[name] = signal_type.compute(media)
     except ShieldwallError as exc:
         return HashResult(media.source, {}, exc.message, exc.code)
-    return HashResult(media.source, out)
+    return HashResult(media.source, out, variants=extra)
 
 
 def hash_bytes(
@@ -202,11 +211,13 @@ def hash_file(
     apply_orientation: bool = True,
     seconds_per_hash: float | None = None,
     content_type: ContentType | None = None,
+    variants: bool = False,
 ) -> HashResult:
     """Hash one file. Unreadable or undecodable files give a result with ``error`` set.
 
     ``content_type`` defaults to what the extension says (else the first bytes);
-    ``seconds_per_hash`` is the vpdq sampling of a video (default one frame a second)."""
+    ``seconds_per_hash`` is the vpdq sampling of a video (default one frame a second);
+    ``variants``: see :func:`hash_media`. The file is read and decoded once."""
     settings = settings or get_settings()
     names = _signal_names(signals)
     if content_type is None:
@@ -221,7 +232,9 @@ def hash_file(
         )
     except ShieldwallError as exc:
         return HashResult(str(path), {}, exc.message, exc.code)
-    return hash_media(media, names, content_type, seconds_per_hash=seconds_per_hash)
+    return hash_media(
+        media, names, content_type, seconds_per_hash=seconds_per_hash, variants=variants
+    )
 
 
 #: An item of a batch: a path, or ``(source, data)`` for content already in memory (stdin).

@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session
 
 from shieldwall.banks import BankKind, EntryStatus
 from shieldwall.config import Settings, get_settings
-from shieldwall.errors import MediaError
-from shieldwall.hashing import hash_file, limits_from, sniff_content_type
+from shieldwall.hashing import hash_file, sniff_content_type
 from shieldwall.matching.index import (
     FOLLOW_BATCH,
     IndexFactory,
@@ -40,7 +39,6 @@ from shieldwall.matching.index import (
     snapshot_path,
 )
 from shieldwall.matching.video import VideoSignals
-from shieldwall.media import Media
 from shieldwall.signals import (
     Comparison,
     ContentType,
@@ -50,7 +48,6 @@ from shieldwall.signals import (
     bankable_types,
     get_signal_type,
 )
-from shieldwall.signals.pdq import PdqSignal
 from shieldwall.signals.vpdq import VideoMatch, parse_vpdq
 from shieldwall.store import (
     Bank,
@@ -405,37 +402,30 @@ class Matcher:
         *,
         dihedral: bool | None = None,
         record: bool = True,
+        content_type: ContentType | None = None,
     ) -> MatchOutcome:
         """Hash a file on disk and match it (``content_id`` defaults to the path).
 
         Photos and videos are told apart by their first bytes (the file name does not matter:
-        an upload saved to a temporary file works). A video is streamed from disk by the
-        decoder, hashed at ``video_query_seconds_per_hash`` and matched by its frames (each
-        vpdq match carries :attr:`BankMatch.video`), its video MD5 and SHA-256; ``dihedral``
-        applies to photos only. A file that cannot be hashed gives an outcome with ``error``
-        set (size and duration limits included).
+        an upload saved to a temporary file works), unless the caller already knows
+        (``content_type``: the service sniffed the upload as it saved it). A video is streamed
+        from disk by the decoder, hashed at ``video_query_seconds_per_hash`` and matched by its
+        frames (each vpdq match carries :attr:`BankMatch.video`), its MD5 and SHA-256;
+        ``dihedral`` applies to photos only. A photo is read and decoded once, each PDQ computed
+        once: the rotations and flips come from the same DCT. A file that cannot be hashed gives
+        an outcome with ``error`` set (size and duration limits included).
         """
         cid = content_id if content_id is not None else str(path)
-        content_type = sniff_content_type(Path(path))
+        if content_type is None:
+            content_type = sniff_content_type(Path(path))
+        wanted = self.settings.match_dihedral if dihedral is None else dihedral
         result = hash_file(
             path,
             settings=self.settings,
             content_type=content_type,
             seconds_per_hash=self.settings.video_query_seconds_per_hash,
+            variants=wanted and content_type is ContentType.PHOTO,
         )
         if not result.ok:
             return MatchOutcome(cid, error=result.error)
-        variants: dict[str, Signal] = {}
-        if content_type is ContentType.VIDEO:
-            dihedral = False
-        if dihedral if dihedral is not None else self.settings.match_dihedral:
-            try:
-                media = Media.from_path(Path(path), limits=limits_from(self.settings))
-                variants = {
-                    name: s
-                    for name, s in PdqSignal().compute_dihedral(media).items()
-                    if s.value != result.signals["pdq"].value
-                }
-            except MediaError as exc:
-                return MatchOutcome(cid, error=exc.message)
-        return self.match(cid, result.signals.values(), variants=variants, record=record)
+        return self.match(cid, result.signals.values(), variants=result.variants, record=record)

@@ -162,6 +162,9 @@ class SignalType(ABC):
     #: Whether hashing computes it unless told which types to compute (``shieldwall hash``,
     #: uploads matched, ``bank add``); a costly plug-in may say no and be asked for by name.
     computed_by_default: ClassVar[bool] = True
+    #: Whether :meth:`compute_with_variants` gives query-side variants (PDQ's rotations and
+    #: flips), matched on request (``dihedral``) as well as the signal itself.
+    has_variants: ClassVar[bool] = False
 
     @property
     def index(self) -> IndexKind:
@@ -205,6 +208,12 @@ class SignalType(ABC):
     @abstractmethod
     def distance(self, a: str, b: str) -> int:
         """Distance between two canonical values (0 = identical)."""
+
+    def compute_with_variants(self, media: Media) -> tuple[Signal, dict[str, Signal]]:
+        """The signal and its query-side variants by name, from one decode of ``media`` (PDQ:
+        the 7 other rotations and flips). A type without variants gives none; one that has them
+        declares :attr:`has_variants`. A variant equal to the signal is left out."""
+        return self.compute(media), {}
 
     def parse(self, value: str, quality: int | None = None) -> Signal:
         """A validated :class:`Signal` from its string form."""

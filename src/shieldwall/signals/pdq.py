@@ -177,6 +177,7 @@ class PdqSignal(SignalType):
     code_bytes = 32
     default_threshold = 31
     quality_floor = 50
+    has_variants = True
     exchange_names = MappingProxyType(
         {Exchange.THREATEXCHANGE: "pdq", Exchange.STOPNCII: "ImagePDQ", Exchange.NCMEC: "PDQ"}
     )
@@ -188,6 +189,17 @@ class PdqSignal(SignalType):
     def compute(self, media: Media) -> Signal:
         result = self.hash(media)
         return Signal(self.name, result.hex, result.quality)
+
+    def compute_with_variants(self, media: Media) -> tuple[Signal, dict[str, Signal]]:
+        """The hash and its other 7 rotations and flips, from one decode and one DCT."""
+        result = self.hash(media)
+        signal = Signal(self.name, result.hex, result.quality)
+        variants = {
+            name: Signal(self.name, value, result.quality)
+            for name, value in result.dihedral().items()
+            if value != signal.value
+        }
+        return signal, variants
 
     def compute_dihedral(self, media: Media) -> dict[str, Signal]:
         """The 8 rotation and flip variants, keyed by the reference's names."""

@@ -217,6 +217,7 @@ def add_entry_upload(
             saved.path,
             settings=state.settings,
             seconds_per_hash=state.settings.video_bank_seconds_per_hash,
+            content_type=saved.content_type,
         )
     if not result.ok:
         raise error_for_code(result.error_code, result.error or "cannot hash the upload")

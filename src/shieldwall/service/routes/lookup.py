@@ -49,7 +49,7 @@ def hash_upload(
 ) -> HashOut:
     """Hash an uploaded photo (PDQ, MD5, SHA-256) or video (vPDQ, video MD5)."""
     with save_upload(file.file, file.filename, state.settings) as saved:
-        result = hash_file(saved.path, settings=state.settings)
+        result = hash_file(saved.path, settings=state.settings, content_type=saved.content_type)
         if not result.ok:
             raise error_for_code(result.error_code, _named(result.error, saved.filename))
         return HashOut(
@@ -169,6 +169,7 @@ def lookup_upload(
             content_id=content_id or saved.filename,
             dihedral=dihedral,
             record=content_id is not None,
+            content_type=saved.content_type,
         )
     if outcome.error is not None:
         raise MediaError(_named(outcome.error, saved.filename))
