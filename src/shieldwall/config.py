@@ -127,6 +127,22 @@ class Settings(BaseSettings):
         default=False,
         description="Also match the 8 rotations and flips of each PDQ hash of uploaded content.",
     )
+    bank_variants: bool = Field(
+        default=True,
+        description="Photos banked from the image (bank add, uploads to a bank) also bank "
+        "the PDQ of their crops from each side and the centre, so that a cropped copy lands "
+        "within the threshold.",
+    )
+    match_normalise: bool = Field(
+        default=True,
+        description="Also match the PDQ of each uploaded photo with its borders trimmed, "
+        "without a caption bar, and of the photo found inside a screenshot.",
+    )
+    match_rotations: list[float] = Field(
+        default=[-8.0, -5.0, -3.0, 3.0, 5.0, 8.0],
+        description="Small rotations (degrees) undone on each uploaded photo, each cropped to "
+        "its inner rectangle, and matched too; empty: none.",
+    )
     video_bank_seconds_per_hash: float = Field(
         default=0.0,
         ge=0,
@@ -370,6 +386,14 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(net, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{net!r} is not a network (CIDR): {exc}") from exc
+        return value
+
+    @field_validator("match_rotations")
+    @classmethod
+    def _small_angles(cls, value: list[float]) -> list[float]:
+        for angle in value:
+            if not 0 < abs(angle) <= 30:
+                raise ValueError(f"rotation {angle} must be a small non-zero angle (0 < |a| <= 30)")
         return value
 
     @field_validator("fetch_allowed_hosts")

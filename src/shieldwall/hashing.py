@@ -24,7 +24,13 @@ from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ShieldwallError
 from shieldwall.media import IMAGE_EXTENSIONS, ImageLimits, Media
 from shieldwall.media.video import VIDEO_EXTENSIONS, VideoLimits, looks_like_video
-from shieldwall.signals import ContentType, Signal, all_signal_types, get_signal_type
+from shieldwall.signals import (
+    ContentType,
+    Signal,
+    VariantOptions,
+    all_signal_types,
+    get_signal_type,
+)
 from shieldwall.signals.vpdq import VpdqSignal
 
 __all__ = [
@@ -62,9 +68,16 @@ class HashResult:
     signals: dict[str, Signal] = field(default_factory=dict)
     error: str | None = None
     error_code: str | None = None
-    #: Query-side variants by name (PDQ's rotations and flips), when asked for: computed in the
-    #: same pass as :attr:`signals`, from the same decode.
+    #: Query-side variants by name (PDQ's rotations and flips, normalised cuts, rotations
+    #: undone), when asked for: computed in the same pass as :attr:`signals`, from the same
+    #: decode.
     variants: dict[str, Signal] = field(default_factory=dict)
+    #: Variants asked for but not made, with the reason (a flat picture has no border to
+    #: trim, a photo is no screenshot): never an error.
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: Bank-side variants (a photo's crops, each a :class:`Signal` with its ``variant`` name),
+    #: when asked for: what banking the image holds beside its signals.
+    bank_variants: list[Signal] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -145,14 +158,18 @@ def hash_media(
     content_type: ContentType = ContentType.PHOTO,
     *,
     seconds_per_hash: float | None = None,
-    variants: bool = False,
+    variants: VariantOptions | None = None,
+    bank_variants: bool = False,
 ) -> HashResult:
     """Compute ``signals`` of one piece of media (default: those for its ``content_type``).
 
     Requested signals that do not apply to the content type are skipped; if none applies, the
     result is an error. Content that cannot be decoded gives a result with ``error`` set, not
     an exception, so the caller's batch goes on. With ``variants``, the types that have
-    query-side variants (PDQ) give them too, from the same decode (``HashResult.variants``).
+    query-side variants (PDQ) give those asked for too, from the same decode
+    (``HashResult.variants``, and ``HashResult.skipped`` for those that could not be made).
+    With ``bank_variants``, the bank-side variants to bank beside the signals
+    (``HashResult.bank_variants``: a photo's crops).
     """
     names = _signal_names(signals)
     if names is None:
@@ -168,19 +185,24 @@ def hash_media(
         )
     out: dict[str, Signal] = {}
     extra: dict[str, Signal] = {}
+    skipped: dict[str, str] = {}
+    banked: list[Signal] = []
     try:
         for name in applicable:
             signal_type = get_signal_type(name)
             if isinstance(signal_type, VpdqSignal) and seconds_per_hash is not None:
                 out[name] = signal_type.compute_frames(media, seconds_per_hash)[0]
-            elif variants and signal_type.has_variants:
-                out[name], found = signal_type.compute_with_variants(media)
+            elif variants is not None and variants.any and signal_type.has_variants:
+                out[name], found, missed = signal_type.compute_with_variants(media, variants)
                 extra.update(found)
+                skipped.update(missed)
             else:
                 out[name] = signal_type.compute(media)
+            if bank_variants and signal_type.has_variants:
+                banked.extend(signal_type.compute_bank_variants(media).values())
     except ShieldwallError as exc:
         return HashResult(media.source, {}, exc.message, exc.code)
-    return HashResult(media.source, out, variants=extra)
+    return HashResult(media.source, out, variants=extra, skipped=skipped, bank_variants=banked)
 
 
 def hash_bytes(
@@ -211,7 +233,8 @@ def hash_file(
     apply_orientation: bool = True,
     seconds_per_hash: float | None = None,
     content_type: ContentType | None = None,
-    variants: bool = False,
+    variants: VariantOptions | None = None,
+    bank_variants: bool = False,
 ) -> HashResult:
     """Hash one file. Unreadable or undecodable files give a result with ``error`` set.
 
@@ -233,7 +256,12 @@ def hash_file(
     except ShieldwallError as exc:
         return HashResult(str(path), {}, exc.message, exc.code)
     return hash_media(
-        media, names, content_type, seconds_per_hash=seconds_per_hash, variants=variants
+        media,
+        names,
+        content_type,
+        seconds_per_hash=seconds_per_hash,
+        variants=variants,
+        bank_variants=bank_variants,
     )
 
 
@@ -248,13 +276,31 @@ def _worker_init() -> None:
     threadpool_limits(1)
 
 
-def _hash_task(
-    args: tuple[BatchItem, tuple[str, ...] | None, Settings, float | None],
-) -> HashResult:
-    item, names, settings, seconds_per_hash = args
+@dataclass(frozen=True, slots=True)
+class _Task:
+    names: tuple[str, ...] | None
+    settings: Settings
+    seconds_per_hash: float | None
+    variants: VariantOptions | None
+    bank_variants: bool
+
+
+def _hash_task(args: tuple[BatchItem, _Task]) -> HashResult:
+    item, task = args
     if isinstance(item, tuple):
-        return hash_bytes(item[1], item[0], names, settings=settings)
-    return hash_file(item, names, settings=settings, seconds_per_hash=seconds_per_hash)
+        return hash_bytes(item[1], item[0], task.names, settings=task.settings)
+    content_type = None
+    if task.variants is not None:  # variants are for photos: know which this is first
+        content_type = sniff_content_type(Path(item))
+    return hash_file(
+        item,
+        task.names,
+        settings=task.settings,
+        seconds_per_hash=task.seconds_per_hash,
+        content_type=content_type,
+        variants=task.variants if content_type is ContentType.PHOTO else None,
+        bank_variants=task.bank_variants,
+    )
 
 
 def hash_many(
@@ -264,18 +310,22 @@ def hash_many(
     workers: int | None = None,
     settings: Settings | None = None,
     seconds_per_hash: float | None = None,
+    variants: VariantOptions | None = None,
+    bank_variants: bool = False,
 ) -> Iterator[HashResult]:
     """Hash many files (or in-memory items) on ``workers`` processes.
 
     ``workers`` defaults to the ``workers`` setting, where 0 means one per core. Results come
-    back in input order, one per item, as soon as each is ready.
+    back in input order, one per item, as soon as each is ready. ``variants`` (photos) and
+    ``bank_variants``: see :func:`hash_media` (files only).
     """
     settings = settings or get_settings()
     names = _signal_names(signals)
     count = workers if workers is not None else settings.workers
     if count <= 0:
         count = os.cpu_count() or 1
-    tasks = ((item, names, settings, seconds_per_hash) for item in items)
+    task = _Task(names, settings, seconds_per_hash, variants, bank_variants)
+    tasks = ((item, task) for item in items)
     if count == 1:
         yield from map(_hash_task, tasks)
         return

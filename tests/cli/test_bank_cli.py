@@ -60,7 +60,13 @@ def test_add_files_and_hashes(
     capsys.readouterr()
     assert run(["bank", "show", "ncii", "-f", "json"]) == 0
     shown = _json(capsys)
-    assert shown["entries"] == {"active": 3} and shown["live_signals"] == 8
+    # Each photo: pdq, md5, sha256 and its bank-side PDQ variants (crops); the hashes: 2.
+    assert shown["entries"] == {"active": 3}
+    assert run(["bank", "entry", str(result["created"][0]), "-f", "json"]) == 0
+    entry = _json(capsys)
+    variants = entry["variants"]
+    assert len(variants) >= 10 and "crop-top-10" in variants and "centre-90" in variants
+    assert shown["live_signals"] == 2 * (3 + len(variants)) + 2
 
 
 @pytest.mark.parametrize(

@@ -132,6 +132,7 @@ def _info(bank: Bank, session: Session | None = None) -> BankInfo:
         description=bank.description,
         source=bank.source,
         created_at=bank.created_at,
+        match_variants=bank.match_variants,
         entry_counts=counts,
         live_signals=live,
     )
@@ -159,9 +160,12 @@ def create_bank(
     description: str = "",
     source: str | None = None,
     enabled: bool = True,
+    match_variants: bool = True,
 ) -> BankInfo:
     """Create a bank. ``thresholds`` maps signal types to the largest matching distance (PDQ
-    default 31). A name already in use is a :class:`~shieldwall.errors.Conflict`."""
+    default 31); ``match_variants`` false counts only matches of signals as given (no
+    query-side cuts or rotations, no bank-side crops). A name already in use is a
+    :class:`~shieldwall.errors.Conflict`."""
     if not _BANK_NAME.fullmatch(name):
         raise UsageError(
             f"bank name {name!r} must be 1-200 letters, digits, '_', '.' or '-', "
@@ -185,6 +189,7 @@ def create_bank(
             thresholds={get_signal_type(k).name: v for k, v in (thresholds or {}).items()},
             description=description,
             source=source,
+            match_variants=match_variants,
         )
         session.add(bank)
         session.flush()

@@ -12,7 +12,7 @@ log (which every index follows) and the banks never disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 
@@ -91,7 +91,7 @@ def _entry_info(session: Session, entry: BankEntry, bank_name: str | None = None
     if bank_name is None:
         bank_name = session.scalar(select(Bank.name).where(Bank.id == entry.bank_id)) or ""
     signals = [
-        Signal(s.type, frames if frames is not None else s.value, s.quality)
+        Signal(s.type, frames if frames is not None else s.value, s.quality, s.variant)
         for s, frames in session.execute(
             select(BankSignal, BankSignalValue.value)
             .outerjoin(BankSignalValue, BankSignalValue.signal_id == BankSignal.id)
@@ -217,6 +217,7 @@ def _apply(session: Session, bank: Bank, new: NewEntry) -> tuple[int, bool]:
             type=s.type,
             value=stored_value(s),
             quality=s.quality,
+            variant=s.variant,
             live=live,
         )
         for s in added
@@ -311,6 +312,7 @@ def _apply_chunk(session: Session, bank: Bank, ready: list[NewEntry], outcome: A
                     "type": s.type,
                     "value": stored_value(s),
                     "quality": s.quality,
+                    "variant": s.variant,
                     "live": True,
                     "created_at": now,
                 }
@@ -393,12 +395,15 @@ def _unchanged(session: Session, bank: Bank, items: list[NewEntry]) -> list[int 
 def _validate(new: NewEntry) -> NewEntry:
     if not new.signals:
         raise MalformedSignal("no usable signal to add")
-    signals = [prepare_signal(s.type, s.value, s.quality) for s in new.signals]
+    signals = [
+        replace(prepare_signal(s.type, s.value, s.quality), variant=s.variant) for s in new.signals
+    ]
     for external_id in [*new.external_ids, *new.withdrawn_ids]:
         if not external_id or len(external_id) > 200 or external_id != external_id.strip():
             raise UsageError(f"external id {external_id!r} must be 1-200 characters, no padding")
     return NewEntry(
-        signals=list({_key(s): s for s in signals}.values()),
+        # The first of equal signals stays: the signal as given before a variant equal to it.
+        signals=list({_key(s): s for s in reversed(signals)}.values())[::-1],
         external_ids=new.external_ids,
         note=new.note,
         provenance=Provenance(new.provenance),

@@ -79,7 +79,10 @@ def _signal(obj: Any) -> Signal:
     kind, value = obj.get("type"), obj.get("value")
     if not isinstance(kind, str) or not isinstance(value, str):
         raise ImportFormatError("a signal needs string fields type and value")
-    return Signal(kind.strip().lower(), value, _quality(obj.get("quality")))
+    variant = obj.get("variant")
+    if variant is not None and (not isinstance(variant, str) or not 0 < len(variant) <= 32):
+        raise ImportFormatError("a signal's variant must be a name of 1-32 characters")
+    return Signal(kind.strip().lower(), value, _quality(obj.get("quality")), variant)
 
 
 def _provenance(value: Any, default: Provenance) -> Provenance:
@@ -210,7 +213,12 @@ def entry_to_json(entry: EntryInfo) -> dict[str, object]:
         "entry_id": entry.id,
         "status": entry.status.value,
         "signals": [
-            {"type": s.type, "value": s.value, **({"quality": s.quality} if s.quality else {})}
+            {
+                "type": s.type,
+                "value": s.value,
+                **({"quality": s.quality} if s.quality else {}),
+                **({"variant": s.variant} if s.variant else {}),
+            }
             for s in entry.signals
         ],
         "external_ids": [k for k, v in entry.external_ids.items() if v == "active"],

@@ -73,6 +73,9 @@ class BankInfo:
     description: str
     source: str | None
     created_at: datetime
+    #: Whether matches through variants (a query's normalised cuts and rotations, a banked
+    #: photo's crops) count in this bank.
+    match_variants: bool = True
     #: Entries by status, and live signals (filled by :func:`~shieldwall.banks.get_bank`).
     entry_counts: dict[str, int] = field(default_factory=dict)
     live_signals: int | None = None

@@ -55,6 +55,7 @@ def _bank_json(bank: BankInfo) -> dict[str, object]:
             for kind in bankable_types()
         },
         "description": bank.description,
+        "match_variants": bank.match_variants,
         "source": bank.source,
         "entries": bank.entry_counts,
         "live_signals": bank.live_signals,
@@ -68,7 +69,8 @@ def _entry_json(entry: EntryInfo) -> dict[str, object]:
         "bank": entry.bank,
         "status": entry.status.value,
         "disabled_until": entry.disabled_until.isoformat() if entry.disabled_until else None,
-        "signals": [s.type for s in entry.signals],
+        "signals": [s.type for s in entry.signals if s.variant is None],
+        "variants": [s.variant for s in entry.signals if s.variant is not None],
         "external_ids": entry.external_ids,
         "provenance": entry.provenance.value,
         "note": entry.note,
@@ -108,6 +110,13 @@ def create_command(  # noqa: PLR0917 - a Typer signature
     ] = None,
     description: Annotated[str, typer.Option(help="What the bank holds.")] = "",
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
+    variants: Annotated[
+        bool,
+        typer.Option(
+            "--variants/--no-variants",
+            help="Count matches through variants (cuts, rotations, crops; docs/matching.md).",
+        ),
+    ] = True,
     fmt: FormatOption = Output.table,
 ) -> None:
     """Create a bank. Thresholds default to each signal type's own (PDQ 31, MD5 exact)."""
@@ -118,6 +127,7 @@ def create_command(  # noqa: PLR0917 - a Typer signature
         thresholds=_parse_thresholds(threshold or []),
         description=description,
         enabled=not disabled,
+        match_variants=variants,
     )
     if fmt is Output.json:
         _print_json(_bank_json(bank))
@@ -249,11 +259,18 @@ def add_command(  # noqa: PLR0917 - a Typer signature
     files = [str(p) for p in expand_inputs(paths or []) if not isinstance(p, tuple)]
     if files:
         names = tuple(signal) if signal else None  # each file's own: photo or video
-        density = get_settings().video_bank_seconds_per_hash
+        settings = get_settings()
+        density = settings.video_bank_seconds_per_hash
         with progress_bar("hashing", enabled=len(files) >= 20) as bar:
             task = bar.add_task("hash", total=len(files))
             one = 1 if len(files) == 1 else None  # one file: no worker pool to start
-            for result in hash_many(files, names, workers=one, seconds_per_hash=density):
+            for result in hash_many(
+                files,
+                names,
+                workers=one,
+                seconds_per_hash=density,
+                bank_variants=settings.bank_variants,
+            ):
                 bar.advance(task)
                 if result.error is not None:
                     items.append(
@@ -262,7 +279,7 @@ def add_command(  # noqa: PLR0917 - a Typer signature
                 else:
                     items.append(
                         NewEntry(
-                            list(result.signals.values()),
+                            [*result.signals.values(), *result.bank_variants],
                             ids,
                             note,
                             provenance,

@@ -65,6 +65,10 @@ def _describe(m: BankMatch) -> str:
             f"{_spans(m.video.query_ranges)}, {m.video.compared_share:.0%} of the banked "
             f"video's at {_spans(m.video.compared_ranges)}"
         )
+    if m.variant != "original":
+        text += f", as {m.variant}"
+    if m.bank_variant is not None:
+        text += f", banked {m.bank_variant}"
     return text + ")"
 
 
@@ -101,6 +105,14 @@ def match_command(  # noqa: PLR0917 - a Typer signature
         typer.Option(
             "--dihedral/--no-dihedral",
             help="Also match rotations and flips (default: SHIELDWALL_MATCH_DIHEDRAL).",
+        ),
+    ] = None,
+    normalise: Annotated[
+        bool | None,
+        typer.Option(
+            "--normalise/--no-normalise",
+            help="Also match photos with borders and caption bars cut, the photo inside a "
+            "screenshot, and small rotations undone (default: SHIELDWALL_MATCH_NORMALISE).",
         ),
     ] = None,
     record: Annotated[
@@ -140,7 +152,6 @@ def match_command(  # noqa: PLR0917 - a Typer signature
     from shieldwall.matching import Matcher, MatchOutcome  # noqa: PLC0415 (loaded when used)
 
     settings = get_settings()
-    use_dihedral = settings.match_dihedral if dihedral is None else dihedral
     # In a batch, follow the log (and bank settings) at most once a second.
     matcher = Matcher.open(open_database(), settings=settings, refresh_interval=1.0)
     matched = failed = False
@@ -153,28 +164,28 @@ def match_command(  # noqa: PLR0917 - a Typer signature
 
     for text, signal in queries:
         done(text, matcher.match(content_id or text, [signal], record=record))
+    options = matcher.variant_options(dihedral=dihedral, normalise=normalise)
     with progress_bar("matching", enabled=len(paths) >= 20) as bar:
         task = bar.add_task("match", total=len(paths))
-        if use_dihedral:
-            for path in paths:
-                outcome = matcher.match_file(path, content_id, dihedral=True, record=record)
-                done(path, outcome)
-                bar.advance(task)
-        else:
-            sampling = settings.video_query_seconds_per_hash
-            if workers is None and len(paths) == 1:
-                workers = 1  # one file: hashed here, no worker pool to start
-            for result in hash_many(paths, workers=workers, seconds_per_hash=sampling):
-                cid = content_id or result.source
-                if result.error is not None:
-                    outcome = MatchOutcome(cid, error=result.error)
-                else:
-                    try:
-                        outcome = matcher.match(cid, result.signals.values(), record=record)
-                    except ShieldwallError as exc:
-                        outcome = MatchOutcome(cid, error=exc.message)
-                done(result.source, outcome)
-                bar.advance(task)
+        sampling = settings.video_query_seconds_per_hash
+        if workers is None and len(paths) == 1:
+            workers = 1  # one file: hashed here, no worker pool to start
+        for result in hash_many(
+            paths, workers=workers, seconds_per_hash=sampling, variants=options
+        ):
+            cid = content_id or result.source
+            if result.error is not None:
+                outcome = MatchOutcome(cid, error=result.error)
+            else:
+                try:
+                    outcome = matcher.match(
+                        cid, result.signals.values(), variants=result.variants, record=record
+                    )
+                except ShieldwallError as exc:
+                    outcome = MatchOutcome(cid, error=exc.message)
+                outcome.skipped_variants = result.skipped
+            done(result.source, outcome)
+            bar.advance(task)
     matcher.checkpoint()
     if matched:
         raise typer.Exit(EXIT_MATCHED)

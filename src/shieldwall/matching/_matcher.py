@@ -45,6 +45,7 @@ from shieldwall.signals import (
     IndexKind,
     Signal,
     SignalType,
+    VariantOptions,
     bankable_types,
     get_signal_type,
 )
@@ -78,16 +79,30 @@ class BankMatch:
     #: For a ``vpdq`` match: both shares of frames matched and both sides' matched time
     #: ranges. (``distance`` is then the share of the query's frames that did not match, in %.)
     video: VideoMatch | None = None
+    #: The bank-side variant matched (a crop of the banked photo, ``crop-top-10``), or
+    #: ``None`` for the banked signal itself.
+    bank_variant: str | None = None
+
+    @property
+    def through_variant(self) -> bool:
+        """Whether the match went through a variant on either side (never exact evidence: it
+        raises a case for a person, never an automated removal)."""
+        return self.variant != "original" or self.bank_variant is not None
 
     def public(self) -> dict[str, object]:
         """What may be shown to an uploader or an untrusted caller: bank, entry id, signal
-        type, and for a video's frames both shares and both sides' matched time ranges
-        (seconds). Never the distance (it helps evasion)."""
+        type, the variants it went through (when not the content as given), and for a video's
+        frames both shares and both sides' matched time ranges (seconds). Never the distance
+        (it helps evasion)."""
         obj: dict[str, object] = {
             "bank": self.bank,
             "entry_id": self.entry_id,
             "signal_type": self.signal_type,
         }
+        if self.variant != "original":
+            obj["variant"] = self.variant
+        if self.bank_variant is not None:
+            obj["bank_variant"] = self.bank_variant
         if self.video is not None:
             obj["query_share"] = round(self.video.query_share, 3)
             obj["bank_share"] = round(self.video.compared_share, 3)
@@ -111,6 +126,8 @@ class MatchOutcome:
     suppressed: list[BankMatch] = field(default_factory=list)
     quarantined: list[int] = field(default_factory=list)
     error: str | None = None
+    #: Query-side variants that could not be made, with the reason (never an error).
+    skipped_variants: dict[str, str] = field(default_factory=dict)
 
     @property
     def matched(self) -> bool:
@@ -122,11 +139,21 @@ class MatchOutcome:
 _Candidate = tuple[int, str, str, VideoMatch | None]
 
 
+def _better(known: _Candidate | None, distance: int, variant: str) -> bool:
+    """Whether a candidate beats the one ``known`` for the same bank signal: the content as
+    given beats any variant (it is the stronger evidence, and a bank may refuse variants),
+    then the smaller distance."""
+    if known is None:
+        return True
+    return (variant != "original", distance) < (known[2] != "original", known[0])
+
+
 @dataclass(frozen=True, slots=True)
 class _BankRule:
     name: str
     kind: BankKind
     thresholds: dict[str, int]
+    match_variants: bool = True
 
 
 class Matcher:
@@ -204,7 +231,8 @@ class Matcher:
                     break
             banks = session.scalars(select(Bank).where(Bank.enabled))
             self._rules = {
-                b.id: _BankRule(b.name, BankKind(b.kind), dict(b.thresholds)) for b in banks
+                b.id: _BankRule(b.name, BankKind(b.kind), dict(b.thresholds), b.match_variants)
+                for b in banks
             }
         radius: dict[str, int] = {}
         for rule in self._rules.values():
@@ -246,13 +274,13 @@ class Matcher:
             if kind.index is IndexKind.FRAMES:
                 for signal_id, video in self._search_frames(kind, signal.value):
                     distance = 100 - round(100 * video.query_share)
-                    if signal_id not in best or distance < best[signal_id][0]:
+                    if _better(best.get(signal_id), distance, variant):
                         best[signal_id] = (distance, kind.name, variant, video)
                 continue
             radius = self._radius.get(kind.name, kind.default_threshold)
             hits: list[IndexHit] = self.index.search(kind.name, signal.value, radius)
             for hit in hits:
-                if hit.id not in best or hit.distance < best[hit.id][0]:
+                if _better(best.get(hit.id), hit.distance, variant):
                     best[hit.id] = (hit.distance, kind.name, variant, None)
         return best
 
@@ -278,6 +306,8 @@ class Matcher:
             ):
                 continue
             distance, signal_type, variant, video = found[signal.id]
+            if not rule.match_variants and (variant != "original" or signal.variant):
+                continue  # this bank counts its signals as given only
             kind = get_signal_type(signal_type)
             limit = rule.thresholds.get(kind.name, self._default_threshold(kind))
             if distance > limit:
@@ -292,10 +322,23 @@ class Matcher:
                     distance,
                     variant,
                     video,
+                    signal.variant,
                 )
             )
-        out.sort(key=lambda m: (m.bank, m.entry_id, m.signal_type))
-        return out
+        # One match per bank entry and signal type: its signal as given before a bank-side
+        # variant, the content as given before a query-side variant, then the nearest.
+        best: dict[tuple[str, int, str], BankMatch] = {}
+        for m in out:
+            key = (m.bank, m.entry_id, m.signal_type)
+            rank = (m.bank_variant is not None, m.variant != "original", m.distance)
+            held = best.get(key)
+            if held is None or rank < (
+                held.bank_variant is not None,
+                held.variant != "original",
+                held.distance,
+            ):
+                best[key] = m
+        return sorted(best.values(), key=lambda m: (m.bank, m.entry_id, m.signal_type))
 
     def find(
         self, signals: Iterable[Signal], *, variants: Mapping[str, Signal] | None = None
@@ -387,6 +430,8 @@ class Matcher:
                             signal_id=hit.signal_id,
                             signal_type=hit.signal_type,
                             distance=hit.distance,
+                            variant=hit.variant,
+                            bank_variant=hit.bank_variant,
                             source=source,
                             at=now,
                         )
@@ -403,6 +448,7 @@ class Matcher:
         dihedral: bool | None = None,
         record: bool = True,
         content_type: ContentType | None = None,
+        normalise: bool | None = None,
     ) -> MatchOutcome:
         """Hash a file on disk and match it (``content_id`` defaults to the path).
 
@@ -418,14 +464,29 @@ class Matcher:
         cid = content_id if content_id is not None else str(path)
         if content_type is None:
             content_type = sniff_content_type(Path(path))
-        wanted = self.settings.match_dihedral if dihedral is None else dihedral
+        options = self.variant_options(dihedral=dihedral, normalise=normalise)
         result = hash_file(
             path,
             settings=self.settings,
             content_type=content_type,
             seconds_per_hash=self.settings.video_query_seconds_per_hash,
-            variants=wanted and content_type is ContentType.PHOTO,
+            variants=options if content_type is ContentType.PHOTO else None,
         )
         if not result.ok:
             return MatchOutcome(cid, error=result.error)
-        return self.match(cid, result.signals.values(), variants=result.variants, record=record)
+        outcome = self.match(cid, result.signals.values(), variants=result.variants, record=record)
+        outcome.skipped_variants = result.skipped
+        return outcome
+
+    def variant_options(
+        self, *, dihedral: bool | None = None, normalise: bool | None = None
+    ) -> VariantOptions:
+        """The query-side variants the settings ask for (``match_dihedral``,
+        ``match_normalise``, ``match_rotations``); a lookup's own choice overrides the first
+        two (``normalise=False`` also drops the rotation sweep)."""
+        normal = self.settings.match_normalise if normalise is None else normalise
+        return VariantOptions(
+            dihedral=self.settings.match_dihedral if dihedral is None else dihedral,
+            normalise=normal,
+            rotations=tuple(self.settings.match_rotations) if normal else (),
+        )

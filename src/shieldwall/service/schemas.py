@@ -123,7 +123,11 @@ class LookupHit(BaseModel):
 
     entry_id: int
     signal_type: str
+    #: The query-side variant that matched: ``original``, or a normalised cut (``trim``,
+    #: ``caption-top``, ``screenshot``, ...), a rotation undone (``rotate+3``) or a flip.
     variant: str = "original"
+    #: The bank-side variant matched (a crop of the banked photo), when not the signal itself.
+    bank_variant: str | None = None
     distance: int | None = None
     #: Videos: the shares of query and banked frames that matched, and the matched time
     #: ranges (seconds) on each side.
@@ -153,6 +157,9 @@ class LookupOut(BaseModel):
     allowed_by: list[str]
     stored: bool
     signals: list[SignalOut] | None = None
+    #: Query-side variants that could not be made, with the reason (a flat picture has no
+    #: border to trim): never an error.
+    skipped_variants: dict[str, str] | None = None
 
 
 class BankCreate(_Strict):

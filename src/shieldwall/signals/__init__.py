@@ -10,6 +10,7 @@ from shieldwall.signals.base import (
     Signal,
     SignalType,
     Storage,
+    VariantOptions,
 )
 from shieldwall.signals.registry import (
     all_signal_types,
@@ -30,6 +31,7 @@ __all__ = [
     "Signal",
     "SignalType",
     "Storage",
+    "VariantOptions",
     "all_signal_types",
     "bankable_types",
     "find_signal_type",

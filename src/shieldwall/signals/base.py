@@ -61,6 +61,7 @@ __all__ = [
     "Signal",
     "SignalType",
     "Storage",
+    "VariantOptions",
 ]
 
 
@@ -125,15 +126,34 @@ _INDEX_OF = {
 
 
 @dataclass(frozen=True, slots=True)
+class VariantOptions:
+    """Which query-side variants to compute (docs/matching.md): the 8 rotations and flips,
+    the normalised cuts (borders, caption bars, a screenshot's photo), a sweep of small
+    rotations undone (degrees; empty: none)."""
+
+    dihedral: bool = False
+    normalise: bool = True
+    rotations: tuple[float, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        """Whether any variant is asked for."""
+        return self.dihedral or self.normalise or bool(self.rotations)
+
+
+@dataclass(frozen=True, slots=True)
 class Signal:
     """One hash of one piece of content: its type name, canonical string form and quality.
 
     ``quality`` is 0..100 for perceptual hashes and ``None`` for types without the notion.
+    ``variant`` names a bank-side variant (a crop of a banked photo, ``crop-top-10``); ``None``
+    for the signal of the content as given.
     """
 
     type: str
     value: str
     quality: int | None = None
+    variant: str | None = None
 
 
 class SignalType(ABC):
@@ -209,11 +229,20 @@ class SignalType(ABC):
     def distance(self, a: str, b: str) -> int:
         """Distance between two canonical values (0 = identical)."""
 
-    def compute_with_variants(self, media: Media) -> tuple[Signal, dict[str, Signal]]:
-        """The signal and its query-side variants by name, from one decode of ``media`` (PDQ:
-        the 7 other rotations and flips). A type without variants gives none; one that has them
-        declares :attr:`has_variants`. A variant equal to the signal is left out."""
-        return self.compute(media), {}
+    def compute_with_variants(
+        self, media: Media, options: VariantOptions
+    ) -> tuple[Signal, dict[str, Signal], dict[str, str]]:
+        """The signal, its query-side variants by name, and the variants skipped with the
+        reason, from one decode of ``media`` (PDQ: rotations and flips, normalised cuts,
+        rotations undone). A type without variants gives none; one that has them declares
+        :attr:`has_variants`. A variant equal to the signal is left out."""
+        return self.compute(media), {}, {}
+
+    def compute_bank_variants(self, media: Media) -> dict[str, Signal]:
+        """Extra signals to bank beside the signal itself when the image is at hand (PDQ:
+        crops from each side and the centre, and the canonical cuts), by name. None by
+        default."""
+        return {}
 
     def parse(self, value: str, quality: int | None = None) -> Signal:
         """A validated :class:`Signal` from its string form."""

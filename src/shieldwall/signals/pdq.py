@@ -33,7 +33,15 @@ import numpy.typing as npt
 from shieldwall.errors import MalformedSignal
 from shieldwall.media import Media, ReducedImage
 from shieldwall.signals import pdq_algorithm as algo
-from shieldwall.signals.base import Comparison, ContentType, Exchange, Signal, SignalType
+from shieldwall.signals import pdq_variants
+from shieldwall.signals.base import (
+    Comparison,
+    ContentType,
+    Exchange,
+    Signal,
+    SignalType,
+    VariantOptions,
+)
 
 __all__ = [
     "PdqHash",
@@ -190,16 +198,44 @@ class PdqSignal(SignalType):
         result = self.hash(media)
         return Signal(self.name, result.hex, result.quality)
 
-    def compute_with_variants(self, media: Media) -> tuple[Signal, dict[str, Signal]]:
-        """The hash and its other 7 rotations and flips, from one decode and one DCT."""
-        result = self.hash(media)
+    def compute_with_variants(
+        self, media: Media, options: VariantOptions
+    ) -> tuple[Signal, dict[str, Signal], dict[str, str]]:
+        """The hash and, from the same decode, its variants: the other 7 rotations and flips
+        (from the same DCT), the normalised cuts and the rotations undone
+        (:mod:`shieldwall.signals.pdq_variants`); variants below the quality floor are
+        skipped with the reason."""
+        image = media.image(min_side=algo.WORKING_SIDE, luma_ok=True)
+        result = pdq_from_image(image)
         signal = Signal(self.name, result.hex, result.quality)
-        variants = {
-            name: Signal(self.name, value, result.quality)
-            for name, value in result.dihedral().items()
-            if value != signal.value
+        variants: dict[str, Signal] = {}
+        if options.dihedral:
+            for name, value in result.dihedral().items():
+                variants[name] = Signal(self.name, value, result.quality)
+        found = pdq_variants.query_variants(
+            pdq_variants.working_luma(image),
+            normalise=options.normalise,
+            rotations=options.rotations,
+        )
+        skipped = dict(found.skipped)
+        for name, (value, quality) in found.hashes.items():
+            if self.quality_floor is not None and quality < self.quality_floor:
+                skipped[name] = f"quality {quality} is below the floor of {self.quality_floor}"
+                continue
+            variants[name] = Signal(self.name, value, quality)
+        return signal, {k: v for k, v in variants.items() if v.value != signal.value}, skipped
+
+    def compute_bank_variants(self, media: Media) -> dict[str, Signal]:
+        """Crops from each side and the centre, and the canonical cuts, of a photo to bank
+        (usable ones, each different from the photo's own hash)."""
+        image = media.image(min_side=algo.WORKING_SIDE, luma_ok=True)
+        own = self.compute(media).value
+        found = pdq_variants.bank_variants(pdq_variants.working_luma(image))
+        return {
+            name: Signal(self.name, value, quality, variant=name)
+            for name, (value, quality) in found.hashes.items()
+            if (self.quality_floor is None or quality >= self.quality_floor) and value != own
         }
-        return signal, variants
 
     def compute_dihedral(self, media: Media) -> dict[str, Signal]:
         """The 8 rotation and flip variants, keyed by the reference's names."""

@@ -129,6 +129,9 @@ class Bank(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     #: The exchange the bank is fed from (``stopncii``, ...), if any.
     source: Mapped[str | None] = mapped_column(String(100))
+    #: Whether matches through variants (a query's normalised cuts or rotations, a banked
+    #: photo's crops) count in this bank, or only its signals as given.
+    match_variants: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -184,6 +187,9 @@ class BankSignal(Base):
     type: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(String(128))
     quality: Mapped[int | None]
+    #: For a bank-side variant (a crop of the banked photo, made where the image was at hand):
+    #: which one; ``None`` for the signal as given.
+    variant: Mapped[str | None] = mapped_column(String(32))
     live: Mapped[bool] = mapped_column(default=True)
     #: Set when flood protection stopped this signal from matching, pending review.
     quarantined_at: Mapped[datetime | None]
@@ -249,6 +255,10 @@ class MatchRecord(Base):
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("bank_signal.id", ondelete="SET NULL"))
     signal_type: Mapped[str] = mapped_column(String(32))
     distance: Mapped[int]
+    #: The query-side variant that matched (``original``, ``trim``, ``rotate+3``, ...).
+    variant: Mapped[str] = mapped_column(String(32), default="original")
+    #: The bank-side variant it matched (``crop-top-10``, ...), ``None``: the banked signal.
+    bank_variant: Mapped[str | None] = mapped_column(String(32))
     #: ``upload`` (matched when checked) or ``sweep`` (found in the ledger afterwards).
     source: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -218,10 +218,15 @@ def add_entry_upload(
             settings=state.settings,
             seconds_per_hash=state.settings.video_bank_seconds_per_hash,
             content_type=saved.content_type,
+            bank_variants=state.settings.bank_variants,
         )
     if not result.ok:
         raise error_for_code(result.error_code, result.error or "cannot hash the upload")
-    bankable = [s for s in result.signals.values() if get_signal_type(s.type).bankable]
+    bankable = [
+        s
+        for s in [*result.signals.values(), *result.bank_variants]
+        if get_signal_type(s.type).bankable
+    ]
     if not bankable:
         raise UsageError(f"{saved.filename}: none of its signals can be banked")
     info = banks.add_entry(

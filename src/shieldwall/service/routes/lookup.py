@@ -117,6 +117,7 @@ def answer(
                 entry_id=m.entry_id,
                 signal_type=m.signal_type,
                 variant=m.variant,
+                bank_variant=m.bank_variant,
                 distance=m.distance if distances else None,
                 query_share=round(video.query_share, 3) if video else None,
                 bank_share=round(video.compared_share, 3) if video else None,
@@ -133,6 +134,7 @@ def answer(
         banks=list(banks.values()),
         allowed_by=sorted({m.bank for m in outcome.allowed_by if m.bank_kind is BankKind.ALLOW}),
         stored=stored and bool(outcome.matches),
+        skipped_variants=outcome.skipped_variants or None,
     )
 
 
@@ -156,6 +158,14 @@ def lookup_upload(
         Form(min_length=1, max_length=512, description="Store the matches under this id."),
     ] = None,
     dihedral: Annotated[bool, Form(description="Also match rotations and flips.")] = False,
+    normalise: Annotated[
+        bool | None,
+        Form(
+            description="Also match the photo with borders and caption bars cut, the photo "
+            "inside a screenshot, and small rotations undone (default: the "
+            "match_normalise setting)."
+        ),
+    ] = None,
     state: ServiceState = _STATE,
     key: KeyInfo = _KEY,
 ) -> LookupOut:
@@ -170,6 +180,7 @@ def lookup_upload(
             dihedral=dihedral,
             record=content_id is not None,
             content_type=saved.content_type,
+            normalise=normalise,
         )
     if outcome.error is not None:
         raise MediaError(_named(outcome.error, saved.filename))
