@@ -12,9 +12,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shieldwall.service.audit import AuditRow
-from shieldwall.service.errors import error_body
-from shieldwall.service.keys import KeyInfo
+from shieldwall.api.errors import error_body
+from shieldwall.audit.requests import AuditRow
+from shieldwall.people.keys import KeyInfo
 from shieldwall.service.state import ServiceState
 from shieldwall.store.models import utcnow
 

@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from shieldwall.audit.requests import RequestAuditWriter
 from shieldwall.cases.notices import PinGuard
 from shieldwall.config import Settings
 from shieldwall.errors import NotServed
 from shieldwall.jobs import default_worker, queue_depth
 from shieldwall.matching import BankMatch, Matcher
-from shieldwall.service.audit import RequestAuditWriter
-from shieldwall.service.keys import KeyCache
+from shieldwall.people.keys import KeyCache
 from shieldwall.service.metrics import ServiceMetrics
 from shieldwall.service.ratelimit import RateLimiter
 from shieldwall.store import Database, signal_log

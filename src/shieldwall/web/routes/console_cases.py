@@ -5,7 +5,7 @@
 - ``/console/cases/{id}``: the notice's substance (never the reporter's identity), the content
   previews, each stored match beside the bank entry it hit, and the decision form;
 - ``/console/cases/{id}/preview/{n}``: the n-th content's preview, fetched from the platform
-  for this answer only (:mod:`shieldwall.service.preview`): blurred and grey unless
+  for this answer only (:mod:`shieldwall.web.preview`): blurred and grey unless
   ``view=full``, and every full view is an audited reveal (``preview.revealed``);
 - ``/console/cases/{id}/statement``: the statement of reasons and its Transparency Database
   form.
@@ -41,16 +41,16 @@ from shieldwall.errors import (
 from shieldwall.media.image import ImageLimits
 from shieldwall.people.accounts import SessionInfo, list_people
 from shieldwall.people.roles import Actor, Role
-from shieldwall.service.console import (
+from shieldwall.service.params import IdPath
+from shieldwall.store.models import utcnow
+from shieldwall.web.console import (
     check_form_csrf,
     current_session,
     render,
     require_role,
     service_state,
 )
-from shieldwall.service.preview import fetch_preview, render_preview
-from shieldwall.service.schemas import IdPath
-from shieldwall.store.models import utcnow
+from shieldwall.web.preview import fetch_preview, render_preview
 
 router = APIRouter(include_in_schema=False)
 

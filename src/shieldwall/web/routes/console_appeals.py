@@ -20,10 +20,10 @@ from shieldwall.cases import appeals as lib
 from shieldwall.errors import Conflict, Forbidden, InvalidDecision, NotFound, NotPermitted
 from shieldwall.people.accounts import SessionInfo, list_people
 from shieldwall.people.roles import Actor, Role
-from shieldwall.service.console import check_form_csrf, current_session, render, require_role
-from shieldwall.service.public import service_state
-from shieldwall.service.schemas import IdPath
+from shieldwall.service.params import IdPath
 from shieldwall.store.models import utcnow
+from shieldwall.web.console import check_form_csrf, current_session, render, require_role
+from shieldwall.web.public import service_state
 
 __all__ = ["APPEAL_STATES", "OWN_DECISION_MESSAGE", "router"]
 
