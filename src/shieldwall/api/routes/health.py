@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, Response
 
 from shieldwall.api.deps import get_state
 from shieldwall.api.schemas import HealthOut
+from shieldwall.matching import log_head
 from shieldwall.service.state import ServiceState
-from shieldwall.store import signal_log
 
 router = APIRouter(tags=["operations"])
 
@@ -32,8 +32,7 @@ def readyz(state: ServiceState = _STATE) -> Response:
     """Ready: the database answers and, in a matcher role, the index is loaded and caught up
     with the signal log within ``ready_max_lag_seconds``."""
     try:
-        with state.db.session() as session:
-            log_seq = signal_log.head(session)
+        log_seq = log_head(state.db)
     except Exception as exc:
         body = HealthOut(status="unavailable", role=state.role.value, detail=str(exc)[:200])
         return JSONResponse(body.model_dump(), status_code=503)
