@@ -32,7 +32,7 @@ from shieldwall.banks import NewEntry, add_entries, create_bank
 from shieldwall.config import Settings
 from shieldwall.hashing import hash_bytes
 from shieldwall.media import synthetic
-from shieldwall.service.keys import create_key
+from shieldwall.people.keys import create_key
 from shieldwall.signals.base import Signal
 from shieldwall.store import Database
 

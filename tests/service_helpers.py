@@ -19,8 +19,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from shieldwall.config import Settings
-from shieldwall.service import create_app
-from shieldwall.service.keys import create_key
+from shieldwall.people.keys import create_key
+from shieldwall.service.app import create_app
 from shieldwall.service.state import ServiceState
 from shieldwall.store import Database
 

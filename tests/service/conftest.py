@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from service_helpers import LiveService, service_settings, start_service
-from shieldwall.service.scopes import Scope
+from shieldwall.people.scopes import Scope
 from shieldwall.store import Database
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from service_helpers import LiveService
-from shieldwall.service.deps import SCOPE_EXTENSION
-from shieldwall.service.keys import revoke_key
-from shieldwall.service.scopes import Scope
+from shieldwall.api.deps import SCOPE_EXTENSION
+from shieldwall.people.keys import revoke_key
+from shieldwall.people.scopes import Scope
 
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 #: Issue 5's notice intake: no key needed, rate-limited per client address.

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from service_helpers import ServiceProcess, spawn_service
 from shieldwall.media import synthetic
-from shieldwall.service.keys import create_key
+from shieldwall.people.keys import create_key
 from shieldwall.store import Database
 from shieldwall.store.models import RequestAudit
 

@@ -20,16 +20,16 @@ from sqlalchemy import func, select
 
 from case_helpers import valid_notice
 from service_helpers import LiveService
+from shieldwall.audit.requests import read_audit
 from shieldwall.banks import get_entry, prepare_signal
 from shieldwall.cases import decide_case, submit_notice
 from shieldwall.matching import add_to_ledger
 from shieldwall.people import Actor
 from shieldwall.people.accounts import create_person, get_person
-from shieldwall.service.audit import read_audit
-from shieldwall.service.routes.appeal import NOT_FOUND_MESSAGE
-from shieldwall.service.routes.console_appeals import OWN_DECISION_MESSAGE, age
 from shieldwall.store import Database
 from shieldwall.store.models import Appeal, CaseItem, utcnow
+from shieldwall.web.routes.appeal import NOT_FOUND_MESSAGE
+from shieldwall.web.routes.console_appeals import OWN_DECISION_MESSAGE, age
 
 from .web_helpers import PASSWORD, csrf_of, signed_in
 

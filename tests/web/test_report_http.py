@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from service_helpers import LiveService
 from shieldwall.cases.notices import DECLARATIONS
-from shieldwall.service.routes.report import NOT_FOUND_MESSAGE
 from shieldwall.store import Database
 from shieldwall.store.models import CaseItem, Notice
+from shieldwall.web.routes.report import NOT_FOUND_MESSAGE
 
 from .web_helpers import csrf_of
 

@@ -20,7 +20,7 @@ from shieldwall.audit import list_events
 from shieldwall.cases import report_csv, transparency_report
 from shieldwall.people import Actor, Role
 from shieldwall.people.accounts import create_person
-from shieldwall.service.routes.console_report import MAX_DAYS
+from shieldwall.web.routes.console_report import MAX_DAYS
 
 from .report_data import TRUSTED_FLAGGERS, seed
 from .web_helpers import PASSWORD, signed_in

@@ -105,8 +105,9 @@ def record_event(
 def record_read(
     db: Database, actor: str, action: str, subject: str, details: dict[str, Any] | None = None
 ) -> int:
-    """Record a read of sensitive data (``bank.read``: hash values left the system) as an
-    event of its own transaction; returns its sequence number."""
+    """Record a read of sensitive data (``bank.read``: hash values left the system;
+    ``preview.revealed``: a reviewer saw content as it is) as an event of its own transaction;
+    returns its sequence number."""
     with db.transaction() as session:
         return record_event(session, actor, action, subject, details)
 

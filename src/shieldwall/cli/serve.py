@@ -47,7 +47,7 @@ def _demo_setup(port: int, host: str) -> None:
     from shieldwall.errors import NotFound  # noqa: PLC0415
     from shieldwall.hashing import hash_file  # noqa: PLC0415
     from shieldwall.media import synthetic  # noqa: PLC0415
-    from shieldwall.service.keys import create_key  # noqa: PLC0415
+    from shieldwall.people.keys import create_key  # noqa: PLC0415
 
     db = open_database()
     try:
@@ -200,7 +200,7 @@ def key_create_command(
     output: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
 ) -> None:
     """Create a key and print it; it is stored hashed and cannot be shown again."""
-    from shieldwall.service.keys import create_key  # noqa: PLC0415
+    from shieldwall.people.keys import create_key  # noqa: PLC0415
 
     info, secret = create_key(open_database(), name, scopes, rate_limit=rate_limit)
     if output is Output.json:
@@ -219,7 +219,7 @@ def key_list_command(
     output: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
 ) -> None:
     """List keys (never their secrets)."""
-    from shieldwall.service.keys import list_keys  # noqa: PLC0415
+    from shieldwall.people.keys import list_keys  # noqa: PLC0415
 
     found = list_keys(open_database())
     if output is Output.json:
@@ -237,7 +237,7 @@ def key_revoke_command(
     key: Annotated[str, typer.Argument(help="The key's id or prefix (or the key itself).")],
 ) -> None:
     """Revoke a key; every service process refuses it within api_key_cache_seconds."""
-    from shieldwall.service.keys import revoke_key  # noqa: PLC0415
+    from shieldwall.people.keys import revoke_key  # noqa: PLC0415
 
     if not key.strip():
         raise UsageError("give a key id or prefix")

@@ -20,6 +20,7 @@ from shieldwall.matching.index import (
 from shieldwall.matching.ledger import SweepOutcome, add_to_ledger, sweep
 from shieldwall.matching.quarantine import QuarantinedSignal, list_quarantined, release_signal
 from shieldwall.matching.records import StoredMatch, list_matches, remove_from_ledger
+from shieldwall.matching.sync import log_head
 
 __all__ = [
     "BankMatch",
@@ -39,6 +40,7 @@ __all__ = [
     "list_matches",
     "list_quarantined",
     "load_index",
+    "log_head",
     "release_signal",
     "remove_from_ledger",
     "snapshot_path",

@@ -1,41 +1,36 @@
-"""The FastAPI application: :func:`create_app` builds one for a role."""
+"""The FastAPI application: :func:`create_app` builds one for a role, from the JSON API
+(:mod:`shieldwall.api`) and the pages (:mod:`shieldwall.web`) on one
+:class:`~shieldwall.service.state.ServiceState`."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from shieldwall import __version__
+from shieldwall.api.errors import install_error_handlers
+from shieldwall.api.routes import banks, cases, health, jobs, keys, lookup, records, scan
+from shieldwall.api.schemas import ERROR_RESPONSES
+from shieldwall.audit.requests import RequestAuditWriter
 from shieldwall.cases import PinGuard
 from shieldwall.config import Settings, get_settings
-from shieldwall.service.audit import RequestAuditWriter
-from shieldwall.service.console import install_console
-from shieldwall.service.errors import install_error_handlers
-from shieldwall.service.keys import KeyCache
+from shieldwall.people.keys import KeyCache
 from shieldwall.service.middleware import ServiceMiddleware
-from shieldwall.service.routes import (
+from shieldwall.service.state import Role, ServiceState
+from shieldwall.store import Database, open_database
+from shieldwall.web.console import STATIC_DIR, install_console
+from shieldwall.web.routes import (
     appeal,
-    banks,
-    cases,
     console,
     console_appeals,
     console_cases,
     console_report,
-    health,
-    jobs,
-    keys,
-    lookup,
-    records,
+    home,
     report,
-    scan,
 )
-from shieldwall.service.schemas import ERROR_RESPONSES
-from shieldwall.service.state import Role, ServiceState
-from shieldwall.store import Database, open_database
 
 __all__ = ["create_app"]
 
@@ -86,17 +81,15 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.shieldwall = state
+    # The JSON API: errors become the one JSON shape; every /v1 route documents it.
     install_error_handlers(app)
-    install_console(app)
     app.include_router(health.router)
-    app.include_router(console.router)
-    app.include_router(console_cases.router)
-    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    app.include_router(console_report.router)
-    app.include_router(report.router)
-    app.include_router(appeal.router)
-    app.include_router(console_appeals.router)
     for module in (lookup, banks, records, jobs, keys, scan, cases):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    # The pages: their errors are pages (outside /v1), their scripts under /static.
+    install_console(app)
+    for page in (home, console, console_cases, console_report, report, appeal, console_appeals):
+        app.include_router(page.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(ServiceMiddleware, state=state)
     return app

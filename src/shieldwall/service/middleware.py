@@ -8,15 +8,15 @@ import logging
 import re
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shieldwall.service.audit import AuditRow
-from shieldwall.service.errors import error_body
-from shieldwall.service.keys import KeyInfo
+from shieldwall.api.errors import error_body
+from shieldwall.audit.requests import AuditRow
+from shieldwall.people.keys import KeyInfo
 from shieldwall.service.state import ServiceState
-from shieldwall.store.models import utcnow
 
 __all__ = ["PUBLIC_PREFIXES", "ServiceMiddleware"]
 
@@ -212,7 +212,7 @@ class ServiceMiddleware:
             if self.state.audit is not None and path.startswith("/v1/"):
                 self.state.audit.record(
                     AuditRow(
-                        utcnow(),
+                        datetime.now(UTC),
                         key.id if key else None,
                         scope["method"][:8],
                         template[:200],

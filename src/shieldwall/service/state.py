@@ -10,16 +10,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from shieldwall.audit.requests import RequestAuditWriter
 from shieldwall.cases.notices import PinGuard
 from shieldwall.config import Settings
 from shieldwall.errors import NotServed
 from shieldwall.jobs import default_worker, queue_depth
-from shieldwall.matching import BankMatch, Matcher
-from shieldwall.service.audit import RequestAuditWriter
-from shieldwall.service.keys import KeyCache
+from shieldwall.matching import BankMatch, Matcher, log_head
+from shieldwall.people.keys import KeyCache
 from shieldwall.service.metrics import ServiceMetrics
 from shieldwall.service.ratelimit import RateLimiter
-from shieldwall.store import Database, signal_log
+from shieldwall.store import Database
 from shieldwall.webhooks import notify_matches
 
 __all__ = ["Role", "ServiceState"]
@@ -153,8 +153,7 @@ class ServiceState:
         with self._refresh_lock:
             try:
                 applied = self.matcher.refresh()
-                with self.db.session() as session:
-                    self.sync.log_seq = signal_log.head(session)
+                self.sync.log_seq = log_head(self.db)
             except Exception as exc:
                 self.sync.error = f"{type(exc).__name__}: {exc}"
                 raise

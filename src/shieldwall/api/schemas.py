@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
+
+from shieldwall.service.params import IdPath
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -42,10 +43,6 @@ __all__ = [
 ]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
-
-
-#: A database id in a path: 1 .. 2^63-1 (larger numbers cannot be ids; they are 422, not 500).
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class _Strict(BaseModel):

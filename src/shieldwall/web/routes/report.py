@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from shieldwall.cases import notices as lib
 from shieldwall.errors import InvalidNotice, NotFound, RateLimited
-from shieldwall.service.console import render
-from shieldwall.service.public import (
+from shieldwall.web.console import render
+from shieldwall.web.public import (
     PUBLIC_CSRF_COOKIE,
     check_public_csrf,
     client_address,

@@ -2,7 +2,7 @@
 
 ``/v1/notices`` needs no key (rate-limited per client address by the middleware); the case
 routes need ``review`` (or ``admin``), and the library enforces the roles of the key's
-:class:`~shieldwall.people.Actor` (see :func:`~shieldwall.service.deps.actor_for_key`)."""
+:class:`~shieldwall.people.Actor` (see :func:`~shieldwall.people.keys.actor_for_key`)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from shieldwall import cases as lib
+from shieldwall.api.deps import current_actor, get_state, scoped
+from shieldwall.api.schemas import IdPath
 from shieldwall.errors import NotFound
 from shieldwall.people import Actor
-from shieldwall.service.deps import current_actor, get_state, scoped
-from shieldwall.service.schemas import IdPath
-from shieldwall.service.scopes import Scope
+from shieldwall.people.scopes import Scope
 from shieldwall.service.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["notices and cases"])

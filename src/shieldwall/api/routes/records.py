@@ -6,12 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from shieldwall.banks import prepare_signal
-from shieldwall.cases import record_scores
-from shieldwall.matching import add_to_ledger, list_matches, remove_from_ledger
-from shieldwall.service.deps import CURATOR, current_key, get_state, scoped
-from shieldwall.service.keys import KeyInfo
-from shieldwall.service.schemas import (
+from shieldwall.api.deps import CURATOR, current_key, get_state, scoped
+from shieldwall.api.schemas import (
     LedgerAdd,
     LedgerOut,
     MatchOut,
@@ -19,7 +15,11 @@ from shieldwall.service.schemas import (
     ScoresIn,
     ScoresOut,
 )
-from shieldwall.service.scopes import Scope
+from shieldwall.banks import prepare_signal
+from shieldwall.cases import record_scores
+from shieldwall.matching import add_to_ledger, list_matches, remove_from_ledger
+from shieldwall.people.keys import KeyInfo
+from shieldwall.people.scopes import Scope
 from shieldwall.service.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["ledger and matches"])

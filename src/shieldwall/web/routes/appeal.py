@@ -24,8 +24,8 @@ from shieldwall.errors import (
     NotFound,
     RateLimited,
 )
-from shieldwall.service.console import render
-from shieldwall.service.public import (
+from shieldwall.web.console import render
+from shieldwall.web.public import (
     check_public_csrf,
     client_address,
     form_text,

@@ -11,12 +11,12 @@ from typing import Any
 from fastapi import Depends, Request
 
 from shieldwall.errors import Forbidden, Unauthenticated
-from shieldwall.people import Actor, Role
-from shieldwall.service.keys import KeyInfo
-from shieldwall.service.scopes import Scope
+from shieldwall.people import Actor
+from shieldwall.people.keys import KeyInfo, actor_for_key
+from shieldwall.people.scopes import Scope
 from shieldwall.service.state import ServiceState
 
-__all__ = ["actor_for_key", "current_actor", "current_key", "get_state", "scoped"]
+__all__ = ["CURATOR", "SCOPE_EXTENSION", "current_actor", "current_key", "get_state", "scoped"]
 
 #: The OpenAPI extension naming the scope an operation needs (the authorization matrix test
 #: and the docs read it).
@@ -50,20 +50,8 @@ async def current_key(request: Request) -> KeyInfo:
     return key
 
 
-def actor_for_key(key: KeyInfo) -> Actor:
-    """The :class:`Actor` an API key acts as in case handling: ``key:<prefix>`` with
-    ``admin`` -> admin and ``review`` -> reviewer (other scopes give no case role). The one
-    place keys map to roles; console sessions supply their own actors."""
-    roles: set[Role] = set()
-    if Scope.ADMIN in key.scopes:
-        roles.add(Role.ADMIN)
-    if Scope.REVIEW in key.scopes:
-        roles.add(Role.REVIEWER)
-    return Actor(f"key:{key.prefix}", frozenset(roles))
-
-
 async def current_actor(request: Request) -> Actor:
-    """The caller as an :class:`Actor` (see :func:`actor_for_key`)."""
+    """The caller as an :class:`Actor` (see :func:`~shieldwall.people.keys.actor_for_key`)."""
     return actor_for_key(await current_key(request))
 
 

@@ -1,5 +1,6 @@
 """The review console's foundation: sessions from a cookie, the actor of a request, role checks,
-CSRF checks and server-rendered pages (Jinja2 templates in ``service/templates``).
+CSRF checks and server-rendered pages (Jinja2 templates in ``web/templates``, scripts in
+``web/static``).
 
 Console pages live outside ``/v1`` (``/login``, ``/logout``, ``/console...``): the API-key
 middleware leaves them alone, and they are left out of the OpenAPI schema. A console route
@@ -12,6 +13,7 @@ of the roles: the 403 page); every POST form carries ``csrf_token`` and the rout
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +32,7 @@ from shieldwall.service.state import ServiceState
 __all__ = [
     "LOGIN_CSRF_COOKIE",
     "SESSION_COOKIE",
+    "STATIC_DIR",
     "check_form_csrf",
     "current_actor",
     "current_session",
@@ -45,8 +48,11 @@ SESSION_COOKIE = "shieldwall_session"
 #: The login form's CSRF cookie (double submit: the form carries the same value).
 LOGIN_CSRF_COOKIE = "shieldwall_login_csrf"
 
+#: The console's scripts, served under ``/static``.
+STATIC_DIR = Path(__file__).parent / "static"
+
 _templates = Environment(
-    loader=PackageLoader("shieldwall.service", "templates"),
+    loader=PackageLoader("shieldwall.web", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,

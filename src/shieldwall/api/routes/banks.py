@@ -8,15 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
 from shieldwall import banks
-from shieldwall.audit import record_read
-from shieldwall.banks import BankInfo, EntryInfo
-from shieldwall.errors import UsageError
-from shieldwall.hashing import hash_file
-from shieldwall.matching import list_quarantined, release_signal
-from shieldwall.service.deps import CURATOR, current_key, scoped
-from shieldwall.service.errors import error_for_code
-from shieldwall.service.keys import KeyInfo
-from shieldwall.service.schemas import (
+from shieldwall.api.deps import CURATOR, current_key, scoped
+from shieldwall.api.errors import error_for_code
+from shieldwall.api.schemas import (
     BankCreate,
     BankOut,
     BankPatch,
@@ -30,9 +24,15 @@ from shieldwall.service.schemas import (
     WithdrawIn,
     WithdrawOut,
 )
-from shieldwall.service.scopes import Scope
+from shieldwall.api.uploads import save_upload
+from shieldwall.audit import record_read
+from shieldwall.banks import BankInfo, EntryInfo
+from shieldwall.errors import UsageError
+from shieldwall.hashing import hash_file
+from shieldwall.matching import list_quarantined, release_signal
+from shieldwall.people.keys import KeyInfo
+from shieldwall.people.scopes import Scope
 from shieldwall.service.state import ServiceState
-from shieldwall.service.uploads import save_upload
 from shieldwall.signals import get_signal_type
 
 router = APIRouter(prefix="/v1", tags=["banks"])

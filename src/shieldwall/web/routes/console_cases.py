@@ -5,7 +5,7 @@
 - ``/console/cases/{id}``: the notice's substance (never the reporter's identity), the content
   previews, each stored match beside the bank entry it hit, and the decision form;
 - ``/console/cases/{id}/preview/{n}``: the n-th content's preview, fetched from the platform
-  for this answer only (:mod:`shieldwall.service.preview`): blurred and grey unless
+  for this answer only (:mod:`shieldwall.web.preview`): blurred and grey unless
   ``view=full``, and every full view is an audited reveal (``preview.revealed``);
 - ``/console/cases/{id}/statement``: the statement of reasons and its Transparency Database
   form.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -27,7 +27,7 @@ from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
 
 from shieldwall import cases as lib
-from shieldwall.audit import record_event
+from shieldwall.audit import record_read
 from shieldwall.cases.detail import CaseFile, case_file
 from shieldwall.errors import (
     Conflict,
@@ -41,16 +41,15 @@ from shieldwall.errors import (
 from shieldwall.media.image import ImageLimits
 from shieldwall.people.accounts import SessionInfo, list_people
 from shieldwall.people.roles import Actor, Role
-from shieldwall.service.console import (
+from shieldwall.service.params import IdPath
+from shieldwall.web.console import (
     check_form_csrf,
     current_session,
     render,
     require_role,
     service_state,
 )
-from shieldwall.service.preview import fetch_preview, render_preview
-from shieldwall.service.schemas import IdPath
-from shieldwall.store.models import utcnow
+from shieldwall.web.preview import fetch_preview, render_preview
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,7 +85,7 @@ _IMAGE_HEADERS = {
 def time_left(deadline: datetime, now: datetime | None = None) -> tuple[str, str]:
     """``("due in 31 h 20 min", "ok")``, ``("due in 5 h", "urgent")`` (under 12 h) or
     ``("overdue by 2 h 5 min", "overdue")``."""
-    now = now or utcnow()
+    now = now or datetime.now(UTC)
     seconds = (deadline - now).total_seconds()
     minutes = int(abs(seconds) // 60)
     hours, mins = divmod(minutes, 60)
@@ -127,7 +126,7 @@ def queue_page(
         queue = "adult"
     open_cases = lib.list_queue(state.db, actor, queue, limit=200)
     decided = lib.list_queue(state.db, actor, queue, state="decided", limit=50)
-    now = utcnow()
+    now = datetime.now(UTC)
     rows = [(c, *time_left(c.deadline, now)) for c in open_cases]
     messages = {
         "empty": "No open case is waiting in this queue.",
@@ -406,14 +405,14 @@ async def case_preview(
             "content_index": index,
             "by_preference": session.person.reveal_previews,
         }
-
-        def audit() -> None:
-            with state.db.transaction() as tx:
-                record_event(
-                    tx, actor.id, "preview.revealed", f"case:{case.tracking_number}", details
-                )
-
-        await run_in_threadpool(audit)
+        await run_in_threadpool(
+            record_read,
+            state.db,
+            actor.id,
+            "preview.revealed",
+            f"case:{case.tracking_number}",
+            details,
+        )
     return Response(image, media_type="image/jpeg", headers=_IMAGE_HEADERS)
 
 

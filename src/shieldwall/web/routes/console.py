@@ -20,7 +20,7 @@ from shieldwall.people.accounts import (
     set_preferences,
 )
 from shieldwall.people.roles import Actor, Role
-from shieldwall.service.console import (
+from shieldwall.web.console import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     check_form_csrf,

@@ -21,8 +21,8 @@ from markupsafe import Markup
 
 from shieldwall.cases import report_csv, transparency_report
 from shieldwall.people.roles import Actor, Role
-from shieldwall.service import charts
-from shieldwall.service.console import render, require_role, service_state
+from shieldwall.web import charts
+from shieldwall.web.console import render, require_role, service_state
 
 __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "Period", "parse_period", "router"]
 

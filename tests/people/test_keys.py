@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from shieldwall.cli import run
 from shieldwall.errors import NotFound, UsageError
-from shieldwall.service.keys import KeyCache, create_key, get_key, list_keys, revoke_key
-from shieldwall.service.scopes import Scope
+from shieldwall.people.keys import KeyCache, create_key, get_key, list_keys, revoke_key
+from shieldwall.people.scopes import Scope
 from shieldwall.store import Database
 from shieldwall.store.models import ApiKey
 

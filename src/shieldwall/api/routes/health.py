@@ -1,17 +1,16 @@
-"""Liveness, readiness, metrics and the placeholder UI page."""
+"""Liveness, readiness and metrics: what every role serves."""
 
 from __future__ import annotations
 
 import os
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
-from shieldwall import __version__
-from shieldwall.service.deps import get_state
-from shieldwall.service.schemas import HealthOut
+from shieldwall.api.deps import get_state
+from shieldwall.api.schemas import HealthOut
+from shieldwall.matching import log_head
 from shieldwall.service.state import ServiceState
-from shieldwall.store import signal_log
 
 router = APIRouter(tags=["operations"])
 
@@ -33,8 +32,7 @@ def readyz(state: ServiceState = _STATE) -> Response:
     """Ready: the database answers and, in a matcher role, the index is loaded and caught up
     with the signal log within ``ready_max_lag_seconds``."""
     try:
-        with state.db.session() as session:
-            log_seq = signal_log.head(session)
+        log_seq = log_head(state.db)
     except Exception as exc:
         body = HealthOut(status="unavailable", role=state.role.value, detail=str(exc)[:200])
         return JSONResponse(body.model_dump(), status_code=503)
@@ -61,19 +59,3 @@ def readyz(state: ServiceState = _STATE) -> Response:
 def metrics(state: ServiceState = _STATE) -> Response:
     """Prometheus metrics of this process."""
     return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(state: ServiceState = _STATE) -> HTMLResponse:
-    """The front page: links to the review console, the API documentation and health."""
-    return HTMLResponse(
-        "<!doctype html><html lang=en><meta charset=utf-8><title>Shieldwall</title>"
-        f"<h1>Shieldwall {__version__}</h1><p>Role: {state.role.value}.</p>"
-        "<p>An intimate image of you shared without consent? "
-        '<a href="/report" id="report-link">Report it here</a> (no account needed); '
-        '<a href="/status">check a report\'s status</a>.</p>'
-        '<p>Review console: <a href="/console">sign in</a>.</p>'
-        '<p>API: <a href="/docs">documentation</a>, <a href="/openapi.json">OpenAPI</a>. '
-        "Health: <a href=/healthz>/healthz</a>, <a href=/readyz>/readyz</a>, "
-        "<a href=/metrics>/metrics</a>.</p></html>"
-    )

@@ -10,7 +10,7 @@ reviewers (as in the library).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -20,10 +20,9 @@ from shieldwall.cases import appeals as lib
 from shieldwall.errors import Conflict, Forbidden, InvalidDecision, NotFound, NotPermitted
 from shieldwall.people.accounts import SessionInfo, list_people
 from shieldwall.people.roles import Actor, Role
-from shieldwall.service.console import check_form_csrf, current_session, render, require_role
-from shieldwall.service.public import service_state
-from shieldwall.service.schemas import IdPath
-from shieldwall.store.models import utcnow
+from shieldwall.service.params import IdPath
+from shieldwall.web.console import check_form_csrf, current_session, render, require_role
+from shieldwall.web.public import service_state
 
 __all__ = ["APPEAL_STATES", "OWN_DECISION_MESSAGE", "router"]
 
@@ -65,7 +64,7 @@ def appeals_list(request: Request, state: str = "open", actor: Actor = _READERS)
         error = f"Unknown filter {state[:20]!r}: choose open, upheld or rejected."
         state, status = "open", 422
     found = lib.list_appeals(service_state(request).db, actor, state=state, limit=500)
-    now = utcnow()
+    now = datetime.now(UTC)
     rows = [(a, age(a.filed_at, now)) for a in found]
     context = {"rows": rows, "state": state, "states": APPEAL_STATES, "error": error}
     return render(request, "console_appeals.html", context, status_code=status)

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
+from shieldwall.api.deps import get_state, scoped
 from shieldwall.codescan import Scanner
 from shieldwall.errors import UsageError
-from shieldwall.service.deps import get_state, scoped
-from shieldwall.service.scopes import Scope
+from shieldwall.people.scopes import Scope
 from shieldwall.service.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["code scanning"])

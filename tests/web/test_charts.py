@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from markupsafe import Markup
 
-from shieldwall.service.charts import (
+from shieldwall.web.charts import (
     BAR_WIDTH,
     EMPTY_MESSAGE,
     SHARE_WIDTH,

@@ -11,15 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from shieldwall.banks import BankKind, prepare_signal
-from shieldwall.errors import MediaError
-from shieldwall.hashing import content_type_of, hash_file
-from shieldwall.matching import MatchOutcome
-from shieldwall.net import fetch_to_file
-from shieldwall.service.deps import current_key, get_state, scoped
-from shieldwall.service.errors import error_for_code
-from shieldwall.service.keys import KeyInfo
-from shieldwall.service.schemas import (
+from shieldwall.api.deps import current_key, get_state, scoped
+from shieldwall.api.errors import error_for_code
+from shieldwall.api.schemas import (
     HashOut,
     LookupBank,
     LookupHit,
@@ -27,9 +21,15 @@ from shieldwall.service.schemas import (
     LookupSignals,
     SignalOut,
 )
-from shieldwall.service.scopes import Scope
+from shieldwall.api.uploads import save_upload
+from shieldwall.banks import BankKind, prepare_signal
+from shieldwall.errors import MediaError
+from shieldwall.hashing import content_type_of, hash_file
+from shieldwall.matching import MatchOutcome
+from shieldwall.net import fetch_to_file
+from shieldwall.people.keys import KeyInfo
+from shieldwall.people.scopes import Scope
 from shieldwall.service.state import ServiceState
-from shieldwall.service.uploads import save_upload
 from shieldwall.signals.base import Signal
 
 router = APIRouter(prefix="/v1", tags=["lookup"])

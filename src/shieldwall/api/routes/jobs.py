@@ -9,9 +9,9 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from shieldwall import jobs, webhooks
-from shieldwall.service.deps import CURATOR, scoped
-from shieldwall.service.schemas import IdPath
-from shieldwall.service.scopes import Scope
+from shieldwall.api.deps import CURATOR, scoped
+from shieldwall.api.schemas import IdPath
+from shieldwall.people.scopes import Scope
 from shieldwall.service.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["webhooks and jobs"])

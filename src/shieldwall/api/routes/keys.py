@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
-from shieldwall.service import keys
-from shieldwall.service.deps import get_state, scoped
-from shieldwall.service.schemas import IdPath, KeyCreate, KeyCreated, KeyOut
-from shieldwall.service.scopes import Scope
+from shieldwall.api.deps import get_state, scoped
+from shieldwall.api.schemas import IdPath, KeyCreate, KeyCreated, KeyOut
+from shieldwall.people import keys
+from shieldwall.people.scopes import Scope
 from shieldwall.service.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["keys"])

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from shieldwall.errors import Forbidden
-from shieldwall.service.console import render, service_state, set_cookie
 from shieldwall.service.ratelimit import RateLimiter
+from shieldwall.web.console import render, service_state, set_cookie
 
 __all__ = [
     "PUBLIC_CSRF_COOKIE",

@@ -4,6 +4,9 @@ A key reads ``sw_<prefix>_<secret>``: the prefix (8 hex digits) finds the row an
 key in lists and audit rows; the secret (32 random bytes, URL-safe base64) is only ever compared
 by its digest, in constant time. Keys are random, so a plain SHA-256 digest is as strong as a
 slow password hash here, and costs microseconds per request.
+
+The ``shieldwall key`` commands and the API's ``/v1/keys`` routes both call these functions;
+:class:`KeyCache` authenticates the bearer token of every ``/v1`` request.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from datetime import datetime
 from sqlalchemy import select
 
 from shieldwall.errors import NotFound, UsageError
-from shieldwall.service.scopes import Scope, parse_scopes
+from shieldwall.people.roles import Actor, Role
+from shieldwall.people.scopes import Scope, parse_scopes
 from shieldwall.store import Database
 from shieldwall.store.models import ApiKey, utcnow
 
 __all__ = [
     "KeyCache",
     "KeyInfo",
+    "actor_for_key",
     "create_key",
     "get_key",
     "list_keys",
@@ -68,6 +73,19 @@ class KeyInfo:
             "created_at": self.created_at.isoformat(),
             "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
         }
+
+
+def actor_for_key(key: KeyInfo) -> Actor:
+    """The :class:`Actor` an API key acts as in case handling: ``key:<prefix>`` with
+    ``admin`` -> admin and ``review`` -> reviewer (other scopes give no case role). The one
+    place keys map to roles; console sessions supply their own actors
+    (:func:`shieldwall.people.accounts.actor_for`)."""
+    roles: set[Role] = set()
+    if Scope.ADMIN in key.scopes:
+        roles.add(Role.ADMIN)
+    if Scope.REVIEW in key.scopes:
+        roles.add(Role.REVIEWER)
+    return Actor(f"key:{key.prefix}", frozenset(roles))
 
 
 def _info(row: ApiKey) -> KeyInfo:
