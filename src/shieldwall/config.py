@@ -124,8 +124,9 @@ class Settings(BaseSettings):
         description="The window, in seconds, over which flood protection counts matches.",
     )
     match_dihedral: bool = Field(
-        default=False,
-        description="Also match the 8 rotations and flips of each PDQ hash of uploaded content.",
+        default=True,
+        description="Also match the 8 rotations and flips of each PDQ hash of uploaded content "
+        "(from the hash's own DCT: no second decode).",
     )
     bank_variants: bool = Field(
         default=True,

@@ -77,5 +77,6 @@ def test_dihedral_option(banked: Path, tmp_path: Path, capsys: pytest.CaptureFix
     mirrored = tmp_path / "mirrored.jpg"
     img = Image.fromarray(synthetic.scene(1, 320, 240)).transpose(Image.Transpose.FLIP_TOP_BOTTOM)
     mirrored.write_bytes(synthetic.encode(np.asarray(img)))
-    assert run(["match", str(mirrored)]) == 0
+    assert run(["match", str(mirrored), "--no-dihedral"]) == 0
     assert run(["match", str(mirrored), "--dihedral"]) == 1
+    assert run(["match", str(mirrored)]) == 1  # on by default (SHIELDWALL_MATCH_DIHEDRAL)

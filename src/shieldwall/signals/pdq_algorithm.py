@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "DCT_MATRIX",
     "DIHEDRAL_NAMES",
     "MIN_HASHABLE_SIDE",
     "WORKING_SIDE",
@@ -87,6 +88,8 @@ def _dct_matrix() -> F32:
 
 _DCT: Final = _dct_matrix()
 _DCT64: Final = _DCT.astype(np.float64)
+#: The 16 x 64 DCT matrix in float64, for batched hashing of many buffers at once.
+DCT_MATRIX: Final = _DCT64
 
 
 _LUMA64: Final = np.array([0.299, 0.587, 0.114], dtype=np.float64)

@@ -43,6 +43,7 @@ __all__ = [
     "bank_variants",
     "query_variants",
     "quick_pdq",
+    "quick_pdqs",
     "working_luma",
 ]
 
@@ -83,16 +84,42 @@ def working_luma(image: ReducedImage) -> F32:
     return (image.rgb.reshape(-1, 3).astype(np.float32) @ _LUMA).reshape(h, w)
 
 
-def quick_pdq(y: F32) -> tuple[str, int]:
-    """PDQ of a luma image through a 64 x 64 area reduction: ``(hex, quality)``."""
-    h, w = y.shape
-    if h < algo.MIN_HASHABLE_SIDE or w < algo.MIN_HASHABLE_SIDE:
-        return "0" * 64, 0
+def _buffer(y: F32) -> F32:
     side = algo.DOWNSAMPLED_SIDE
+    h, w = y.shape
     interpolation = cv2.INTER_AREA if h >= side and w >= side else cv2.INTER_LINEAR
     buf = cv2.resize(np.ascontiguousarray(y), (side, side), interpolation=interpolation)
-    bits, quality, _ = algo.hash_buffer(np.asarray(buf, dtype=np.float32))
-    return algo.bits_to_hex(bits), quality
+    return np.asarray(buf, dtype=np.float32)
+
+
+def quick_pdqs(images: list[F32]) -> list[tuple[str, int]]:
+    """PDQ of each luma image through a 64 x 64 area reduction: ``(hex, quality)``. The DCTs
+    of all of them are one batched matrix product (float64; the reference's float32 order of
+    additions only matters for near-flat images, which the quality floor leaves out)."""
+    if not images:
+        return []
+    small = [min(y.shape) < algo.MIN_HASHABLE_SIDE for y in images]
+    bufs = np.stack(
+        [
+            _buffer(y) if not s else np.zeros((64, 64), np.float32)
+            for y, s in zip(images, small, strict=True)
+        ]
+    )
+    coefficients = algo.DCT_MATRIX @ bufs.astype(np.float64) @ algo.DCT_MATRIX.T
+    flat = coefficients.reshape(len(images), 256)
+    medians = np.partition(flat, 127, axis=1)[:, 127:128]
+    out = []
+    for k, tiny in enumerate(small):
+        if tiny:
+            out.append(("0" * 64, 0))
+            continue
+        out.append((algo.bits_to_hex(flat[k] > medians[k]), algo.quality(bufs[k])))
+    return out
+
+
+def quick_pdq(y: F32) -> tuple[str, int]:
+    """PDQ of one luma image through a 64 x 64 area reduction: ``(hex, quality)``."""
+    return quick_pdqs([y])[0]
 
 
 def _cut(y: F32, top: float, bottom: float, left: float, right: float) -> F32:
@@ -101,63 +128,82 @@ def _cut(y: F32, top: float, bottom: float, left: float, right: float) -> F32:
     return box.of(y)
 
 
-def _canonical(y: F32, out: Variants) -> None:
+def _shrink(y: F32, side: int = 128) -> F32:
+    """``y`` reduced by area averaging until its shorter side is about ``side`` (rotations are
+    undone at that size: the 64 x 64 hash does not see finer detail)."""
+    h, w = y.shape
+    scale = side / min(h, w)
+    if scale >= 1:
+        return y
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(cv2.resize(y, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
+
+
+Named = list[tuple[str, F32]]
+
+
+def _canonical(y: F32, images: Named, skipped: dict[str, str]) -> None:
     """The cuts both sides make: borders trimmed, caption bars removed, a screenshot's photo."""
     trimmed = trim_borders(y)
     if trimmed is None:
-        out.skipped["trim"] = "no flat border to trim"
+        skipped["trim"] = "no flat border to trim"
     else:
-        out.hashes["trim"] = quick_pdq(trimmed.of(y))
+        images.append(("trim", trimmed.of(y)))
     blurred = trim_blurred(y)
     if blurred is None:
-        out.skipped["trim-blur"] = "no blurred or flat border to trim"
+        skipped["trim-blur"] = "no blurred or flat border to trim"
     elif blurred != trimmed:
-        out.hashes["trim-blur"] = quick_pdq(blurred.of(y))
+        images.append(("trim-blur", blurred.of(y)))
     captions = caption_cuts(y)
     if not captions:
-        out.skipped["caption"] = "no caption bar above or below"
-    for name, box in captions.items():
-        out.hashes[name] = quick_pdq(box.of(y))
+        skipped["caption"] = "no caption bar above or below"
+    images.extend((name, box.of(y)) for name, box in captions.items())
     screenshot = photo_in_screenshot(y)
     if screenshot is None:
-        out.skipped["screenshot"] = "no photo-like rectangle inside"
+        skipped["screenshot"] = "no photo-like rectangle inside"
     else:
         inner = screenshot.of(y)
-        out.hashes["screenshot"] = quick_pdq(inner)
+        images.append(("screenshot", inner))
         again = trim_borders(inner)  # a screenshot of a photo posted with borders
         if again is not None:
-            out.hashes["screenshot-trim"] = quick_pdq(again.of(inner))
+            images.append(("screenshot-trim", again.of(inner)))
+
+
+def _hashed(images: Named, skipped: dict[str, str]) -> Variants:
+    hashes = quick_pdqs([image for _, image in images])
+    return Variants({name: h for (name, _), h in zip(images, hashes, strict=True)}, skipped)
 
 
 def query_variants(
     y: F32, *, normalise: bool = True, rotations: Iterable[float] = ROTATIONS
 ) -> Variants:
     """The query-side variants of a luma image (see the module docstring)."""
-    out = Variants()
+    skipped: dict[str, str] = {}
     if y.shape[0] < 16 or y.shape[1] < 16:
-        out.skipped["all"] = f"too small ({y.shape[1]}x{y.shape[0]}) for variants"
-        return out
+        return Variants({}, {"all": f"too small ({y.shape[1]}x{y.shape[0]}) for variants"})
+    images: Named = []
     if normalise:
-        _canonical(y, out)
+        _canonical(y, images, skipped)
+    small = _shrink(y)
     for angle in rotations:
         # Cropped to the inner rectangle: meets a banked photo's inner crops (bank side).
-        out.hashes[f"rotate{angle:+g}"] = quick_pdq(rotate_back(y, angle))
-    return out
+        images.append((f"rotate{angle:+g}", rotate_back(small, angle)))
+    return _hashed(images, skipped)
 
 
 def bank_variants(y: F32, *, rotations: Iterable[float] = ROTATIONS) -> Variants:
     """The bank-side variants of a banked photo's luma image: its crops, its centre as the
     rotation sweep's inner crops keep it, and the canonical cuts."""
-    out = Variants()
+    skipped: dict[str, str] = {}
     if y.shape[0] < 16 or y.shape[1] < 16:
-        out.skipped["all"] = f"too small ({y.shape[1]}x{y.shape[0]}) for variants"
-        return out
-    for name, top, bottom, left, right in BANK_CROPS:
-        out.hashes[name] = quick_pdq(_cut(y, top, bottom, left, right))
+        return Variants({}, {"all": f"too small ({y.shape[1]}x{y.shape[0]}) for variants"})
+    images: Named = [
+        (name, _cut(y, top, bottom, left, right)) for name, top, bottom, left, right in BANK_CROPS
+    ]
     h, w = y.shape
     for angle in sorted({abs(a) for a in rotations}):
         inner = inner_crop(h, w, angle)
-        out.hashes[f"inner{angle:g}"] = quick_pdq(inner.of(y))
+        images.append((f"inner{angle:g}", inner.of(y)))
         # A copy rotated and cropped, then turned back and cropped again by the query side.
         twice = inner_crop(inner.height, inner.width, angle)
         box = Box(
@@ -166,6 +212,6 @@ def bank_variants(y: F32, *, rotations: Iterable[float] = ROTATIONS) -> Variants
             inner.left + twice.left,
             inner.left + twice.right,
         )
-        out.hashes[f"inner{angle:g}x2"] = quick_pdq(box.of(y))
-    _canonical(y, out)
-    return out
+        images.append((f"inner{angle:g}x2", box.of(y)))
+    _canonical(y, images, skipped)
+    return _hashed(images, skipped)
