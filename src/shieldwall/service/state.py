@@ -13,7 +13,7 @@ from enum import StrEnum
 from shieldwall.cases.notices import PinGuard
 from shieldwall.config import Settings
 from shieldwall.errors import NotServed
-from shieldwall.jobs import default_worker, queue_depth
+from shieldwall.jobs import queue_depth
 from shieldwall.matching import BankMatch, Matcher
 from shieldwall.service.audit import RequestAuditWriter
 from shieldwall.service.keys import KeyCache
@@ -21,6 +21,7 @@ from shieldwall.service.metrics import ServiceMetrics
 from shieldwall.service.ratelimit import RateLimiter
 from shieldwall.store import Database, signal_log
 from shieldwall.webhooks import notify_matches
+from shieldwall.worker import default_worker
 
 __all__ = ["Role", "ServiceState"]
 
