@@ -118,6 +118,12 @@ def module_graph() -> dict[str, set[str]]:
     return graph
 
 
+# A layer-order check belongs beside these: a table of layers (faces: cli, service, worker >
+# workflows: cases, jobs, webhooks > domain: banks, matching > index, store > signals, media >
+# config, errors), and a test that every edge of package_graph() points to the same layer or
+# a lower one, reported with the imports that make it (_edges_within).
+
+
 def package_graph() -> dict[str, set[str]]:
     """Package -> the other packages it imports (the base for a layer-order check)."""
     graph: dict[str, set[str]] = {package_of(m): set() for m in modules()}
