@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from shieldwall.config import Settings
 from shieldwall.people.keys import create_key
-from shieldwall.service.app import create_app
+from shieldwall.server.app import create_app
 from shieldwall.service.state import ServiceState
 from shieldwall.store import Database
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from shieldwall.cli import run
+from shieldwall.config import get_settings
+from shieldwall.hashing import hash_file
 from shieldwall.media import synthetic
 from shieldwall.signals.pdq import PdqSignal
 
@@ -105,6 +107,40 @@ def test_stdin(photos: Path) -> None:
     [obj] = _jsonl(out.stdout.decode())
     assert obj["path"] == "-"
     assert obj["sha256"] == {"hash": hashlib.sha256(data).hexdigest()}
+
+
+def test_a_video_on_stdin_is_hashed_as_a_video(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clip = synthetic.video(tmp_path / "clip.mp4", synthetic.panorama(7, 3, 10, 160, 120))
+    data = clip.read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert run(["hash", "-", "-w", "1"]) == 0
+    [obj] = _jsonl(capsys.readouterr().out)
+    assert obj["path"] == "-"
+    assert obj["md5"] == {"hash": hashlib.md5(data).hexdigest()}
+    assert obj["sha256"] == {"hash": hashlib.sha256(data).hexdigest()}
+    assert "pdq" not in obj  # a video: no photo hash
+    from_file = hash_file(clip).signals["vpdq"]
+    assert obj["vpdq"] == {"hash": from_file.value, "quality": from_file.quality}
+
+
+def test_stdin_over_the_photo_limit_is_refused_with_its_size(
+    photos: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = (photos / "a.jpg").read_bytes()
+    monkeypatch.setenv("SHIELDWALL_MAX_MEDIA_BYTES", str(len(data) - 1))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    get_settings.cache_clear()
+    try:
+        assert run(["hash", "-", "-s", "md5", "-w", "1"]) == 1
+    finally:
+        get_settings.cache_clear()
+    [obj] = _jsonl(capsys.readouterr().out)
+    assert obj == {
+        "path": "-",
+        "error": f"-: {len(data):,} bytes is over the limit of {len(data) - 1:,} bytes",
+    }
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from shieldwall.config import Settings
+from shieldwall.config import Settings, unknown_variables
 from shieldwall.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +41,8 @@ def test_toml_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_bad_value_fails_fast_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SHIELDWALL_PDQ_QUALITY_FLOOR", "150")
-    with pytest.raises(ConfigError, match="SHIELDWALL_PDQ_QUALITY_FLOOR"):
+    monkeypatch.setenv("SHIELDWALL_VIDEO_FRAME_QUALITY_FLOOR", "150")
+    with pytest.raises(ConfigError, match="SHIELDWALL_VIDEO_FRAME_QUALITY_FLOOR"):
         Settings.load()
 
 
@@ -53,6 +54,50 @@ def test_unknown_setting_in_toml_is_refused(
     monkeypatch.setenv("SHIELDWALL_CONFIG", str(config))
     with pytest.raises(ConfigError, match="MAX_MEDIA_BYTE"):
         Settings.load()
+
+
+def test_a_misspelled_variable_is_warned_about_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SHIELDWALL_DATABSE_URL", "sqlite:///elsewhere.db")
+    with caplog.at_level(logging.WARNING, logger="shieldwall.config"):
+        settings = Settings.load()
+    assert settings.database_url is None  # the misspelled variable was not read
+    assert [r.getMessage() for r in caplog.records] == [
+        "SHIELDWALL_DATABSE_URL is not a setting; did you mean SHIELDWALL_DATABASE_URL?"
+    ]
+
+
+def test_unknown_variables_names_the_nearest_setting_or_file_form() -> None:
+    assert unknown_variables(
+        {
+            "SHIELDWALL_WORKER": "2",
+            "SHIELDWALL_PREVIEW_AUTHORISATION_FILE": "/run/secrets/preview",
+            "SHIELDWALL_ZZZ": "1",
+            "OTHER_DATABSE_URL": "not ours",
+        }
+    ) == [
+        "SHIELDWALL_PREVIEW_AUTHORISATION_FILE is not a setting; "
+        "did you mean SHIELDWALL_PREVIEW_AUTHORIZATION_FILE?",
+        "SHIELDWALL_WORKER is not a setting; did you mean SHIELDWALL_WORKERS?",
+        "SHIELDWALL_ZZZ is not a setting; docs/configuration.md lists the settings",
+    ]
+
+
+def test_settings_their_file_forms_and_known_variables_are_not_warned_about() -> None:
+    assert (
+        unknown_variables(
+            {
+                "SHIELDWALL_DATABASE_URL": "sqlite:///x.db",
+                "SHIELDWALL_PREVIEW_AUTHORIZATION_FILE": "/run/secrets/preview",
+                "shieldwall_workers": "2",
+                "SHIELDWALL_CONFIG": "shieldwall.toml",
+                "SHIELDWALL_TEST_DATABASE_URL": "postgresql+psycopg://127.0.0.1/test",
+                "SHIELDWALL_KEEP_SCREENSHOTS": "1",
+            }
+        )
+        == []
+    )
 
 
 def test_every_setting_is_documented() -> None:

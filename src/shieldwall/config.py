@@ -3,7 +3,9 @@
 Settings are read once, from (highest priority first) keyword arguments, the environment
 (``SHIELDWALL_<NAME>``; for any setting, ``SHIELDWALL_<NAME>_FILE`` names a file whose content is
 the value, for secrets), and an optional TOML file named by ``SHIELDWALL_CONFIG``. A bad value
-fails at start with :class:`~shieldwall.errors.ConfigError`. No other module reads ``os.environ``.
+fails at start with :class:`~shieldwall.errors.ConfigError`; a ``SHIELDWALL_*`` variable that is
+no setting (a misspelling) is logged as a warning naming the nearest setting. No other module
+reads ``os.environ``.
 
 The table of settings, with their defaults and meaning, is ``docs/configuration.md``; a test
 keeps the two in step.
@@ -11,8 +13,11 @@ keeps the two in step.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import logging
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,9 +34,16 @@ from pydantic_settings import (
 
 from shieldwall.errors import ConfigError
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "get_settings", "unknown_variables"]
 
 ENV_PREFIX = "SHIELDWALL_"
+#: Variables with the prefix that are read but are not settings: the TOML file's name, and the
+#: test suite's own switches (tests/conftest.py, tests/web/conftest.py).
+OTHER_VARIABLES = frozenset(
+    {f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}TEST_DATABASE_URL", f"{ENV_PREFIX}KEEP_SCREENSHOTS"}
+)
+
+log = logging.getLogger("shieldwall.config")
 
 
 class _FileSecretsSource(PydanticBaseSettingsSource):
@@ -94,12 +106,6 @@ class Settings(BaseSettings):
     )
     workers: int = Field(
         default=0, ge=0, description="Processes for batch hashing; 0 means one per core."
-    )
-    pdq_quality_floor: int = Field(
-        default=50,
-        ge=0,
-        le=100,
-        description="PDQ hashes of lower quality are reported but never banked or matched.",
     )
     database_url: str | None = Field(
         default=None,
@@ -513,7 +519,11 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
-        """Read and validate the settings; any invalid value raises :class:`ConfigError`."""
+        """Read and validate the settings; any invalid value raises :class:`ConfigError`. A
+        ``SHIELDWALL_*`` variable that is no setting is logged as a warning
+        (:func:`unknown_variables`)."""
+        for message in unknown_variables():
+            log.warning("%s", message)
         try:
             return cls(**overrides)
         except ValidationError as exc:
@@ -522,6 +532,31 @@ class Settings(BaseSettings):
                 for err in exc.errors()
             )
             raise ConfigError(f"invalid settings: {problems}") from exc
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A message for each ``SHIELDWALL_*`` variable of ``environ`` (default: the environment)
+    that is neither a setting, nor a setting's ``_FILE`` form, nor one of
+    :data:`OTHER_VARIABLES`, naming the nearest real one when there is one::
+
+        SHIELDWALL_DATABSE_URL is not a setting; did you mean SHIELDWALL_DATABASE_URL?
+    """
+    known = {name.upper() for name in Settings.model_fields}
+    known |= {f"{name}_FILE" for name in known}
+    known |= {name.removeprefix(ENV_PREFIX) for name in OTHER_VARIABLES}
+    messages = []
+    for variable in sorted(os.environ if environ is None else environ):
+        name = variable.upper()  # the environment source matches names in any case
+        if not name.startswith(ENV_PREFIX) or name.removeprefix(ENV_PREFIX) in known:
+            continue
+        nearest = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), known, n=1)
+        hint = (
+            f"did you mean {ENV_PREFIX}{nearest[0]}?"
+            if nearest
+            else "docs/configuration.md lists the settings"
+        )
+        messages.append(f"{variable} is not a setting; {hint}")
+    return messages
 
 
 @lru_cache(maxsize=1)

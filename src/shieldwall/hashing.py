@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ShieldwallError
 from shieldwall.media import IMAGE_EXTENSIONS, ImageLimits, Media
+from shieldwall.media.image import check_size
 from shieldwall.media.video import VIDEO_EXTENSIONS, VideoLimits, looks_like_video
 from shieldwall.signals import (
     ContentType,
@@ -129,17 +130,24 @@ def content_type_of(path: Path | None, data: bytes | None = None) -> ContentType
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
 
 
-def sniff_content_type(path: Path) -> ContentType:
-    """Photo or video by the file's first bytes, whatever its name says (an upload saved to a
-    temporary file); the extension decides only when the bytes are not recognised."""
-    head = _head(path)
+def sniff_content_type(content: Path | bytes) -> ContentType:
+    """Photo or video by the first bytes of a file or of content in memory (stdin, an upload
+    saved to a temporary file), whatever a name says. When the bytes are not recognised, a
+    file's extension decides; content in memory is then a photo (whose decoder says what is
+    wrong with it)."""
+    head = content[:_HEAD] if isinstance(content, bytes) else _head(content)
     if looks_like_video(head):
         return ContentType.VIDEO
     if head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return ContentType.PHOTO
     if len(head) >= 12 and head[4:8] == b"ftyp":
         return ContentType.PHOTO  # an ISO BMFF image (HEIC, AVIF)
-    return content_type_of(path, head)
+    if isinstance(content, bytes):
+        return ContentType.PHOTO
+    return content_type_of(content, head)
+
+
+_HEAD = 512
 
 
 def _head(path: Path | None) -> bytes:
@@ -147,7 +155,7 @@ def _head(path: Path | None) -> bytes:
         return b""
     try:
         with path.open("rb") as fh:
-            return fh.read(512)
+            return fh.read(_HEAD)
     except OSError:
         return b""  # the decoder reports the real problem with the file
 
@@ -212,9 +220,24 @@ def hash_bytes(
     *,
     settings: Settings | None = None,
     apply_orientation: bool = True,
+    seconds_per_hash: float | None = None,
+    content_type: ContentType | None = None,
 ) -> HashResult:
-    """Hash content given as bytes; ``source`` names it in error messages."""
+    """Hash content given as bytes (a photo or a video); ``source`` names it in error messages.
+
+    ``content_type`` defaults to what the first bytes say (:func:`sniff_content_type`); the
+    content must be within the byte limit of its kind (``max_media_bytes``,
+    ``max_video_bytes``). ``seconds_per_hash`` is the vpdq sampling of a video."""
     settings = settings or get_settings()
+    if content_type is None:
+        content_type = sniff_content_type(data)
+    video = content_type is ContentType.VIDEO
+    try:
+        check_size(
+            source, len(data), settings.max_video_bytes if video else settings.max_media_bytes
+        )
+    except ShieldwallError as exc:
+        return HashResult(source, {}, exc.message, exc.code)
     media = Media(
         data,
         source,
@@ -222,7 +245,7 @@ def hash_bytes(
         video_limits=video_limits_from(settings),
         apply_orientation=apply_orientation,
     )
-    return hash_media(media, signals)
+    return hash_media(media, signals, content_type, seconds_per_hash=seconds_per_hash)
 
 
 def hash_file(
@@ -235,26 +258,30 @@ def hash_file(
     content_type: ContentType | None = None,
     variants: VariantOptions | None = None,
     bank_variants: bool = False,
+    source: str | None = None,
 ) -> HashResult:
     """Hash one file. Unreadable or undecodable files give a result with ``error`` set.
 
     ``content_type`` defaults to what the extension says (else the first bytes);
     ``seconds_per_hash`` is the vpdq sampling of a video (default one frame a second);
-    ``variants``: see :func:`hash_media`. The file is read and decoded once."""
+    ``variants`` and ``bank_variants``: see :func:`hash_media`. The file is read and decoded
+    once. ``source`` names the file in the result and its messages (default: the path)."""
     settings = settings or get_settings()
     names = _signal_names(signals)
+    source = str(path) if source is None else source
     if content_type is None:
         content_type = content_type_of(Path(path))
     try:
         media = Media.from_path(
             Path(path),
+            source=source,
             limits=limits_from(settings),
             video_limits=video_limits_from(settings),
             apply_orientation=apply_orientation,
             load=content_type is ContentType.PHOTO,
         )
     except ShieldwallError as exc:
-        return HashResult(str(path), {}, exc.message, exc.code)
+        return HashResult(source, {}, exc.message, exc.code)
     return hash_media(
         media,
         names,
@@ -265,8 +292,10 @@ def hash_file(
     )
 
 
-#: An item of a batch: a path, or ``(source, data)`` for content already in memory (stdin).
-BatchItem = str | os.PathLike[str] | tuple[str, bytes]
+#: An item of a batch: a path; ``(source, data)`` for content in memory; ``(source, path)`` for
+#: a file that results name otherwise, a photo or a video by its first bytes (stdin, spooled
+#: to a temporary file).
+BatchItem = str | os.PathLike[str] | tuple[str, bytes] | tuple[str, Path]
 
 _WINDOW = 256  # items in flight at once: bounds memory on huge batches
 
@@ -288,18 +317,28 @@ class _Task:
 def _hash_task(args: tuple[BatchItem, _Task]) -> HashResult:
     item, task = args
     if isinstance(item, tuple):
-        return hash_bytes(item[1], item[0], task.names, settings=task.settings)
-    content_type = None
-    if task.variants is not None:  # variants are for photos: know which this is first
-        content_type = sniff_content_type(Path(item))
+        source, content = item
+        if isinstance(content, bytes):
+            return hash_bytes(
+                content,
+                source,
+                task.names,
+                settings=task.settings,
+                seconds_per_hash=task.seconds_per_hash,
+            )
+        path: Path = content
+    else:
+        source, path = str(item), Path(item)
+    content_type = sniff_content_type(path)
     return hash_file(
-        item,
+        path,
         task.names,
         settings=task.settings,
         seconds_per_hash=task.seconds_per_hash,
         content_type=content_type,
         variants=task.variants if content_type is ContentType.PHOTO else None,
         bank_variants=task.bank_variants,
+        source=source,
     )
 
 

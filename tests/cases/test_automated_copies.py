@@ -16,6 +16,7 @@ from case_helpers import valid_notice
 from shieldwall.audit import list_events
 from shieldwall.banks import get_entry, prepare_signal
 from shieldwall.cases import (
+    COPIES_JOB,
     CaseView,
     case_statement,
     decide_appeal,
@@ -28,14 +29,14 @@ from shieldwall.cases import (
     transparency_report,
 )
 from shieldwall.config import Settings
-from shieldwall.jobs import SWEEP, default_worker, list_jobs
-from shieldwall.jobs.handlers import CASE_COPIES
+from shieldwall.jobs import list_jobs
 from shieldwall.matching import add_to_ledger, sweep
 from shieldwall.people import Actor, Role
 from shieldwall.signals.base import Signal
 from shieldwall.store import Database
 from shieldwall.store.models import CaseItem, utcnow
-from shieldwall.webhooks import CONTENT_ACTION, DELIVER_KIND, create_webhook
+from shieldwall.webhooks import CONTENT_ACTION, DELIVER_KIND, SWEEP_KIND, create_webhook
+from shieldwall.worker import default_worker
 
 REVIEWER = Actor("user:rev", frozenset({Role.REVIEWER}))
 AUDITOR = Actor("user:aud", frozenset({Role.AUDITOR}))
@@ -85,10 +86,10 @@ def _removal_with_copies(db: Database, settings: Settings) -> tuple[str, int, di
         reason="Intimate image shared without consent.",
     )
     assert decision.sweep_job_id is not None
-    worker = default_worker(db, settings=settings, kinds=[SWEEP, CASE_COPIES])
+    worker = default_worker(db, settings=settings, kinds=[SWEEP_KIND, COPIES_JOB])
     while worker.run_once() is not None:  # the sweep, then the copies job (the real handlers)
         pass
-    assert [j.state.value for j in list_jobs(db, kind=CASE_COPIES)] == ["done"]
+    assert [j.state.value for j in list_jobs(db, kind=COPIES_JOB)] == ["done"]
     with db.session() as session:
         rows = session.execute(
             select(CaseItem.content_ids, CaseItem.id).where(CaseItem.parent_id == receipt.case_id)

@@ -13,6 +13,7 @@ from case_helpers import REPORTER, valid_notice
 from shieldwall.audit import list_events
 from shieldwall.banks import add_entry_in, get_bank, get_entry, prepare_signal
 from shieldwall.cases import (
+    COPIES_JOB,
     Decision,
     claim_next,
     decide_case,
@@ -34,12 +35,11 @@ from shieldwall.errors import (
     StoreError,
     SweepPending,
 )
-from shieldwall.jobs import SWEEP, list_jobs
-from shieldwall.jobs.handlers import CASE_COPIES
+from shieldwall.jobs import list_jobs
 from shieldwall.matching import add_to_ledger, sweep
 from shieldwall.people import Actor, Role
 from shieldwall.store import Database
-from shieldwall.webhooks import CONTENT_ACTION, DELIVER_KIND, create_webhook
+from shieldwall.webhooks import CONTENT_ACTION, DELIVER_KIND, SWEEP_KIND, create_webhook
 
 REVIEWER = Actor("user:rev", frozenset({Role.REVIEWER}))
 OTHER = Actor("user:rev2", frozenset({Role.REVIEWER}))
@@ -100,8 +100,8 @@ def test_removal_banks_sweeps_and_opens_copy_tasks(db: Database, settings: Setti
     assert entry.bank == "removed"
     assert entry.external_ids == {receipt.tracking_number: "active"}
     assert {s.type for s in entry.signals} == {"sha256", "md5"}
-    assert [j.kind for j in list_jobs(db, kind=SWEEP)] == [SWEEP]
-    copies = list_jobs(db, kind=CASE_COPIES)
+    assert [j.kind for j in list_jobs(db, kind=SWEEP_KIND)] == [SWEEP_KIND]
+    copies = list_jobs(db, kind=COPIES_JOB)
     assert [j.payload["case_id"] for j in copies] == [claimed.id]
     with pytest.raises(SweepPending):  # the copies job waits for the sweep
         copies_job(db, claimed.id, decision.sweep_job_id)
@@ -148,7 +148,7 @@ def test_other_actions_bank_nothing(db: Database, settings: Settings, action: st
         db, settings, REVIEWER, receipt.case_id, action=action, ground="terms", reason="Policy 4."
     )
     assert decision.entry_id is None and decision.case.action == action
-    assert list_jobs(db, kind=SWEEP) == []
+    assert list_jobs(db, kind=SWEEP_KIND) == []
 
 
 def test_an_auditor_cannot_decide(db: Database, settings: Settings) -> None:
@@ -203,7 +203,7 @@ def test_a_failure_while_banking_a_removal_leaves_nothing_half_written(
     case = get_case(db, REVIEWER, receipt.case_id)
     assert case.state == "open" and case.action is None and case.decided_by is None
     assert get_bank(db, "removed").entry_counts == {}
-    assert list_jobs(db, kind=SWEEP) == [] and list_jobs(db, kind=CASE_COPIES) == []
+    assert list_jobs(db, kind=SWEEP_KIND) == [] and list_jobs(db, kind=COPIES_JOB) == []
     assert list_jobs(db, kind=DELIVER_KIND) == []
     assert [e.action for e in list_events(db)] == ["notice.received"]
     assert notice_status(db, receipt.tracking_number, receipt.pin).status == "received"
@@ -213,7 +213,7 @@ def test_a_failure_while_banking_a_removal_leaves_nothing_half_written(
     assert decision.entry_id is not None and decision.sweep_job_id is not None
     assert get_entry(db, decision.entry_id).external_ids == {receipt.tracking_number: "active"}
     assert [e.action for e in list_events(db)][-2:] == ["case.decided", "case.banked"]
-    assert len(list_jobs(db, kind=SWEEP)) == 1 and len(list_jobs(db, kind=DELIVER_KIND)) == 1
+    assert len(list_jobs(db, kind=SWEEP_KIND)) == 1 and len(list_jobs(db, kind=DELIVER_KIND)) == 1
 
 
 @pytest.mark.parametrize("action", ["remove", "restrict", "label"])

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from case_helpers import REPORTER, valid_notice
-from shieldwall.cases import decide_appeal, decide_case, file_appeal, submit_notice
+from shieldwall.cases import EMAIL_JOB, decide_appeal, decide_case, file_appeal, submit_notice
 from shieldwall.config import Settings
-from shieldwall.jobs import Worker, builtin_handlers, list_jobs
-from shieldwall.jobs.handlers import CASE_EMAIL
+from shieldwall.jobs import Worker, list_jobs
 from shieldwall.people import Actor, Role
 from shieldwall.store import Database
+from shieldwall.worker import builtin_handlers
 from smtp_helpers import smtp_server
 
 REVIEWER = Actor("user:rev", frozenset({Role.REVIEWER}))
@@ -43,11 +43,11 @@ def test_the_reporter_is_told_by_email(db: Database, tmp_path: Path) -> None:
         for m in box.messages:
             text = m.as_string()
             assert receipt.pin not in text  # the PIN is never mailed
-    jobs = list_jobs(db, kind=CASE_EMAIL)
+    jobs = list_jobs(db, kind=EMAIL_JOB)
     assert all(set(j.payload) == {"notice_id", "event", "note"} for j in jobs)
     assert all(REPORTER["reporter_email"] not in str(j.payload) for j in jobs)
 
 
 def test_no_smtp_no_email_jobs(db: Database, tmp_path: Path) -> None:
     submit_notice(db, Settings(data_dir=tmp_path), valid_notice())
-    assert list_jobs(db, kind=CASE_EMAIL) == []
+    assert list_jobs(db, kind=EMAIL_JOB) == []

@@ -16,7 +16,7 @@ from http_helpers import LoopbackServer, Received, answer
 from shieldwall.banks import BankKind, add_entry, create_bank
 from shieldwall.config import Settings
 from shieldwall.errors import NotFound, UsageError, WebhookSignatureError
-from shieldwall.jobs import JobState, Worker, builtin_handlers, enqueue, get_job, list_jobs
+from shieldwall.jobs import JobState, Worker, enqueue, get_job, list_jobs
 from shieldwall.matching import BankMatch, add_to_ledger
 from shieldwall.store import Database
 from shieldwall.webhooks import (
@@ -31,6 +31,7 @@ from shieldwall.webhooks import (
     update_webhook,
     verify_signature,
 )
+from shieldwall.worker import builtin_handlers
 
 SECRET = "s3cret-s3cret-s3cret"
 LOOPBACK = Settings.load(

@@ -5,6 +5,6 @@ dependencies (:mod:`~shieldwall.api.deps`: the process state, the caller's key a
 route needs) and the one place errors become JSON (:mod:`~shieldwall.api.errors`).
 
 Routes parse, authorize, call one domain function and shape its answer; they hold no database
-queries. :func:`shieldwall.service.app.create_app` mounts them (docs/service.md,
+queries. :func:`shieldwall.server.app.create_app` mounts them (docs/service.md,
 docs/architecture.md).
 """

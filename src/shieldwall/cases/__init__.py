@@ -19,6 +19,7 @@ from shieldwall.cases.appeals import (
 )
 from shieldwall.cases.decisions import (
     ACTIONS,
+    COPIES_JOB,
     GROUNDS,
     Decision,
     decide_case,
@@ -32,6 +33,8 @@ from shieldwall.cases.evidence import (
     case_detail,
     case_matches,
 )
+from shieldwall.cases.jobs import job_handlers
+from shieldwall.cases.mail import EMAIL_JOB
 from shieldwall.cases.notices import (
     NoticeOutcome,
     NoticeReceipt,
@@ -63,6 +66,8 @@ from shieldwall.cases.statements import (
 __all__ = [
     "ACTIONS",
     "APPEAL_WINDOW",
+    "COPIES_JOB",
+    "EMAIL_JOB",
     "GROUNDS",
     "QUEUES",
     "TDB_BATCH_MAX",
@@ -88,6 +93,7 @@ __all__ = [
     "file_appeal",
     "get_appeal",
     "get_case",
+    "job_handlers",
     "ledger_signals",
     "list_appeals",
     "list_queue",

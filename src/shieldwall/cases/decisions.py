@@ -38,9 +38,7 @@ from shieldwall.errors import (
     StoreError,
     SweepPending,
 )
-from shieldwall.jobs import SWEEP, get_job
-from shieldwall.jobs._queue import job_record
-from shieldwall.jobs.handlers import CASE_COPIES
+from shieldwall.jobs import get_job, job_record
 from shieldwall.people import Actor
 from shieldwall.signals import Signal, get_signal_type, is_exact_evidence
 from shieldwall.store import Database
@@ -53,7 +51,7 @@ from shieldwall.store.models import (
     NoticeEvent,
     utcnow,
 )
-from shieldwall.webhooks import action_event, queue_event
+from shieldwall.webhooks import SWEEP_KIND, action_event, queue_event
 
 __all__ = [
     "ACTIONS",
@@ -73,8 +71,9 @@ ACTIONS = ("remove", "restrict", "label", "no_action")
 #: decisions and the actor of their audit events.
 SYSTEM = "system"
 GROUNDS = ("law", "terms")
-#: The job kind that opens copy tasks once a removal's sweep is done.
-COPIES_JOB = CASE_COPIES
+#: The job kind that opens copy tasks once a removal's sweep is done; payload
+#: ``{"case_id", "sweep_job_id"}``.
+COPIES_JOB = "cases.copies"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +159,7 @@ def _bank_removal(
         external_ids=[case.tracking_number],
         note=f"removed by case {case.tracking_number}",
     )
-    sweep = job_record(SWEEP, {"full": False}, max_attempts=settings.job_max_attempts)
+    sweep = job_record(SWEEP_KIND, {"full": False}, max_attempts=settings.job_max_attempts)
     session.add(sweep)
     session.flush()
     session.add(

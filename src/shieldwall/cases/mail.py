@@ -14,12 +14,14 @@ from email.message import EmailMessage
 from sqlalchemy.orm import Session
 
 from shieldwall.config import Settings
-from shieldwall.jobs._queue import job_record
-from shieldwall.jobs.handlers import CASE_EMAIL
+from shieldwall.jobs import job_record
 from shieldwall.store import Database
 from shieldwall.store.models import Notice
 
-__all__ = ["MESSAGES", "queue_reporter_email", "send_reporter_email"]
+__all__ = ["EMAIL_JOB", "MESSAGES", "queue_reporter_email", "send_reporter_email"]
+
+#: The job kind that emails a notice's reporter; payload ``{"notice_id", "event", "note"}``.
+EMAIL_JOB = "cases.email"
 
 #: Event -> (subject, body) of the email; ``{tracking}`` and ``{note}`` are filled in.
 MESSAGES = {
@@ -49,7 +51,7 @@ def queue_reporter_email(
         return
     session.add(
         job_record(
-            CASE_EMAIL,
+            EMAIL_JOB,
             {"notice_id": notice_id, "event": event, "note": note},
             max_attempts=settings.job_max_attempts,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import tempfile
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +25,7 @@ from shieldwall.hashing import (
     content_type_of,
     default_signals,
     hash_many,
+    sniff_content_type,
 )
 from shieldwall.media import IMAGE_EXTENSIONS
 from shieldwall.media.video import VIDEO_EXTENSIONS
@@ -34,6 +36,7 @@ __all__ = ["OutputFormat", "expand_inputs", "result_to_json"]
 #: Show a progress bar (on a terminal) from this many inputs on.
 PROGRESS_FROM = 20
 _MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+_CHUNK = 1 << 20
 
 
 class OutputFormat(StrEnum):
@@ -44,14 +47,20 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
-def expand_inputs(paths: list[str]) -> Iterator[BatchItem]:
+def expand_inputs(paths: list[str], stdin_folder: Path | None = None) -> Iterator[BatchItem]:
     """Files as given, directories walked recursively (image and video extensions), ``-`` =
-    stdin."""
+    stdin: a photo or a video, told apart by its first bytes, copied to a file in
+    ``stdin_folder`` (so a video is streamed like any other), else read into memory."""
     for raw in paths:
         if raw == "-":
-            limit = get_settings().max_media_bytes
-            data = sys.stdin.buffer.read(limit + 1)
-            yield ("-", data)  # over-limit stdin is refused by the decoder, with the size
+            # Up to one byte over the larger limit: content over the limit of its kind is then
+            # refused by the hashing, with its size.
+            settings = get_settings()
+            limit = max(settings.max_media_bytes, settings.max_video_bytes) + 1
+            if stdin_folder is None:
+                yield ("-", sys.stdin.buffer.read(limit))
+            else:
+                yield ("-", _spool_stdin(stdin_folder / "stdin", limit))
             continue
         path = Path(raw)
         if path.is_dir():
@@ -62,10 +71,18 @@ def expand_inputs(paths: list[str]) -> Iterator[BatchItem]:
             yield raw
 
 
+def _spool_stdin(path: Path, limit: int) -> Path:
+    with path.open("wb") as out:
+        while limit > 0 and (chunk := sys.stdin.buffer.read(min(_CHUNK, limit))):
+            out.write(chunk)
+            limit -= len(chunk)
+    return path
+
+
 def _columns(items: list[BatchItem]) -> tuple[str, ...]:
     """Default signals for the kinds of content among ``items`` (photos first)."""
     kinds = {
-        content_type_of(None, item[1]) if isinstance(item, tuple) else content_type_of(Path(item))
+        sniff_content_type(item[1]) if isinstance(item, tuple) else content_type_of(Path(item))
         for item in items
     }
     names: list[str] = []
@@ -182,7 +199,21 @@ def hash_command(
         fail(exc.message)
     if paths.count("-") > 1:
         fail("stdin (-) can be given only once")
-    items = list(expand_inputs(paths))
+    with tempfile.TemporaryDirectory(prefix="shieldwall-stdin-") as stdin_folder:
+        failed = _hash_all(
+            list(expand_inputs(paths, Path(stdin_folder))), signal, fmt, workers, seconds_per_hash
+        )
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+def _hash_all(
+    items: list[BatchItem],
+    signal: list[str] | None,
+    fmt: OutputFormat,
+    workers: int | None,
+    seconds_per_hash: float | None,
+) -> int:
+    """Hash and write ``items``; returns how many failed."""
     if not items:
         fail("no image or video files found in the given paths")
     names = tuple(signal) if signal else _columns(items)
@@ -207,4 +238,4 @@ def hash_command(
             writer.write(result)
             progress.advance(task)
     writer.close()
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+    return failed

@@ -159,7 +159,7 @@ def serve_command(
     ] = False,
 ) -> None:
     """Run the HTTP service until SIGTERM or Ctrl-C (in-flight requests finish first)."""
-    from shieldwall.service.server import serve  # noqa: PLC0415
+    from shieldwall.server.run import serve  # noqa: PLC0415
 
     settings = get_settings()
     bind_host = host or settings.api_host

@@ -35,7 +35,7 @@ def worker_command(
     SIGINT; the job in hand is finished before the worker exits. Several workers, on one
     machine or many, may share a queue.
     """
-    from shieldwall.jobs import default_worker  # noqa: PLC0415 (loaded when used)
+    from shieldwall.worker import default_worker  # noqa: PLC0415 (loaded when used)
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,

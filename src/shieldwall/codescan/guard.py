@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import TextIO
 
 from shieldwall.codescan.model import Facts, Finding, Fragment, Location, Origin, Verdict
-from shieldwall.codescan.pyfacts import DecodeBudget, python_facts
+from shieldwall.codescan.pyfacts import DecodeBudget, python_facts, shell_facts
 from shieldwall.codescan.scanner import Scanner
-from shieldwall.codescan.textfacts import shell_facts
 from shieldwall.codescan.verdict import Report
 from shieldwall.errors import ScanBlocked
 

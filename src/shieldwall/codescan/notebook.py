@@ -14,8 +14,7 @@ import nbformat
 from nbformat.reader import NotJSONError
 
 from shieldwall.codescan.model import Facts, Fragment, Location
-from shieldwall.codescan.pyfacts import DecodeBudget, python_facts
-from shieldwall.codescan.textfacts import shell_facts
+from shieldwall.codescan.pyfacts import DecodeBudget, python_facts, shell_facts
 from shieldwall.errors import CorruptInput
 
 __all__ = ["cell_facts", "notebook_facts"]

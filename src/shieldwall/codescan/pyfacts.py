@@ -1,5 +1,7 @@
-"""Facts from Python source: imports, calls, spawned commands, and every string the code
-builds, decoded (see :mod:`shieldwall.codescan.deobfuscate`).
+"""Facts from code: Python source (imports, calls, spawned commands, and every string the
+code builds, decoded; see :mod:`shieldwall.codescan.deobfuscate`), and the shell text and
+command lines it spawns. The two are read together because each runs the other: Python spawns
+``bash -c`` and ``pip install``, a command line runs ``python -c``.
 
 Code handed to ``exec``/``eval``/``compile`` is analysed in turn, one layer deeper, until
 ``max_depth``; reaching the limit is recorded in the facts' notes rather than raised, so a
@@ -16,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shieldwall.codescan.commands import split_shell
+from shieldwall.codescan.commands import normalise, packages_installed, split_shell
 from shieldwall.codescan.deobfuscate import Folded, Folder, FuncRef
 from shieldwall.codescan.guess import guess_decodings
-from shieldwall.codescan.model import Call, Command, Facts, Fragment, Location
+from shieldwall.codescan.model import Call, Command, Facts, Fragment, Location, Origin
 
-__all__ = ["DecodeBudget", "python_facts"]
+__all__ = ["DecodeBudget", "command_facts", "python_facts", "shell_facts"]
 
 _EXEC = frozenset({"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile"})
 _SPAWN_FIRST_ARG = frozenset(
@@ -352,16 +354,12 @@ class _Visitor(ast.NodeVisitor):
             first = Folded(argv_guess, first.layers if first else ())
         if isinstance(first.value, list):
             argv = [str(x) for x in first.value if isinstance(x, str | bytes)]
-            from shieldwall.codescan.textfacts import command_facts  # noqa: PLC0415 - cycle
-
             self.facts.extend(
                 command_facts(
                     tuple(argv), self._at(node), (*self.layers, *first.layers), self.budget
                 )
             )
         elif (text := first.text) is not None:
-            from shieldwall.codescan.textfacts import shell_facts  # noqa: PLC0415 - cycle
-
             loc = self._at(node)
             inner = shell_facts(
                 text,
@@ -421,4 +419,93 @@ def python_facts(
         # The flags a tool declares with argparse are its command line, even unseen.
         prog = location.path.rsplit("/", 1)[-1]
         facts.commands.append(Command((prog, *visitor.flags), location, layers))
+    return facts
+
+
+# -- command lines and shell text ---------------------------------------------------------
+
+
+def command_facts(
+    argv: tuple[str, ...],
+    location: Location,
+    layers: tuple[str, ...],
+    budget: DecodeBudget,
+    origin: Origin = Origin.STATIC,
+) -> Facts:
+    """Facts from one command line: the command itself, the packages it installs, and any
+    inline ``python -c`` or ``bash -c`` payload (analysed one layer deeper)."""
+    facts = Facts()
+    cmd = normalise(argv)
+    if cmd is None:
+        return facts
+    facts.commands.append(Command(argv, location, layers, origin))
+    for name in packages_installed(cmd):
+        facts.packages.append((name, location))
+    for token in argv:
+        if len(token) >= 16 and _ENCODED_TOKEN.match(token):
+            _decoded_token(token, location, layers, budget, origin=origin, facts=facts)
+    if budget.exhausted and (cmd.python_code or cmd.shell_code):
+        facts.notes.append(f"{location}: decode depth limit reached (inline code)")
+        return facts
+    if cmd.python_code is not None:
+        inner = python_facts(
+            cmd.python_code, location, layers=(*layers, "python -c"), budget=budget.deeper()
+        )
+        facts.extend(inner)
+    if cmd.shell_code is not None:
+        facts.extend(
+            shell_facts(cmd.shell_code, location, layers=(*layers, "sh -c"), budget=budget.deeper())
+        )
+    return facts
+
+
+_ENCODED_TOKEN = re.compile(r"^[A-Za-z0-9+/=_-]+$")
+
+
+def _decoded_token(
+    token: str,
+    location: Location,
+    layers: tuple[str, ...],
+    budget: DecodeBudget,
+    *,
+    origin: Origin,
+    facts: Facts,
+) -> None:
+    """``echo <base64> | base64 -d | bash``: an encoded argument is decoded and read as shell
+    (the usual destination of such pipes), one layer deeper."""
+    if budget.exhausted:
+        facts.notes.append(f"{location}: decode depth limit reached (encoded argument)")
+        return
+    results, hit = guess_decodings(token, 2)
+    if hit:
+        facts.notes.append(f"{location}: decode depth limit reached (encoded argument)")
+    for found in results:
+        text = found.text
+        if text is None or "guess:rot13" in found.layers:
+            continue
+        inner = (*layers, *found.layers)
+        facts.extend(
+            shell_facts(text, location, layers=inner, budget=budget.deeper(), origin=origin)
+        )
+
+
+def shell_facts(
+    text: str,
+    location: Location,
+    *,
+    layers: tuple[str, ...] = (),
+    budget: DecodeBudget,
+    fragments: bool = True,
+    origin: Origin = Origin.STATIC,
+    kind: str = "shell",
+) -> Facts:
+    """Facts from shell text: one fragment for the text (unless the caller already has it) and
+    each command line in it."""
+    facts = Facts()
+    if fragments:
+        facts.fragments.append(Fragment(text, location, kind, layers, origin))
+    first = location.line or 1
+    for argv, line in split_shell(text, first):
+        loc = Location(location.path, line, location.cell)
+        facts.extend(command_facts(argv, loc, layers, budget, origin))
     return facts

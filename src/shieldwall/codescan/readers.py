@@ -23,13 +23,8 @@ from typing import IO, ClassVar
 from shieldwall.codescan.model import Facts, Fragment, Location
 from shieldwall.codescan.models import onnx_summary, pickle_strings
 from shieldwall.codescan.notebook import notebook_facts
-from shieldwall.codescan.pyfacts import DecodeBudget, python_facts
-from shieldwall.codescan.textfacts import (
-    dockerfile_facts,
-    pyproject_facts,
-    requirements_facts,
-    shell_facts,
-)
+from shieldwall.codescan.pyfacts import DecodeBudget, python_facts, shell_facts
+from shieldwall.codescan.textfacts import dockerfile_facts, pyproject_facts, requirements_facts
 from shieldwall.config import Settings
 from shieldwall.errors import InputTooLarge, UnsupportedInput
 

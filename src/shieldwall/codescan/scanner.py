@@ -22,9 +22,8 @@ from shieldwall.codescan.allowlist import AllowList, load_allow_list
 from shieldwall.codescan.inputs import InputReader, Unit
 from shieldwall.codescan.match import Matcher
 from shieldwall.codescan.model import Facts, Finding, Fragment, Location, Origin
-from shieldwall.codescan.pyfacts import DecodeBudget
+from shieldwall.codescan.pyfacts import DecodeBudget, command_facts
 from shieldwall.codescan.rules import RuleSet, load_rules
-from shieldwall.codescan.textfacts import command_facts
 from shieldwall.codescan.verdict import Policy, Report, decide
 from shieldwall.config import Settings, get_settings
 

@@ -1,115 +1,16 @@
-"""Facts from the text inputs other than Python: shell scripts, single command lines,
-requirements and pyproject files, Dockerfiles."""
+"""Facts from the text inputs other than code: requirements and pyproject files, and
+Dockerfiles (whose commands are read by :mod:`shieldwall.codescan.pyfacts`)."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 
-from shieldwall.codescan.commands import (
-    normalise,
-    normalise_package,
-    packages_installed,
-    requirement_names,
-    split_shell,
-)
-from shieldwall.codescan.guess import guess_decodings
-from shieldwall.codescan.model import Command, Facts, Fragment, Location, Origin
-from shieldwall.codescan.pyfacts import DecodeBudget, python_facts
+from shieldwall.codescan.commands import normalise_package, requirement_names
+from shieldwall.codescan.model import Facts, Fragment, Location
+from shieldwall.codescan.pyfacts import DecodeBudget, command_facts, shell_facts
 
-__all__ = [
-    "command_facts",
-    "dockerfile_facts",
-    "pyproject_facts",
-    "requirements_facts",
-    "shell_facts",
-]
-
-
-def command_facts(
-    argv: tuple[str, ...],
-    location: Location,
-    layers: tuple[str, ...],
-    budget: DecodeBudget,
-    origin: Origin = Origin.STATIC,
-) -> Facts:
-    """Facts from one command line: the command itself, the packages it installs, and any
-    inline ``python -c`` or ``bash -c`` payload (analysed one layer deeper)."""
-    facts = Facts()
-    cmd = normalise(argv)
-    if cmd is None:
-        return facts
-    facts.commands.append(Command(argv, location, layers, origin))
-    for name in packages_installed(cmd):
-        facts.packages.append((name, location))
-    for token in argv:
-        if len(token) >= 16 and _ENCODED_TOKEN.match(token):
-            _decoded_token(token, location, layers, budget, origin=origin, facts=facts)
-    if budget.exhausted and (cmd.python_code or cmd.shell_code):
-        facts.notes.append(f"{location}: decode depth limit reached (inline code)")
-        return facts
-    if cmd.python_code is not None:
-        inner = python_facts(
-            cmd.python_code, location, layers=(*layers, "python -c"), budget=budget.deeper()
-        )
-        facts.extend(inner)
-    if cmd.shell_code is not None:
-        facts.extend(
-            shell_facts(cmd.shell_code, location, layers=(*layers, "sh -c"), budget=budget.deeper())
-        )
-    return facts
-
-
-_ENCODED_TOKEN = re.compile(r"^[A-Za-z0-9+/=_-]+$")
-
-
-def _decoded_token(
-    token: str,
-    location: Location,
-    layers: tuple[str, ...],
-    budget: DecodeBudget,
-    *,
-    origin: Origin,
-    facts: Facts,
-) -> None:
-    """``echo <base64> | base64 -d | bash``: an encoded argument is decoded and read as shell
-    (the usual destination of such pipes), one layer deeper."""
-    if budget.exhausted:
-        facts.notes.append(f"{location}: decode depth limit reached (encoded argument)")
-        return
-    results, hit = guess_decodings(token, 2)
-    if hit:
-        facts.notes.append(f"{location}: decode depth limit reached (encoded argument)")
-    for found in results:
-        text = found.text
-        if text is None or "guess:rot13" in found.layers:
-            continue
-        inner = (*layers, *found.layers)
-        facts.extend(
-            shell_facts(text, location, layers=inner, budget=budget.deeper(), origin=origin)
-        )
-
-
-def shell_facts(
-    text: str,
-    location: Location,
-    *,
-    layers: tuple[str, ...] = (),
-    budget: DecodeBudget,
-    fragments: bool = True,
-    origin: Origin = Origin.STATIC,
-    kind: str = "shell",
-) -> Facts:
-    """Facts from shell text: one fragment for the text (unless the caller already has it) and
-    each command line in it."""
-    facts = Facts()
-    if fragments:
-        facts.fragments.append(Fragment(text, location, kind, layers, origin))
-    first = location.line or 1
-    for argv, line in split_shell(text, first):
-        loc = Location(location.path, line, location.cell)
-        facts.extend(command_facts(argv, loc, layers, budget, origin))
-    return facts
+__all__ = ["dockerfile_facts", "pyproject_facts", "requirements_facts"]
 
 
 def requirements_facts(text: str, location: Location) -> Facts:

@@ -1,8 +1,12 @@
 """Background jobs in the database: a queue with leases, retries with backoff and a dead-letter
-state, and the worker that runs them (``shieldwall worker``). See docs/jobs.md.
+state, and the worker that runs them. See docs/jobs.md.
+
+This package knows no job kind: each workflow declares its kinds and their handlers
+(``shieldwall.webhooks.job_handlers``, ``shieldwall.cases.job_handlers``) and
+:mod:`shieldwall.worker` composes the built-in worker (``shieldwall worker``) from them.
 
 >>> job_id = enqueue(db, "sweep", {})                      # doctest: +SKIP
->>> default_worker(db).run(stop_event)                     # doctest: +SKIP
+>>> Worker(db, handlers={"sweep": handle_sweep}).run(stop_event)   # doctest: +SKIP
 """
 
 from shieldwall.jobs._queue import (
@@ -15,30 +19,27 @@ from shieldwall.jobs._queue import (
     extend_lease,
     fail,
     get_job,
+    job_record,
     list_jobs,
     queue_depth,
     reclaim_expired,
     requeue,
 )
 from shieldwall.jobs._worker import Handler, Worker
-from shieldwall.jobs.handlers import SWEEP, WEBHOOK_DELIVER, builtin_handlers, default_worker
 
 __all__ = [
-    "SWEEP",
-    "WEBHOOK_DELIVER",
     "Handler",
     "Job",
     "JobState",
     "Worker",
     "backoff_delay",
-    "builtin_handlers",
     "claim",
     "complete",
-    "default_worker",
     "enqueue",
     "extend_lease",
     "fail",
     "get_job",
+    "job_record",
     "list_jobs",
     "queue_depth",
     "reclaim_expired",

@@ -119,7 +119,9 @@ def job_record(
     max_attempts: int,
     run_after: datetime | None = None,
 ) -> JobRecord:
-    """A new queued job's row, for callers that enqueue inside their own transaction."""
+    """A new queued job's row, for callers that enqueue inside their own transaction
+    (``session.add(job_record(kind, payload, max_attempts=...))``): the job exists only if that
+    transaction commits."""
     if not kind or len(kind) > 100:
         raise UsageError(f"invalid job kind {kind!r}")
     if max_attempts < 1:

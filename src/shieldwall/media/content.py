@@ -63,15 +63,17 @@ class Media:
         cls,
         path: Path,
         *,
+        source: str | None = None,
         limits: ImageLimits | None = None,
         video_limits: VideoLimits | None = None,
         apply_orientation: bool = True,
         load: bool = True,
     ) -> Media:
-        """Media of a file. With ``load`` (images) the bytes are read now, refusing the file
-        before reading when it is over the byte limit; without (videos) it stays on disk."""
+        """Media of a file, named ``source`` in messages (default: the path). With ``load``
+        (images) the bytes are read now, refusing the file before reading when it is over the
+        byte limit; without (videos) it stays on disk."""
         limits = limits or ImageLimits()
-        source = str(path)
+        source = str(path) if source is None else source
         try:
             size = path.stat().st_size
             if path.is_dir():

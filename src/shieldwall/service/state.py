@@ -14,13 +14,14 @@ from shieldwall.audit.requests import RequestAuditWriter
 from shieldwall.cases.notices import PinGuard
 from shieldwall.config import Settings
 from shieldwall.errors import NotServed
-from shieldwall.jobs import default_worker, queue_depth
+from shieldwall.jobs import queue_depth
 from shieldwall.matching import BankMatch, Matcher, log_head
 from shieldwall.people.keys import KeyCache
 from shieldwall.service.metrics import ServiceMetrics
 from shieldwall.service.ratelimit import RateLimiter
 from shieldwall.store import Database
 from shieldwall.webhooks import notify_matches
+from shieldwall.worker import default_worker
 
 __all__ = ["Role", "ServiceState"]
 

@@ -5,6 +5,6 @@ and the transparency report's charts (:mod:`~shieldwall.web.charts`). Templates 
 ``web/templates``, the console's script in ``web/static``.
 
 Pages call the same domain functions as the JSON API and never import it;
-:func:`shieldwall.service.app.create_app` mounts them (docs/cases.md, docs/people.md,
+:func:`shieldwall.server.app.create_app` mounts them (docs/cases.md, docs/people.md,
 docs/architecture.md).
 """

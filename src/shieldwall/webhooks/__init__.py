@@ -1,5 +1,6 @@
 """Webhooks: platforms are called back, with a signed POST, when content matches a bank.
-Deliveries run as jobs (retries with backoff, dead-letter). See docs/webhooks.md."""
+Deliveries run as jobs (retries with backoff, dead-letter); :func:`job_handlers` gives the
+worker the handlers of the ``webhook.deliver`` and ``sweep`` kinds. See docs/webhooks.md."""
 
 from shieldwall.webhooks._hooks import (
     CONTENT_ACTION,
@@ -23,6 +24,7 @@ from shieldwall.webhooks._hooks import (
     update_webhook,
     verify_signature,
 )
+from shieldwall.webhooks._jobs import SWEEP_KIND, job_handlers
 
 __all__ = [
     "CONTENT_ACTION",
@@ -30,6 +32,7 @@ __all__ = [
     "EVENT_TYPES",
     "MATCH_CREATED",
     "SIGNATURE_VERSION",
+    "SWEEP_KIND",
     "MatchLike",
     "Webhook",
     "action_event",
@@ -38,6 +41,7 @@ __all__ = [
     "deliver",
     "event_body",
     "get_webhook",
+    "job_handlers",
     "list_webhooks",
     "match_event",
     "notify_matches",

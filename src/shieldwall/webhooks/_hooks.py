@@ -39,7 +39,7 @@ from shieldwall.errors import (
     WebhookDeliveryFailed,
     WebhookSignatureError,
 )
-from shieldwall.jobs._queue import job_record
+from shieldwall.jobs import job_record
 from shieldwall.net.fetch import post
 from shieldwall.net.policy import AddressPolicy, Resolver
 from shieldwall.store import Database, WebhookRecord, utcnow

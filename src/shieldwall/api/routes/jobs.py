@@ -178,7 +178,9 @@ def delete_webhook(webhook_id: IdPath, state: ServiceState = _CURATOR) -> None:
 def start_sweep(body: SweepIn, state: ServiceState = _CURATOR) -> JobOut:
     """Queue a sweep of the ledger for copies of newly banked signals; it runs on a worker.
     Its matches are stored with source ``sweep`` and sent to the match webhooks."""
-    job_id = jobs.enqueue(state.db, jobs.SWEEP, {"full": body.full}, settings=state.settings)
+    job_id = jobs.enqueue(
+        state.db, webhooks.SWEEP_KIND, {"full": body.full}, settings=state.settings
+    )
     return _job_out(jobs.get_job(state.db, job_id))
 
 

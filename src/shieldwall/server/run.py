@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import uvicorn
 
 from shieldwall.config import Settings, get_settings
-from shieldwall.service.app import create_app
+from shieldwall.server.app import create_app
 
 __all__ = ["JsonFormatter", "configure_logging", "serve"]
 

@@ -18,7 +18,7 @@ from shieldwall.audit.requests import RequestAuditWriter
 from shieldwall.cases import PinGuard
 from shieldwall.config import Settings, get_settings
 from shieldwall.people.keys import KeyCache
-from shieldwall.service.middleware import ServiceMiddleware
+from shieldwall.server.middleware import ServiceMiddleware
 from shieldwall.service.state import Role, ServiceState
 from shieldwall.store import Database, open_database
 from shieldwall.web.console import STATIC_DIR, install_console
