@@ -5,8 +5,9 @@
     >>> result.signals["pdq"].value, result.signals["pdq"].quality   # doctest: +SKIP
     ('f8f8f0cee0f4a84f...', 100)
 
-A failure never stops a batch: the item's :attr:`HashResult.error` says what is wrong and the
-others go on.
+A failure never stops a batch: the item's :attr:`HashResult.error` is the error (a
+:class:`~shieldwall.errors.ShieldwallError`, with its HTTP status and exit code) and the others
+go on; a caller that wants it raised raises it (``raise result.error``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from shieldwall.config import Settings, get_settings
-from shieldwall.errors import ShieldwallError
+from shieldwall.errors import ShieldwallError, UsageError
 from shieldwall.media import IMAGE_EXTENSIONS, ImageLimits, Media
 from shieldwall.media.video import VIDEO_EXTENSIONS, VideoLimits, looks_like_video
 from shieldwall.signals.base import ContentType, Signal
@@ -47,17 +48,22 @@ DEFAULT_VIDEO_SIGNALS = ("vpdq", "video_md5", "sha256")
 
 @dataclass(frozen=True, slots=True)
 class HashResult:
-    """The signals of one item, or why it could not be hashed."""
+    """The signals of one item, or the error that kept it from being hashed (its message names
+    ``source``)."""
 
     source: str
     signals: dict[str, Signal] = field(default_factory=dict)
-    error: str | None = None
-    error_code: str | None = None
+    error: ShieldwallError | None = None
 
     @property
     def ok(self) -> bool:
         """Whether every requested signal was computed."""
         return self.error is None
+
+    @property
+    def error_message(self) -> str | None:
+        """What is wrong, for a person (``None`` when hashed)."""
+        return self.error.message if self.error is not None else None
 
 
 def limits_from(settings: Settings) -> ImageLimits:
@@ -148,9 +154,10 @@ def hash_media(
         return HashResult(
             media.source,
             {},
-            f"{media.source}: none of the signals {', '.join(names)} applies to a "
-            f"{content_type.value}",
-            "usage_error",
+            UsageError(
+                f"{media.source}: none of the signals {', '.join(names)} applies to a "
+                f"{content_type.value}"
+            ),
         )
     out: dict[str, Signal] = {}
     try:
@@ -161,7 +168,7 @@ def hash_media(
             else:
                 out[name] = signal_type.compute(media)
     except ShieldwallError as exc:
-        return HashResult(media.source, {}, exc.message, exc.code)
+        return HashResult(media.source, {}, exc)
     return HashResult(media.source, out)
 
 
@@ -193,11 +200,14 @@ def hash_file(
     apply_orientation: bool = True,
     seconds_per_hash: float | None = None,
     content_type: ContentType | None = None,
+    source: str | None = None,
 ) -> HashResult:
     """Hash one file. Unreadable or undecodable files give a result with ``error`` set.
 
     ``content_type`` defaults to what the extension says (else the first bytes);
-    ``seconds_per_hash`` is the vpdq sampling of a video (default one frame a second)."""
+    ``seconds_per_hash`` is the vpdq sampling of a video (default one frame a second);
+    ``source`` names the content in the result and its error messages (default: the path; an
+    upload saved to a temporary file gives the name the client sent)."""
     settings = settings or get_settings()
     names = _signal_names(signals)
     if content_type is None:
@@ -209,9 +219,10 @@ def hash_file(
             video_limits=video_limits_from(settings),
             apply_orientation=apply_orientation,
             load=content_type is ContentType.PHOTO,
+            source=source,
         )
     except ShieldwallError as exc:
-        return HashResult(str(path), {}, exc.message, exc.code)
+        return HashResult(source or str(path), {}, exc)
     return hash_media(media, names, content_type, seconds_per_hash=seconds_per_hash)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from shieldwall.banks import BANKABLE_TYPES, BankKind, EntryStatus
 from shieldwall.config import Settings, get_settings
-from shieldwall.errors import MediaError
+from shieldwall.errors import MediaError, ShieldwallError
 from shieldwall.hashing import DEFAULT_SIGNALS, hash_file, limits_from, sniff_content_type
 from shieldwall.matching.index import (
     FOLLOW_BATCH,
@@ -98,7 +98,8 @@ class MatchOutcome:
 
     ``matches`` are the block and review matches that count (and were stored, when recording);
     ``allowed_by`` the allow-bank matches, which suppress everything else (then in
-    ``suppressed``); ``quarantined`` the bank signals flood protection just quarantined.
+    ``suppressed``); ``quarantined`` the bank signals flood protection just quarantined;
+    ``error`` why the content could not be matched (raise it to answer with it).
     """
 
     content_id: str
@@ -106,12 +107,17 @@ class MatchOutcome:
     allowed_by: list[BankMatch] = field(default_factory=list)
     suppressed: list[BankMatch] = field(default_factory=list)
     quarantined: list[int] = field(default_factory=list)
-    error: str | None = None
+    error: ShieldwallError | None = None
 
     @property
     def matched(self) -> bool:
         """Whether anything counts as a match."""
         return bool(self.matches)
+
+    @property
+    def error_message(self) -> str | None:
+        """What kept the content from being matched, for a person (``None`` when matched)."""
+        return self.error.message if self.error is not None else None
 
 
 #: A candidate: distance, signal type, variant, and the frame-set match of a video.
@@ -401,8 +407,10 @@ class Matcher:
         *,
         dihedral: bool | None = None,
         record: bool = True,
+        source: str | None = None,
     ) -> MatchOutcome:
-        """Hash a file on disk and match it (``content_id`` defaults to the path).
+        """Hash a file on disk and match it (``content_id`` defaults to the path; ``source``
+        names the content in error messages, default the path).
 
         Photos and videos are told apart by their first bytes (the file name does not matter:
         an upload saved to a temporary file works). A video is streamed from disk by the
@@ -418,6 +426,7 @@ class Matcher:
             settings=self.settings,
             content_type=content_type,
             seconds_per_hash=self.settings.video_query_seconds_per_hash,
+            source=source,
         )
         if not result.ok:
             return MatchOutcome(cid, error=result.error)
@@ -426,12 +435,14 @@ class Matcher:
             dihedral = False
         if dihedral if dihedral is not None else self.settings.match_dihedral:
             try:
-                media = Media.from_path(Path(path), limits=limits_from(self.settings))
+                media = Media.from_path(
+                    Path(path), limits=limits_from(self.settings), source=source
+                )
                 variants = {
                     name: s
                     for name, s in PdqSignal().compute_dihedral(media).items()
                     if s.value != result.signals["pdq"].value
                 }
             except MediaError as exc:
-                return MatchOutcome(cid, error=exc.message)
+                return MatchOutcome(cid, error=exc)
         return self.match(cid, result.signals.values(), variants=variants, record=record)

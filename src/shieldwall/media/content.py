@@ -67,11 +67,13 @@ class Media:
         video_limits: VideoLimits | None = None,
         apply_orientation: bool = True,
         load: bool = True,
+        source: str | None = None,
     ) -> Media:
         """Media of a file. With ``load`` (images) the bytes are read now, refusing the file
-        before reading when it is over the byte limit; without (videos) it stays on disk."""
+        before reading when it is over the byte limit; without (videos) it stays on disk.
+        ``source`` names it in messages (default: the path)."""
         limits = limits or ImageLimits()
-        source = str(path)
+        source = source or str(path)
         try:
             size = path.stat().st_size
             if path.is_dir():
