@@ -149,7 +149,7 @@ def _banked_task(args: tuple[int, str, str, tuple[str, ...]]) -> Banked:
                 dict(result.variants),
                 timed[False],
                 timed[True],
-                result.error,
+                result.error_message,
             )
         )
     return Banked(bank_variants, bank_variants_s, copies)

@@ -38,6 +38,9 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
         │   └── InputTooLarge    over a size/count/ratio limit 413
         └── ScanBlocked          the runtime guard stopped an action 403  exit 3
     ServiceError                 the HTTP service refused a request
+    ├── RequestTooLarge          the request body is over its limit 413
+    ├── InvalidText              NUL characters in the request's text 422
+    ├── RequestTimeout           the request ran past its time limit 504
     ├── Unauthenticated          no key, unknown or revoked key 401
     │   ├── LoginFailed          wrong username or password (never which) 401
     │   ├── AccountLocked        too many wrong passwords; locked for a time 401
@@ -77,6 +80,7 @@ __all__ = [
     "InvalidDecision",
     "InvalidNotice",
     "InvalidScores",
+    "InvalidText",
     "LoginFailed",
     "LoginRequired",
     "LowQualitySignal",
@@ -87,6 +91,8 @@ __all__ = [
     "NotPermitted",
     "NotServed",
     "RateLimited",
+    "RequestTimeout",
+    "RequestTooLarge",
     "RuleError",
     "ScanBlocked",
     "ScanError",
@@ -125,6 +131,18 @@ class ShieldwallError(Exception):
     def to_dict(self) -> dict[str, str]:
         """The one JSON error shape: ``{"error": code, "message": text}``."""
         return {"error": self.code, "message": self.message}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Results carry their error across processes (hashing on every core): pickled with its
+        # class and attributes (``retry_after``, ``fields``, ...), whatever its __init__ takes.
+        return (_restore, (type(self), self.message, dict(vars(self))))
+
+
+def _restore(cls: type[ShieldwallError], message: str, state: dict[str, Any]) -> ShieldwallError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    vars(error).update(state)
+    return error
 
 
 class ConfigError(ShieldwallError):
@@ -353,6 +371,29 @@ class ServiceError(ShieldwallError):
 
     http_status = 400
     code = "service_error"
+
+
+class RequestTooLarge(ServiceError):
+    """The request body is over ``api_max_body_bytes`` (``api_max_json_bytes`` for JSON),
+    declared or counted as it arrives."""
+
+    http_status = 413
+    code = "request_too_large"
+
+
+class InvalidText(ServiceError):
+    """Text in the request (a JSON string, the query) contains NUL characters, which no field
+    needs and PostgreSQL cannot store."""
+
+    http_status = 422
+    code = "invalid_text"
+
+
+class RequestTimeout(ServiceError):
+    """The request ran past ``api_request_timeout_seconds``."""
+
+    http_status = 504
+    code = "request_timeout"
 
 
 class Unauthenticated(ServiceError):

@@ -5,8 +5,9 @@
     >>> result.signals["pdq"].value, result.signals["pdq"].quality   # doctest: +SKIP
     ('f8f8f0cee0f4a84f...', 100)
 
-A failure never stops a batch: the item's :attr:`HashResult.error` says what is wrong and the
-others go on.
+A failure never stops a batch: the item's :attr:`HashResult.error` is the error (a
+:class:`~shieldwall.errors.ShieldwallError`, with its HTTP status and exit code) and the others
+go on; a caller that wants it raised raises it (``raise result.error``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from shieldwall.config import Settings, get_settings
-from shieldwall.errors import ShieldwallError
+from shieldwall.errors import ShieldwallError, UsageError
 from shieldwall.media import IMAGE_EXTENSIONS, ImageLimits, Media
 from shieldwall.media.image import check_size
 from shieldwall.media.video import VIDEO_EXTENSIONS, VideoLimits, looks_like_video
@@ -63,12 +64,12 @@ def ledger_signals() -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class HashResult:
-    """The signals of one item, or why it could not be hashed."""
+    """The signals of one item, or the error that kept it from being hashed (its message names
+    ``source``)."""
 
     source: str
     signals: dict[str, Signal] = field(default_factory=dict)
-    error: str | None = None
-    error_code: str | None = None
+    error: ShieldwallError | None = None
     #: Query-side variants by name (PDQ's rotations and flips, normalised cuts, rotations
     #: undone), when asked for: computed in the same pass as :attr:`signals`, from the same
     #: decode.
@@ -84,6 +85,11 @@ class HashResult:
     def ok(self) -> bool:
         """Whether every requested signal was computed."""
         return self.error is None
+
+    @property
+    def error_message(self) -> str | None:
+        """What is wrong, for a person (``None`` when hashed)."""
+        return self.error.message if self.error is not None else None
 
 
 def limits_from(settings: Settings) -> ImageLimits:
@@ -187,9 +193,10 @@ def hash_media(
         return HashResult(
             media.source,
             {},
-            f"{media.source}: none of the signals {', '.join(names)} applies to a "
-            f"{content_type.value}",
-            "usage_error",
+            UsageError(
+                f"{media.source}: none of the signals {', '.join(names)} applies to a "
+                f"{content_type.value}"
+            ),
         )
     out: dict[str, Signal] = {}
     extra: dict[str, Signal] = {}
@@ -209,7 +216,7 @@ def hash_media(
             if bank_variants and signal_type.has_variants:
                 banked.extend(signal_type.compute_bank_variants(media).values())
     except ShieldwallError as exc:
-        return HashResult(media.source, {}, exc.message, exc.code)
+        return HashResult(media.source, {}, exc)
     return HashResult(media.source, out, variants=extra, skipped=skipped, bank_variants=banked)
 
 
@@ -237,7 +244,7 @@ def hash_bytes(
             source, len(data), settings.max_video_bytes if video else settings.max_media_bytes
         )
     except ShieldwallError as exc:
-        return HashResult(source, {}, exc.message, exc.code)
+        return HashResult(source, {}, exc)
     media = Media(
         data,
         source,
@@ -265,7 +272,8 @@ def hash_file(
     ``content_type`` defaults to what the extension says (else the first bytes);
     ``seconds_per_hash`` is the vpdq sampling of a video (default one frame a second);
     ``variants`` and ``bank_variants``: see :func:`hash_media`. The file is read and decoded
-    once. ``source`` names the file in the result and its messages (default: the path)."""
+    once. ``source`` names the content in the result and its error messages (default: the
+    path; an upload saved to a temporary file gives the name the client sent)."""
     settings = settings or get_settings()
     names = _signal_names(signals)
     source = str(path) if source is None else source
@@ -281,7 +289,7 @@ def hash_file(
             load=content_type is ContentType.PHOTO,
         )
     except ShieldwallError as exc:
-        return HashResult(source, {}, exc.message, exc.code)
+        return HashResult(source, {}, exc)
     return hash_media(
         media,
         names,

@@ -49,6 +49,16 @@ def test_truncated_jpeg_is_corrupt(jpeg: bytes) -> None:
         decode_image(jpeg[: len(jpeg) // 2], "cut.jpg")
 
 
+def test_damaged_png_data_is_corrupt() -> None:
+    # A PNG's EXIF may follow its pixels: reading the orientation first loaded them and hid
+    # the error, and the damaged image was hashed as black.
+    png = synthetic.encode(synthetic.scene(3, 320, 240), "PNG")
+    start = png.index(b"IDAT") + 4
+    damaged = png[:start] + b"\x00" * 20 + png[start + 20 :]
+    with pytest.raises(CorruptMedia, match=r"^bad\.png: image data is damaged or truncated"):
+        decode_image(damaged, "bad.png")
+
+
 def test_truncated_header_is_reported(jpeg: bytes) -> None:
     with pytest.raises(MediaError, match=r"^head\.jpg: "):
         decode_image(jpeg[:40], "head.jpg")

@@ -1,7 +1,11 @@
-"""The one JSON error shape, mapped once from the exception tree.
+"""The one place errors become JSON: the one error shape, mapped from the exception tree.
 
 Every error answer is ``{"error": code, "message": text, "request_id": id}`` (plus ``fields``
-for invalid requests), with the status the :mod:`shieldwall.errors` class carries.
+for invalid requests), with the status the :mod:`shieldwall.errors` class carries. Routes raise
+the error they were given (a :class:`~shieldwall.hashing.HashResult`'s, a
+:class:`~shieldwall.matching.MatchOutcome`'s) as it is; the handlers here answer it, and the
+service middleware answers its own refusals (no key, over a limit) through
+:func:`render_error`, so that they have the same shape and headers.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shieldwall.errors import RateLimited, ShieldwallError
+from shieldwall.errors import RateLimited, ShieldwallError, Unauthenticated
+from shieldwall.service.ratelimit import RateLimiter
 
-__all__ = ["error_body", "error_for_code", "install_error_handlers"]
+__all__ = ["error_body", "error_headers", "install_error_handlers", "render_error"]
 
 log = logging.getLogger("shieldwall.service")
 
@@ -37,27 +42,31 @@ _HTTP_CODES = {
 }
 
 
-def error_body(code: str, message: str, request_id: str | None, **extra: Any) -> bytes:
-    """The JSON bytes of an error answer."""
-    body: dict[str, Any] = {"error": code, "message": message, "request_id": request_id}
-    body.update(extra)
-    return json.dumps(body).encode()
+def error_body(exc: ShieldwallError, request_id: str | None) -> dict[str, Any]:
+    """The JSON object of an error answer: code, message, request id (and ``fields``, for the
+    errors that name invalid fields)."""
+    body: dict[str, Any] = {**exc.to_dict(), "request_id": request_id}
+    fields = getattr(exc, "fields", None)
+    if isinstance(fields, list):
+        body["fields"] = fields
+    return body
 
 
-def _classes(cls: type[ShieldwallError]) -> list[type[ShieldwallError]]:
-    out = [cls]
-    for sub in cls.__subclasses__():
-        out.extend(_classes(sub))
-    return out
+def error_headers(exc: ShieldwallError) -> dict[str, str]:
+    """The headers an error answer carries: ``Retry-After`` when rate limited,
+    ``WWW-Authenticate`` when a key is needed."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = RateLimiter.retry_after_header(exc.retry_after)
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    return headers
 
 
-def error_for_code(code: str | None, message: str) -> ShieldwallError:
-    """The exception of the tree whose ``code`` is ``code`` (for results that carry an error
-    code rather than raising, like :class:`~shieldwall.hashing.HashResult`)."""
-    for cls in _classes(ShieldwallError):
-        if cls.code == code and cls is not RateLimited:
-            return cls(message)
-    return ShieldwallError(message)
+def render_error(exc: ShieldwallError, request_id: str | None) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and JSON bytes of the answer to ``exc`` (for the middleware, which
+    answers before the application and its handlers)."""
+    return exc.http_status, error_headers(exc), json.dumps(error_body(exc, request_id)).encode()
 
 
 def _request_id(request: Request) -> str | None:
@@ -65,28 +74,33 @@ def _request_id(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _answer(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    fields: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An error that is not of our tree (the framework's, a lower library's) in the one shape."""
+    body: dict[str, Any] = {"error": code, "message": message, "request_id": _request_id(request)}
+    if fields is not None:
+        body["fields"] = fields
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every exception to the one shape."""
 
     async def shieldwall_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ShieldwallError)
-        headers = {}
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.5)))
         if exc.http_status >= 500:
             log.error("request failed: %s: %s", exc.code, exc.message)
-        body: dict[str, Any] = {
-            "error": exc.code,
-            "message": exc.message,
-            "request_id": _request_id(request),
-        }
-        fields = getattr(exc, "fields", None)
-        if isinstance(fields, list):
-            body["fields"] = fields
         return JSONResponse(
-            body,
+            error_body(exc, _request_id(request)),
             status_code=exc.http_status,
-            headers=headers,
+            headers=error_headers(exc),
         )
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -99,25 +113,15 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         names = ", ".join(f["field"] for f in fields)
-        return JSONResponse(
-            {
-                "error": "validation_error",
-                "message": f"invalid request: {names}",
-                "request_id": _request_id(request),
-                "fields": fields,
-            },
-            status_code=422,
-        )
+        return _answer(request, 422, "validation_error", f"invalid request: {names}", fields=fields)
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return JSONResponse(
-            {
-                "error": _HTTP_CODES.get(exc.status_code, "http_error"),
-                "message": str(exc.detail),
-                "request_id": _request_id(request),
-            },
-            status_code=exc.status_code,
+        return _answer(
+            request,
+            exc.status_code,
+            _HTTP_CODES.get(exc.status_code, "http_error"),
+            str(exc.detail),
             headers=getattr(exc, "headers", None),
         )
 
@@ -126,24 +130,14 @@ def install_error_handlers(app: FastAPI) -> None:
         # range): the request's fault, not the service's.
         assert isinstance(exc, DBAPIDataError)
         detail = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
-        return JSONResponse(
-            {
-                "error": "invalid_value",
-                "message": f"a value in the request cannot be stored: {detail}",
-                "request_id": _request_id(request),
-            },
-            status_code=422,
+        return _answer(
+            request, 422, "invalid_value", f"a value in the request cannot be stored: {detail}"
         )
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return JSONResponse(
-            {
-                "error": "internal_error",
-                "message": "the service failed to answer; the error was logged",
-                "request_id": _request_id(request),
-            },
-            status_code=500,
+        return _answer(
+            request, 500, "internal_error", "the service failed to answer; the error was logged"
         )
 
     app.add_exception_handler(ShieldwallError, shieldwall_error)

@@ -273,9 +273,8 @@ def add_command(  # noqa: PLR0917 - a Typer signature
             ):
                 bar.advance(task)
                 if result.error is not None:
-                    items.append(
-                        banks.Rejected(result.source, result.error, result.error_code or "")
-                    )
+                    error = result.error
+                    items.append(banks.Rejected(result.source, error.message, error.code))
                 else:
                     items.append(
                         NewEntry(

@@ -65,7 +65,7 @@ def demo_command() -> None:
         table.add_column(column)
     for (name, _), result in zip(files, results, strict=True):
         if not result.ok:
-            table.add_row(name, "", "", "", f"[red]error:[/] {result.error}", "")
+            table.add_row(name, "", "", "", f"[red]error:[/] {result.error_message}", "")
             continue
         signal = result.signals["pdq"]
         distance = pdq.distance(reference.value, signal.value)

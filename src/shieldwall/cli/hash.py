@@ -95,7 +95,7 @@ def _columns(items: list[BatchItem]) -> tuple[str, ...]:
 def result_to_json(result: HashResult) -> dict[str, object]:
     """The JSON object of one result: ``{"path", "<signal>": {"hash", "quality"?}}`` or error."""
     if result.error is not None:
-        return {"path": result.source, "error": result.error}
+        return {"path": result.source, "error": result.error.message}
     obj: dict[str, object] = {"path": result.source}
     for name, signal in result.signals.items():
         entry: dict[str, object] = {"hash": signal.value}
@@ -126,7 +126,7 @@ class _Writer:
 
     def write(self, result: HashResult) -> None:
         if self.csv is not None:
-            row: dict[str, object] = {"path": result.source, "error": result.error or ""}
+            row: dict[str, object] = {"path": result.source, "error": result.error_message or ""}
             for name, signal in result.signals.items():
                 row[name] = signal.value
                 if signal.quality is not None:
@@ -144,7 +144,7 @@ class _Writer:
                     cells.append(f"{found.value} (q{found.quality})")
                 else:
                     cells.append(found.value)
-            self.table.add_row(result.source, *cells, result.error or "")
+            self.table.add_row(result.source, *cells, result.error_message or "")
         else:
             self.out.write(json.dumps(result_to_json(result)) + "\n")
             self.out.flush()

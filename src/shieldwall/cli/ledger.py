@@ -59,7 +59,7 @@ def ledger_add_command(
             bar.advance(task)
             if result.error is not None:
                 failed += 1
-                err_console.print(f"[red]skipped[/] {result.error}", highlight=False)
+                err_console.print(f"[red]skipped[/] {result.error.message}", highlight=False)
             else:
                 items.append((result.source, list(result.signals.values())))
     from shieldwall.matching import add_to_ledger  # noqa: PLC0415 (loaded when used)

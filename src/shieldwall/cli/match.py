@@ -49,7 +49,7 @@ def outcome_to_json(source: str, outcome: MatchOutcome) -> dict[str, object]:
     if outcome.allowed_by:
         obj["allowed_by"] = sorted({m.bank for m in outcome.allowed_by})
     if outcome.error is not None:
-        obj["error"] = outcome.error
+        obj["error"] = outcome.error.message
     return obj
 
 
@@ -76,7 +76,7 @@ def _write(source: str, outcome: MatchOutcome, fmt: MatchFormat) -> None:
     if fmt is MatchFormat.json:
         typer.echo(json.dumps(outcome_to_json(source, outcome)))
     elif outcome.error is not None:
-        typer.echo(f"{source}: error: {outcome.error}")
+        typer.echo(f"{source}: error: {outcome.error.message}")
     elif outcome.matches:
         found = ", ".join(_describe(m) for m in outcome.matches)
         typer.echo(f"{source}: MATCH {found}")
@@ -182,7 +182,7 @@ def match_command(  # noqa: PLR0917 - a Typer signature
                         cid, result.signals.values(), variants=result.variants, record=record
                     )
                 except ShieldwallError as exc:
-                    outcome = MatchOutcome(cid, error=exc.message)
+                    outcome = MatchOutcome(cid, error=exc)
                 outcome.skipped_variants = result.skipped
             done(result.source, outcome)
             bar.advance(task)

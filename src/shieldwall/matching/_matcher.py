@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from shieldwall.banks import BankKind, EntryStatus
 from shieldwall.config import Settings, get_settings
+from shieldwall.errors import ShieldwallError
 from shieldwall.hashing import hash_file, sniff_content_type
 from shieldwall.matching.index import (
     FOLLOW_BATCH,
@@ -117,7 +118,8 @@ class MatchOutcome:
 
     ``matches`` are the block and review matches that count (and were stored, when recording);
     ``allowed_by`` the allow-bank matches, which suppress everything else (then in
-    ``suppressed``); ``quarantined`` the bank signals flood protection just quarantined.
+    ``suppressed``); ``quarantined`` the bank signals flood protection just quarantined;
+    ``error`` why the content could not be matched (raise it to answer with it).
     """
 
     content_id: str
@@ -125,7 +127,7 @@ class MatchOutcome:
     allowed_by: list[BankMatch] = field(default_factory=list)
     suppressed: list[BankMatch] = field(default_factory=list)
     quarantined: list[int] = field(default_factory=list)
-    error: str | None = None
+    error: ShieldwallError | None = None
     #: Query-side variants that could not be made, with the reason (never an error).
     skipped_variants: dict[str, str] = field(default_factory=dict)
 
@@ -133,6 +135,11 @@ class MatchOutcome:
     def matched(self) -> bool:
         """Whether anything counts as a match."""
         return bool(self.matches)
+
+    @property
+    def error_message(self) -> str | None:
+        """What kept the content from being matched, for a person (``None`` when matched)."""
+        return self.error.message if self.error is not None else None
 
 
 #: A candidate: distance, signal type, variant, and the frame-set match of a video.
@@ -449,8 +456,10 @@ class Matcher:
         record: bool = True,
         content_type: ContentType | None = None,
         normalise: bool | None = None,
+        source: str | None = None,
     ) -> MatchOutcome:
-        """Hash a file on disk and match it (``content_id`` defaults to the path).
+        """Hash a file on disk and match it (``content_id`` defaults to the path; ``source``
+        names the content in error messages, default the path).
 
         Photos and videos are told apart by their first bytes (the file name does not matter:
         an upload saved to a temporary file works), unless the caller already knows
@@ -471,6 +480,7 @@ class Matcher:
             content_type=content_type,
             seconds_per_hash=self.settings.video_query_seconds_per_hash,
             variants=options if content_type is ContentType.PHOTO else None,
+            source=source,
         )
         if not result.ok:
             return MatchOutcome(cid, error=result.error)

@@ -207,7 +207,6 @@ def decode_image(
     full_w, full_h = img.size
     frames = int(getattr(img, "n_frames", 1) or 1)
     fmt = str(img.format)
-    orientation = _orientation(img) if apply_orientation else 1
     try:
         if frames > 1:
             img.seek(0)
@@ -222,6 +221,9 @@ def decode_image(
         raise CorruptMedia(f"{source}: image data is damaged or truncated ({exc})") from exc
     except Image.DecompressionBombError as exc:  # pragma: no cover - caught at open
         raise MediaTooLarge(f"{source}: {exc}") from exc
+    # After the pixels: a PNG's EXIF may follow its image data, so reading it first would load
+    # the pixels inside _orientation, which swallows errors (a damaged PNG hashed as black).
+    orientation = _orientation(img) if apply_orientation else 1
     factor_x = max(1, round(full_w / img.size[0]))
     factor_y = max(1, round(full_h / img.size[1]))
     is_luma = img.mode == "L" and luma_ok and factor_x > 1

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from shieldwall import __version__
-from shieldwall.api.errors import install_error_handlers
+from shieldwall.api.errors import install_error_handlers, render_error
 from shieldwall.api.routes import banks, cases, health, jobs, keys, lookup, records, scan
 from shieldwall.api.schemas import ERROR_RESPONSES
 from shieldwall.audit.requests import RequestAuditWriter
@@ -91,5 +91,6 @@ def create_app(
     for page in (home, console, console_cases, console_report, report, appeal, console_appeals):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(ServiceMiddleware, state=state)
+    # Its refusals (no key, over a limit) are answered in the API's one error shape.
+    app.add_middleware(ServiceMiddleware, state=state, render_error=render_error)
     return app

@@ -1,5 +1,11 @@
 """One ASGI middleware around every request: request id, authentication and rate limit (before
-the body is read), body size and time limits, metrics, the request audit and the access log."""
+the body is read), body size and time limits, metrics, the request audit and the access log.
+
+It refuses with errors of the tree (:class:`~shieldwall.errors.Unauthenticated`,
+:class:`~shieldwall.errors.RateLimited`, :class:`~shieldwall.errors.RequestTooLarge`, ...),
+answered by the renderer :func:`~shieldwall.service.app.create_app` gives it (the JSON API's
+:func:`~shieldwall.api.errors.render_error`): the same shape and headers as a route's error.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,25 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shieldwall.api.errors import error_body
 from shieldwall.audit.requests import AuditRow
+from shieldwall.errors import (
+    InvalidText,
+    RateLimited,
+    RequestTimeout,
+    RequestTooLarge,
+    ShieldwallError,
+    Unauthenticated,
+)
 from shieldwall.people.keys import KeyInfo
 from shieldwall.service.state import ServiceState
 
-__all__ = ["PUBLIC_PREFIXES", "ServiceMiddleware"]
+__all__ = ["PUBLIC_PREFIXES", "ErrorRenderer", "ServiceMiddleware"]
 
 log = logging.getLogger("shieldwall.access")
 
@@ -26,6 +40,9 @@ log = logging.getLogger("shieldwall.access")
 PUBLIC_PREFIXES: tuple[str, ...] = ("/v1/notices", "/v1/appeals/file")
 _NUL_MESSAGE = "text in the request must not contain NUL characters (\\u0000 or %00)"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+
+#: An error and the request id -> the answer's status, headers and body.
+ErrorRenderer = Callable[[ShieldwallError, str | None], tuple[int, dict[str, str], bytes]]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -38,17 +55,19 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class ServiceMiddleware:
     """See the module docstring."""
 
-    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
+    def __init__(self, app: ASGIApp, state: ServiceState, render_error: ErrorRenderer) -> None:
         self.app = app
         self.state = state
+        self.render_error = render_error
 
     async def _reject(
-        self, send: Send, status: int, code: str, message: str, rid: str, **headers: str
+        self, send: Send, error: ShieldwallError, rid: str, status: list[int]
     ) -> None:
-        body = error_body(code, message, rid)
+        """Answer ``error`` (its status noted in ``status`` for the metrics and the audit)."""
+        status[0], headers, body = self.render_error(error, rid)
         raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        raw += [(k.lower().replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
-        await send({"type": "http.response.start", "status": status, "headers": raw})
+        raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status[0], "headers": raw})
         await send({"type": "http.response.body", "body": body})
 
     def _authenticate(self, scope: Scope) -> KeyInfo | None:
@@ -87,28 +106,24 @@ class ServiceMiddleware:
             if path.startswith("/v1/") and not path.startswith(PUBLIC_PREFIXES):
                 key = self._authenticate(scope)
                 if key is None:
-                    status[0] = 401
                     await self._reject(
                         send,
-                        401,
-                        "unauthenticated",
-                        "a valid API key is needed: Authorization: Bearer <key>",
+                        Unauthenticated("a valid API key is needed: Authorization: Bearer <key>"),
                         rid,
-                        www_authenticate="Bearer",
+                        status,
                     )
                     return
                 request_state["key"] = key
-                wait = self.state.limiter.take(key.id, key.rate_limit or settings.api_rate_limit)
+                rate = key.rate_limit or settings.api_rate_limit
+                wait = self.state.limiter.take(key.id, rate)
                 if wait > 0:
-                    status[0] = 429
                     await self._reject(
                         send,
-                        429,
-                        "rate_limited",
-                        f"this key may make {key.rate_limit or settings.api_rate_limit:g} "
-                        "requests per second; retry later",
+                        RateLimited(
+                            f"this key may make {rate:g} requests per second; retry later", wait
+                        ),
                         rid,
-                        retry_after=self.state.limiter.retry_after_header(wait),
+                        status,
                     )
                     return
             elif path.startswith("/v1/"):
@@ -116,14 +131,11 @@ class ServiceMiddleware:
                 address = f"ip:{client[0] if client else 'unknown'}"
                 wait = self.state.public_limiter.take(address, settings.notice_rate_limit)
                 if wait > 0:
-                    status[0] = 429
                     await self._reject(
                         send,
-                        429,
-                        "rate_limited",
-                        "too many requests from this address; retry later",
+                        RateLimited("too many requests from this address; retry later", wait),
                         rid,
-                        retry_after=self.state.limiter.retry_after_header(wait),
+                        status,
                     )
                     return
             ctype = (_header(scope, b"content-type") or "").lower()
@@ -134,23 +146,22 @@ class ServiceMiddleware:
             )
             declared = _header(scope, b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
-                status[0] = 413
                 await self._reject(
                     send,
-                    413,
-                    "request_too_large",
-                    f"the request body is {int(declared)} bytes; the limit is {limit}",
+                    RequestTooLarge(
+                        f"the request body is {int(declared)} bytes; the limit is {limit}"
+                    ),
                     rid,
+                    status,
                 )
                 return
             if b"%00" in scope.get("query_string", b"") or "\x00" in path:
-                status[0] = 422
-                await self._reject(send, 422, "invalid_text", _NUL_MESSAGE, rid)
+                await self._reject(send, InvalidText(_NUL_MESSAGE), rid, status)
                 return
             received = [0]
-            # (status, code, message) of a refusal found while the body arrives: the app sees
-            # the client go away, and we answer in its place.
-            refused: list[tuple[int, str, str]] = []
+            # A refusal found while the body arrives: the app sees the client go away, and we
+            # answer in its place.
+            refused: list[ShieldwallError] = []
             is_json = ctype.startswith("application/json")
             tail = [b""]
 
@@ -163,17 +174,13 @@ class ServiceMiddleware:
                     received[0] += len(chunk)
                     if received[0] > limit:
                         refused.append(
-                            (
-                                413,
-                                "request_too_large",
-                                f"the request body is over the limit of {limit} bytes",
-                            )
+                            RequestTooLarge(f"the request body is over the limit of {limit} bytes")
                         )
                         return {"type": "http.disconnect"}
                     # PostgreSQL cannot store NUL in text, and no field needs it: refused on
                     # every database alike (escaped, as JSON must; across chunk boundaries).
                     if is_json and b"\\u0000" in tail[0] + chunk:
-                        refused.append((422, "invalid_text", _NUL_MESSAGE))
+                        refused.append(InvalidText(_NUL_MESSAGE))
                         return {"type": "http.disconnect"}
                     tail[0] = chunk[-5:]
                 return message
@@ -188,20 +195,19 @@ class ServiceMiddleware:
                     await self.app(scope, limited_receive, guarded_send)
             except TimeoutError:
                 if not started_response[0]:
-                    status[0] = 504
                     await self._reject(
                         send,
-                        504,
-                        "request_timeout",
-                        f"the request ran past {settings.api_request_timeout_seconds:g} s",
+                        RequestTimeout(
+                            f"the request ran past {settings.api_request_timeout_seconds:g} s"
+                        ),
                         rid,
+                        status,
                     )
             except Exception:
                 if not refused:
                     raise
             if refused and not started_response[0]:
-                status[0], code, message = refused[0]
-                await self._reject(send, status[0], code, message, rid)
+                await self._reject(send, refused[0], rid, status)
         finally:
             metrics.in_flight.dec()
             elapsed = time.perf_counter() - started

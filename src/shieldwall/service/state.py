@@ -65,7 +65,7 @@ class _Sync:
 
 @dataclass
 class ServiceState:
-    """Everything a request handler needs, built by :func:`shieldwall.service.create_app`."""
+    """Everything a request handler needs, built by :func:`shieldwall.service.app.create_app`."""
 
     settings: Settings
     db: Database

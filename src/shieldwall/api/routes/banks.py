@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
 from shieldwall import banks
 from shieldwall.api.deps import CURATOR, current_key, scoped
-from shieldwall.api.errors import error_for_code
 from shieldwall.api.schemas import (
     BankCreate,
     BankOut,
@@ -219,9 +218,10 @@ def add_entry_upload(
             seconds_per_hash=state.settings.video_bank_seconds_per_hash,
             content_type=saved.content_type,
             bank_variants=state.settings.bank_variants,
+            source=saved.filename,
         )
-    if not result.ok:
-        raise error_for_code(result.error_code, result.error or "cannot hash the upload")
+    if result.error is not None:
+        raise result.error
     bankable = [
         s
         for s in [*result.signals.values(), *result.bank_variants]

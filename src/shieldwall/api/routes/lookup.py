@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from shieldwall.api.deps import current_key, get_state, scoped
-from shieldwall.api.errors import error_for_code
 from shieldwall.api.schemas import (
     HashOut,
     LookupBank,
@@ -23,7 +22,6 @@ from shieldwall.api.schemas import (
 )
 from shieldwall.api.uploads import save_upload
 from shieldwall.banks import BankKind, prepare_signal
-from shieldwall.errors import MediaError
 from shieldwall.hashing import content_type_of, hash_file
 from shieldwall.matching import MatchOutcome
 from shieldwall.net import fetch_to_file
@@ -49,9 +47,14 @@ def hash_upload(
 ) -> HashOut:
     """Hash an uploaded photo (PDQ, MD5, SHA-256) or video (vPDQ, video MD5)."""
     with save_upload(file.file, file.filename, state.settings) as saved:
-        result = hash_file(saved.path, settings=state.settings, content_type=saved.content_type)
-        if not result.ok:
-            raise error_for_code(result.error_code, _named(result.error, saved.filename))
+        result = hash_file(
+            saved.path,
+            settings=state.settings,
+            content_type=saved.content_type,
+            source=saved.filename,
+        )
+        if result.error is not None:
+            raise result.error
         return HashOut(
             signals=_signals_out(list(result.signals.values())),
             content_type=saved.content_type.value,
@@ -76,22 +79,15 @@ def hash_url(body: HashUrl, state: ServiceState = _STATE) -> HashOut:
     path = Path(name)
     try:
         fetch_to_file(body.url, path, settings=state.settings)
-        result = hash_file(path, settings=state.settings)
-        if not result.ok:
-            raise error_for_code(result.error_code, _named(result.error, body.url))
+        result = hash_file(path, settings=state.settings, source=body.url)
+        if result.error is not None:
+            raise result.error
         content_type = content_type_of(path)
         return HashOut(
             signals=_signals_out(list(result.signals.values())), content_type=content_type.value
         )
     finally:
         path.unlink(missing_ok=True)
-
-
-def _named(message: str | None, filename: str) -> str:
-    """Error messages name the upload, not our temporary file."""
-    text = message or "the content could not be hashed"
-    head, sep, rest = text.partition(": ")
-    return f"{filename}: {rest}" if sep and ("upload-" in head or "fetch-" in head) else text
 
 
 def _ranges(ranges: Sequence[tuple[float, float]]) -> list[list[float]]:
@@ -181,9 +177,10 @@ def lookup_upload(
             record=content_id is not None,
             content_type=saved.content_type,
             normalise=normalise,
+            source=saved.filename,
         )
     if outcome.error is not None:
-        raise MediaError(_named(outcome.error, saved.filename))
+        raise outcome.error
     after_match(state, outcome, content_id is not None)
     return answer(outcome, key, state, stored=content_id is not None)
 
