@@ -1,11 +1,27 @@
 """Shared fixtures. Tests make their own media; ``shared_data`` points at ../shared/data when
-present (benchmark-grade photos and videos) and tests that need it skip without it."""
+present (benchmark-grade photos and videos) and tests that need it skip without it.
+
+How the suite is kept fast (docs/testing.md): password and PIN hashing is cheap here (below),
+and the test databases start as copies of one migrated template per session."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+#: argon2 at its lowest cost, for the tests only: a console login or a notice costs microseconds
+#: instead of ~0.1 s of CPU and 64 MiB. Set before any test module builds its Settings, and
+#: inherited by the processes the tests start. Production keeps argon2-cffi's defaults
+#: (tests/people/test_passwords.py checks them with this environment removed).
+CHEAP_PASSWORD_HASHING = {
+    "SHIELDWALL_PASSWORD_HASH_TIME_COST": "1",
+    "SHIELDWALL_PASSWORD_HASH_MEMORY_KIB": "8",
+    "SHIELDWALL_PASSWORD_HASH_PARALLELISM": "1",
+}
+for _name, _value in CHEAP_PASSWORD_HASHING.items():
+    os.environ.setdefault(_name, _value)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -22,7 +38,6 @@ def shared_data() -> Path:
 # Every test that takes ``db`` (or ``database_url``) runs on a fresh SQLite file, and also on
 # PostgreSQL, in a schema of its own, when SHIELDWALL_TEST_DATABASE_URL is set (CI sets it).
 
-import os  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 
