@@ -1,14 +1,16 @@
 """Shared fixtures. Tests make their own media; ``shared_data`` points at ../shared/data when
 present (benchmark-grade photos and videos) and tests that need it skip without it.
 
-How the suite is kept fast (docs/testing.md): password and PIN hashing is cheap here (below),
-and the test databases start as copies of one migrated template per session."""
+How the suite is kept fast and free of wall-clock assertions (docs/testing.md): password and
+PIN hashing is cheap here, Hypothesis does not time examples, and ``db`` starts migrated (a
+copy of a SQLite template, a PostgreSQL schema emptied by the previous test)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 #: argon2 at its lowest cost, for the tests only: a console login or a notice costs microseconds
@@ -22,6 +24,13 @@ CHEAP_PASSWORD_HASHING = {
 }
 for _name, _value in CHEAP_PASSWORD_HASHING.items():
     os.environ.setdefault(_name, _value)
+
+# Hypothesis times examples by default (a 200 ms deadline, a too-slow health check): wall-clock
+# assertions that a loaded machine fails. The suite's profile turns them off.
+hypothesis.settings.register_profile(
+    "shieldwall", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("shieldwall")
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
