@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+# Test processes (pytest-xdist): auto is one per core; 0 runs the tests in this process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test check lint typecheck bench clean
 
@@ -24,7 +26,7 @@ run: $(VENV)/.runtime
 	$(BIN)/shieldwall serve --demo
 
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench

@@ -72,7 +72,7 @@ def start_service(db: Database, settings: Settings, *, role: str = "all") -> Liv
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the service did not start")
@@ -108,7 +108,7 @@ class ServiceProcess:
     url: str
     log: Path
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

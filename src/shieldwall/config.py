@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -408,6 +408,16 @@ class Settings(BaseSettings):
     def _lower_hosts(cls, value: list[str]) -> list[str]:
         return [h.strip().lower().rstrip(".") for h in value if h.strip()]
 
+    @field_validator("password_hash_parallelism")
+    @classmethod
+    def _argon2_memory_per_lane(cls, value: int, info: ValidationInfo) -> int:
+        memory = info.data.get("password_hash_memory_kib")
+        if memory is not None and memory < 8 * value:
+            raise ValueError(
+                f"argon2 needs at least 8 KiB of password_hash_memory_kib ({memory}) per lane"
+            )
+        return value
+
     def resolved_database_url(self) -> str:
         """``database_url``, or the default SQLite file in ``data_dir``."""
         if self.database_url:
@@ -473,6 +483,22 @@ class Settings(BaseSettings):
         default=12,
         ge=8,
         description="Shortest password a console user may have.",
+    )
+    password_hash_time_cost: int = Field(
+        default=3,
+        ge=1,
+        description="argon2id passes over memory when hashing a console password or a notice "
+        "PIN (argon2-cffi's default; stored hashes keep their own cost and are rehashed at "
+        "the next login when it changes).",
+    )
+    password_hash_memory_kib: int = Field(
+        default=65536,
+        ge=8,
+        description="argon2id memory per password or PIN hash, in KiB (64 MiB; at least 8 "
+        "per lane of password_hash_parallelism).",
+    )
+    password_hash_parallelism: int = Field(
+        default=4, ge=1, description="argon2id lanes per password or PIN hash."
     )
     login_max_failures: int = Field(
         default=5,

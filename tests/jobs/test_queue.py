@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -204,7 +204,7 @@ def test_worker_retries_then_dead_letters(db: Database) -> None:
 
     job_id = enqueue(db, "broken", {}, max_attempts=3, settings=FAST)
     worker = Worker(db, settings=FAST, handlers={"broken": broken})
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120
     while get_job(db, job_id).state is not JobState.DEAD and time.monotonic() < deadline:
         if worker.run_once() is None:
             time.sleep(0.02)
@@ -215,21 +215,27 @@ def test_worker_retries_then_dead_letters(db: Database) -> None:
 
 
 def test_worker_keeps_its_lease_while_a_long_job_runs(db: Database) -> None:
-    settings = Settings.load(job_lease_seconds=0.6, worker_poll_seconds=0.02)
+    # The lease is short enough that the test runs past it, long enough (a renewal every
+    # 2/3 s) that a loaded machine does not starve the heartbeat.
+    settings = Settings.load(job_lease_seconds=2.0, worker_poll_seconds=0.02)
     job_id = enqueue(db, "long", {}, settings=settings)
-    running = threading.Event()
+    leases: list[datetime | None] = []
     stolen: list[Job | None] = []
 
     def long_job(_db: Database, job: Job) -> None:
-        running.set()
-        for _ in range(5):
-            time.sleep(0.3)
+        first = job.locked_until  # the lease the claim took
+        assert first is not None
+        while utcnow() < first + timedelta(seconds=0.2):  # until that lease is over
+            time.sleep(0.1)
             stolen.append(claim(db, "thief", settings=settings))
+        leases.append(get_job(db, job.id).locked_until)
+        leases.append(first)
 
     worker = Worker(db, worker_id="holder", settings=settings, handlers={"long": long_job})
     assert worker.run_once() is not None
-    assert running.is_set()
-    assert stolen == [None] * 5  # 1.5 s, 2.5 leases: the heartbeat kept renewing it
+    renewed, first = leases
+    assert renewed is not None and first is not None and renewed > first  # the heartbeat's
+    assert stolen and stolen == [None] * len(stolen)  # never taken over, past its first lease
     assert get_job(db, job_id).state is JobState.DONE
 
 
@@ -240,18 +246,18 @@ def test_worker_stops_gracefully_finishing_the_job_in_hand(db: Database) -> None
 
     def slow(_db: Database, job: Job) -> None:
         started.set()
-        release.wait(10)
+        release.wait(120)
 
     worker = Worker(db, settings=FAST, handlers={"slow": slow})
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,))
     thread.start()
-    assert started.wait(10)
+    assert started.wait(120)
     stop.set()  # as SIGTERM does
     thread.join(timeout=0.3)
     assert thread.is_alive()  # still finishing the job in hand
     release.set()
-    thread.join(timeout=10)
+    thread.join(timeout=120)
     assert not thread.is_alive()
     assert get_job(db, first).state is JobState.DONE
     assert get_job(db, second).state is JobState.QUEUED  # not started after the stop

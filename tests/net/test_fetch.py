@@ -75,7 +75,7 @@ def decoy() -> Iterator[LoopbackServer]:
 def _settings(**overrides: object) -> Settings:
     base: dict[str, object] = {
         "fetch_allowed_hosts": ["127.0.0.1", "127.0.0.2", "localhost", "::1", "*.example.test"],
-        "fetch_timeout_seconds": 5.0,
+        "fetch_timeout_seconds": 60.0,  # generous: only the tests of the limit set a short one
     }
     base.update(overrides)
     return Settings.load(**base)
@@ -259,10 +259,11 @@ def test_oversized_bodies_are_refused(tmp_path: Path, server: LoopbackServer, pa
 
 @pytest.mark.parametrize("path", ["/slow", "/silent"])
 def test_slow_servers_hit_the_time_limit(tmp_path: Path, server: LoopbackServer, path: str) -> None:
-    started = time.monotonic()
+    # /slow sends a byte every 0.1 s for 10 s, so only a limit on the whole fetch (not on each
+    # read) stops it; /silent says nothing for 5 s. (How soon after the limit it stops is not
+    # asserted: a loaded machine may be late.)
     with pytest.raises(FetchTimeout, match="longer than the limit of 1 s"):
         fetch_to_file(server.url(path), tmp_path / "f", settings=_allowed(fetch_timeout_seconds=1))
-    assert time.monotonic() - started < 3
     assert not (tmp_path / "f").exists()
 
 
@@ -278,7 +279,7 @@ def test_post_follows_the_address_policy(server: LoopbackServer) -> None:
     assert server.received == []
     allowed = AddressPolicy.from_networks(["127.0.0.0/8"])
     assert (
-        post(server.url("/hook"), b"{}", headers={"X-A": "1"}, policy=allowed, timeout_seconds=2)
+        post(server.url("/hook"), b"{}", headers={"X-A": "1"}, policy=allowed, timeout_seconds=60)
         == 200
     )
     assert server.received[0].body == b"{}"
@@ -292,12 +293,12 @@ def test_get_bytes_reads_into_memory_under_the_policy(server: LoopbackServer) ->
     assert server.received == []
     allowed = AddressPolicy.from_networks(["127.0.0.0/8"])
 
-    def get(path: str, max_bytes: int = 10**6) -> tuple[bytes, str | None]:
+    def get(path: str, max_bytes: int = 10**6, timeout: float = 60) -> tuple[bytes, str | None]:
         return get_bytes(
             server.url(path),
             headers={"Authorization": "Bearer t"},
             policy=allowed,
-            timeout_seconds=1,
+            timeout_seconds=timeout,
             max_bytes=max_bytes,
         )
 
@@ -311,7 +312,7 @@ def test_get_bytes_reads_into_memory_under_the_policy(server: LoopbackServer) ->
         with pytest.raises(FetchTooLarge, match="over the limit of 100000 bytes"):
             get(path, 100_000)
     with pytest.raises(FetchTimeout):
-        get("/slow")
+        get("/slow", timeout=1)  # a byte every 0.1 s for 10 s
 
 
 # -- TLS: the connection goes to the vetted address, the name is the server name ----------------

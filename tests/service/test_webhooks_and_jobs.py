@@ -26,7 +26,7 @@ def _ok(handler: BaseHTTPRequestHandler, _request: Received) -> None:
     handler.end_headers()
 
 
-def _wait(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
+def _wait(predicate: Callable[[], bool], timeout: float = 120.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -13,10 +13,16 @@ from sqlalchemy import inspect
 from shieldwall.store import Base, Database
 
 
-def test_first_use_migrates_to_head(db: Database) -> None:
+def test_first_use_migrates_to_head(database_url: str) -> None:
+    # ``database_url`` alone is an empty database (``db`` starts from one migrated already).
+    db = Database(database_url, migrate=False)
+    assert db.current_revision() is None
+    db.dispose()
+    db = Database(database_url)
     assert db.current_revision() == Database.head_revision()
     tables = set(inspect(db.engine).get_table_names())
     assert {"bank", "bank_entry", "bank_signal", "signal_log", "match", "ledger_item"} <= tables
+    db.dispose()
 
 
 def test_models_and_migrations_agree(db: Database) -> None:

@@ -41,7 +41,7 @@ def platform() -> Iterator[Platform]:
         yield running
 
 
-def _until(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+def _until(check: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         found = check()

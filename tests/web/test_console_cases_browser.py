@@ -40,7 +40,7 @@ def _sign_in(page: Page, service: LiveService, username: str) -> None:
     page.wait_for_load_state("load")  # the shortcuts script has run
 
 
-def _until(page: Page, check: Callable[[], bool], timeout: float = 15.0) -> None:
+def _until(page: Page, check: Callable[[], bool], timeout: float = 120.0) -> None:
     """Poll ``check`` from Python (``wait_for_function`` evaluates a string, which the
     console's CSP forbids)."""
     deadline = time.monotonic() + timeout

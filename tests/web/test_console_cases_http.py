@@ -338,7 +338,7 @@ def test_removal_finds_a_hosted_copy_shown_beside_the_bank_entry(
     page = client.get(answer.headers["location"]).text
     assert "Decision recorded." in page and 'id="statement-link"' in page
     # the worker sweeps the ledger and opens a copy task for the altered re-upload
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     copies: list[CaseView] = []
     while time.monotonic() < deadline and not copies:
         copies = [c for c in _cases(live) if c.content_ids == ["copy-1"]]

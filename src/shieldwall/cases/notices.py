@@ -19,16 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shieldwall.audit import record_event
 from shieldwall.cases.mail import queue_reporter_email
 from shieldwall.cases.queues import evidence_strength
-from shieldwall.config import Settings
+from shieldwall.config import Settings, get_settings
 from shieldwall.errors import InvalidNotice, NotFound, RateLimited
+from shieldwall.people.passwords import dummy_hash, hash_secret, verify_secret
 from shieldwall.store import Database
 from shieldwall.store.models import CaseItem, Notice, NoticeEvent, utcnow
 
@@ -62,9 +61,6 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 _PIN_ALPHABET = "23456789"
-_HASHER = PasswordHasher()
-#: A hash to verify against when the tracking number is unknown, so both answers cost alike.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(8))
 
 _LIMITS = {
     "reporter_name": 200,
@@ -244,7 +240,7 @@ def submit_notice(
         names = ", ".join(dict.fromkeys(e["field"] for e in errors))
         raise InvalidNotice(f"the notice is incomplete or invalid: {names}", errors)
     pin = _new_pin()
-    pin_hash = _HASHER.hash(pin)
+    pin_hash = hash_secret(pin, settings)
     received = utcnow()
     deadline = received + timedelta(hours=settings.case_deadline_hours)
     queue = "restricted" if clean["possible_minor"] else "adult"
@@ -290,10 +286,7 @@ def submit_notice(
 
 def verify_pin(pin_hash: str, pin: str) -> bool:
     """Whether ``pin`` is the one ``pin_hash`` was made from."""
-    try:
-        return bool(_HASHER.verify(pin_hash, pin))
-    except (VerificationError, InvalidHashError):
-        return False
+    return verify_secret(pin_hash, pin)
 
 
 class PinGuard:
@@ -332,17 +325,15 @@ class PinGuard:
                 self._recent(key, now).append(now)
 
 
-def notice_status(db: Database, tracking_number: str, pin: str) -> NoticeStatus:
+def notice_status(
+    db: Database, tracking_number: str, pin: str, *, settings: Settings | None = None
+) -> NoticeStatus:
     """The status and history of a notice; an unknown number and a wrong PIN both raise the
-    same :class:`NotFound` (no hint whether the number exists)."""
+    same :class:`NotFound` after the same work (no hint whether the number exists)."""
     with db.session() as session:
         notice = session.scalar(select(Notice).where(Notice.tracking_number == tracking_number))
-        stored = notice.pin_hash if notice is not None else _DUMMY_HASH
-        try:
-            ok = _HASHER.verify(stored, pin) and notice is not None
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok or notice is None:
+        stored = notice.pin_hash if notice is not None else dummy_hash(settings or get_settings())
+        if not verify_secret(stored, pin) or notice is None:
             raise NotFound("no notice with this tracking number and PIN")
         events = session.scalars(
             select(NoticeEvent).where(NoticeEvent.notice_id == notice.id).order_by(NoticeEvent.id)

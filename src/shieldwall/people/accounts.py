@@ -18,14 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shieldwall.audit import record_event
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import AccountLocked, Conflict, LoginFailed, NotFound, UsageError
+from shieldwall.people.passwords import dummy_hash, hash_secret, needs_rehash, verify_secret
 from shieldwall.people.roles import Actor, Role
 from shieldwall.store import Database
 from shieldwall.store.models import LoginSession, Person, utcnow
@@ -52,8 +51,6 @@ __all__ = [
 #: The one answer to a wrong username or a wrong password.
 LOGIN_FAILED_MESSAGE = "wrong username or password"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_hasher = PasswordHasher()
-_dummy_hash: list[str] = []
 _phantom_lock = threading.Lock()
 #: Failures of unknown usernames in this process: name -> (count, locked until).
 _phantom: dict[str, tuple[int, datetime | None]] = {}
@@ -155,7 +152,7 @@ def create_person(
         )
     chosen = parse_roles(roles)
     _check_password(password, username, settings)
-    hashed = _hasher.hash(password)
+    hashed = hash_secret(password, settings)
     with db.transaction() as session:
         if session.scalar(select(Person.id).where(Person.username == username)) is not None:
             raise Conflict(f"a person with the username {username!r} exists already")
@@ -197,7 +194,7 @@ def set_password(
     """Change a password: clears the lock-out and ends the person's sessions."""
     settings = settings or get_settings()
     _check_password(password, username, settings)
-    hashed = _hasher.hash(password)
+    hashed = hash_secret(password, settings)
     with db.transaction() as session:
         row = _person(session, username)
         row.password_hash = hashed
@@ -248,13 +245,6 @@ def set_preferences(db: Database, person_id: int, *, reveal_previews: bool) -> P
         return _info(row)
 
 
-def _verify(hashed: str, password: str) -> bool:
-    try:
-        return _hasher.verify(hashed, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def _locked_message(until: datetime, now: datetime) -> str:
     minutes = max(1, int((until - now).total_seconds() // 60) + 1)
     return (
@@ -265,9 +255,7 @@ def _locked_message(until: datetime, now: datetime) -> str:
 
 def _unknown_user(username: str, password: str, settings: Settings) -> None:
     """Spend the work of a real check and count the failure as if the name existed."""
-    if not _dummy_hash:
-        _dummy_hash.append(_hasher.hash(secrets.token_urlsafe(16)))
-    _verify(_dummy_hash[0], password)
+    verify_secret(dummy_hash(settings), password)
     now = utcnow()
     with _phantom_lock:
         if len(_phantom) >= _PHANTOM_MAX:
@@ -304,7 +292,7 @@ def authenticate(
     if known is None or hashed is None:
         _unknown_user(username, password, settings)
     assert hashed is not None
-    ok = _verify(hashed, password)
+    ok = verify_secret(hashed, password)
     error: LoginFailed | AccountLocked | None = None
     with db.transaction() as session:
         row = _person(session, username)
@@ -340,8 +328,8 @@ def authenticate(
                     LoginSession.person_id == row.id, LoginSession.expires_at <= now
                 )
             )
-            if _hasher.check_needs_rehash(hashed):
-                row.password_hash = _hasher.hash(password)
+            if needs_rehash(hashed, settings):
+                row.password_hash = hash_secret(password, settings)
             token = secrets.token_urlsafe(32)
             secret = secrets.token_hex(32)
             login = LoginSession(

@@ -195,7 +195,7 @@ def notice_status(
     if guard is not None:
         guard.check(*keys)
     try:
-        status = lib.notice_status(state.db, tracking_number, x_notice_pin)
+        status = lib.notice_status(state.db, tracking_number, x_notice_pin, settings=state.settings)
     except NotFound:
         if guard is not None:
             guard.failed(*keys)

@@ -179,7 +179,9 @@ async def status_submit(request: Request) -> HTMLResponse:
             guard.check(*keys)
         if not tracking or not pin:
             raise NotFound(NOT_FOUND_MESSAGE)
-        status = await run_in_threadpool(lib.notice_status, state.db, tracking, pin)
+        status = await run_in_threadpool(
+            lib.notice_status, state.db, tracking, pin, settings=state.settings
+        )
     except RateLimited as exc:
         return throttled_page(
             request,
