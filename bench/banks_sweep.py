@@ -7,7 +7,7 @@ exactly the planted copies. Filling uses :func:`shieldwall.matching.add_to_ledge
 first ``--api-items`` items (to measure the API's recording rate) and bulk SQL for the rest
 (same rows, much faster, so that large ledgers fit the time available).
 
-Compared in the same run: reading the ledger's PDQ column alone (the floor any sweep that
+Compared in the same run: reading the ledger's PDQ values alone (the floor any sweep that
 streams from the database pays), and faiss ``IndexBinaryFlat`` range search over the same codes
 already in memory (compute only).
 
@@ -182,7 +182,7 @@ def main() -> None:
         )
         print(f"| sweep again (nothing new) | {again.seconds:.3f} s | |")
         print(
-            f"| floor: read the ledger's PDQ column | {floor_s:.2f} s | "
+            f"| floor: read the ledger's PDQ values | {floor_s:.2f} s | "
             f"sweep / floor = {outcome.seconds / floor_s:.2f} |"
         )
         if flat_s is not None:

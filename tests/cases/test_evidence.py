@@ -81,3 +81,29 @@ def test_who_may_read_it(db: Database, settings: Settings) -> None:
         case_matches(db, NOBODY, receipt.case_id)
     with pytest.raises(NotFound):
         case_matches(db, REVIEWER, 999)
+
+
+def test_the_case_file_names_the_variants_of_an_altered_copy(
+    db: Database, settings: Settings
+) -> None:
+    from shieldwall.cases.detail import case_file
+
+    with db.transaction() as session:
+        session.add(
+            MatchRecord(
+                content_id="meme-1",
+                bank_name="ncii",
+                signal_type="pdq",
+                distance=12,
+                source="upload",
+                variant="caption-top",
+                bank_variant="crop-bottom-10",
+            )
+        )
+    _match(db, "meme-1", "ncii", "pdq", 3)  # and one of the content as it was uploaded
+    receipt = submit_notice(db, settings, valid_notice(content_ids=["meme-1"]))
+    found = case_file(db, REVIEWER, receipt.case_id).matches
+    assert sorted((m.variant, m.bank_variant, m.strength) for m in found) == [
+        ("caption-top", "crop-bottom-10", "near"),
+        ("original", None, "near"),
+    ]

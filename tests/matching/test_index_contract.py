@@ -51,6 +51,13 @@ def test_radius_search_is_exact_under_adds_and_removes(make: Factory) -> None:
     assert index.seq == seq
     for radius in (0, 10, 31, 52):
         assert index.search("pdq", base, radius) == _naive(stored, base, radius)
+    # Many queries at once (an upload and its variants): the same answers, in order.
+    queries = [base, flip_bits(base, 9, seed=1), random_pdq(9999), base]
+    for radius in (0, 31):
+        assert index.search_many("pdq", queries, radius) == [
+            _naive(stored, q, radius) for q in queries
+        ]
+    assert index.search_many("pdq", [], 31) == []
 
 
 def test_exact_types_and_replay(make: Factory) -> None:

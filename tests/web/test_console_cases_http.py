@@ -132,6 +132,29 @@ def test_case_page_shows_the_notice_but_never_the_reporter(live: LiveService) ->
     assert "view=blurred" in page.text and "view=full" not in page.text
 
 
+def test_case_page_says_a_match_was_an_altered_copy(live: LiveService) -> None:
+    from shieldwall.store.models import MatchRecord
+
+    with live.db.transaction() as session:
+        session.add(
+            MatchRecord(
+                content_id="meme-7",
+                bank_name="ncii",
+                signal_type="pdq",
+                distance=9,
+                source="upload",
+                variant="caption-top",
+                bank_variant="crop-bottom-10",
+            )
+        )
+    receipt = submit_notice(live.db, live.settings, valid_notice(content_ids=["meme-7"]))
+    page = " ".join(signed_in(live, "alice").get(f"/console/cases/{receipt.case_id}").text.split())
+    assert "An altered copy: matched as <strong>caption-top</strong>" in page
+    assert "without a caption bar above" in page
+    assert "against the banked photo's <strong>crop-bottom-10</strong>" in page
+    assert "never removed automatically" in page
+
+
 def test_case_page_shows_the_detector_scores(live: LiveService) -> None:
     record_scores(
         live.db,

@@ -81,6 +81,11 @@ class MatchView:
     external_ids: list[str]
     #: The case whose removal banked the entry, if a case did.
     origin: CaseLink | None
+    #: The query-side variant that matched (``original``: the content as it was uploaded;
+    #: ``trim``, ``caption-top``, ``screenshot``, ``rotate+3``, ... otherwise).
+    variant: str = "original"
+    #: The bank-side variant it hit (a crop of the banked photo), or ``None``.
+    bank_variant: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,8 @@ def case_file(db: Database, actor: Actor, case_id: int) -> CaseFile:
                         entry.note if entry is not None else "",
                         external,
                         origin,
+                        record.variant,
+                        record.bank_variant,
                     )
                 )
         copies = [

@@ -31,7 +31,6 @@ from shieldwall.hashing import hash_file, sniff_content_type
 from shieldwall.matching.index import (
     FOLLOW_BATCH,
     IndexFactory,
-    IndexHit,
     SignalIndexLike,
     apply_entries,
     build_index,
@@ -274,6 +273,8 @@ class Matcher:
         """signal id -> (distance, signal type, variant, video match), best distance per id."""
         best: dict[int, _Candidate] = {}
         queries = [("original", s) for s in signals] + list(variants.items())
+        #: Per indexed type: each distinct value once, under the first variant that gave it.
+        batches: dict[str, dict[str, str]] = {}
         for variant, signal in queries:
             kind = get_signal_type(signal.type)
             if not kind.bankable or not kind.is_usable(signal):
@@ -284,11 +285,14 @@ class Matcher:
                     if _better(best.get(signal_id), distance, variant):
                         best[signal_id] = (distance, kind.name, variant, video)
                 continue
-            radius = self._radius.get(kind.name, kind.default_threshold)
-            hits: list[IndexHit] = self.index.search(kind.name, signal.value, radius)
-            for hit in hits:
-                if _better(best.get(hit.id), hit.distance, variant):
-                    best[hit.id] = (hit.distance, kind.name, variant, None)
+            batches.setdefault(kind.name, {}).setdefault(signal.value, variant)
+        for name, named in batches.items():
+            radius = self._radius.get(name, get_signal_type(name).default_threshold)
+            found = self.index.search_many(name, list(named), radius)
+            for variant, hits in zip(named.values(), found, strict=True):
+                for hit in hits:
+                    if _better(best.get(hit.id), hit.distance, variant):
+                        best[hit.id] = (hit.distance, name, variant, None)
         return best
 
     def _verify(

@@ -81,6 +81,13 @@ class SignalIndexLike(Protocol):
         """Every stored signal of ``signal_type`` within ``radius`` of ``value``."""
         ...
 
+    def search_many(
+        self, signal_type: str, values: Sequence[str], radius: int
+    ) -> list[list[IndexHit]]:
+        """:meth:`search` for many values of one type at once (an upload and its variants):
+        one list of hits per value, in order."""
+        ...
+
     def __len__(self) -> int:
         """Signals stored."""
         ...
@@ -197,6 +204,11 @@ class BruteForceIndex:
         hits.sort(key=lambda h: (h.distance, h.id))
         return hits
 
+    def search_many(
+        self, signal_type: str, values: Sequence[str], radius: int
+    ) -> list[list[IndexHit]]:
+        return [self.search(signal_type, v, radius) for v in values]
+
 
 #: Makes an empty index at a given log seq.
 IndexFactory = Callable[[int], SignalIndexLike]
@@ -232,6 +244,14 @@ class MultiIndex:
 
     def search(self, signal_type: str, value: str, radius: int) -> list[IndexHit]:
         return [IndexHit(h.id, h.distance) for h in self.inner.search(signal_type, value, radius)]
+
+    def search_many(
+        self, signal_type: str, values: Sequence[str], radius: int
+    ) -> list[list[IndexHit]]:
+        return [
+            [IndexHit(h.id, h.distance) for h in hits]
+            for hits in self.inner.search_many(signal_type, values, radius)
+        ]
 
     def save(self, path: Path) -> None:
         """Write a snapshot file (atomically)."""

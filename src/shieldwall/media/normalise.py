@@ -181,22 +181,30 @@ def _longest_run(loud: npt.NDArray[np.bool_]) -> tuple[int, int]:
     return int(starts[k]), int(ends[k])
 
 
-def photo_in_screenshot(y: F32, *, quiet: float = 0.25) -> Box | None:
+def photo_in_screenshot(y: F32, *, flat: float = 1.0, dense: float = 0.8) -> Box | None:
     """The photo inside a screenshot (app chrome, status bars, text around it): interface
-    backgrounds are flat, and text comes in short lines with flat rows between them, while a
-    photo is a long run of rows, and within them a long run of columns, that all have fine
-    detail. ``None`` when no run covers at least a quarter of the picture each way."""
+    backgrounds are flat and text is sparse strokes on them, while nearly every pixel of a
+    photograph differs from its neighbours (texture, noise). The photo is the bounding box of
+    the largest connected region of 4 x 4 blocks in which at least ``dense`` of the pixels are
+    not ``flat`` (luma levels). ``None`` when no region is a real cut of the picture."""
     h, w = y.shape
     if h < 32 or w < 32:
         return None
-    fine = np.abs(y - cv2.GaussianBlur(y, (0, 0), 1.5))
-    top, bottom = _longest_run(fine.mean(axis=1) >= quiet)
-    if bottom - top < h // 4:
+    # At full working size: every other pixel (a quarter of the cost) lost a fifth of the
+    # screenshots and a tenth of the captions in bench/robustness.py.
+    dx = np.abs(np.diff(y, axis=1))[:-1, :]
+    dy = np.abs(np.diff(y, axis=0))[:, :-1]
+    busy = (np.maximum(dx, dy) > flat).astype(np.float32)
+    bh, bw = busy.shape[0] // 4, busy.shape[1] // 4
+    blocks = busy[: bh * 4, : bw * 4].reshape(bh, 4, bw, 4).mean(axis=(1, 3))
+    # No closing of holes: it would join the photo to the lines of text around it.
+    mask = (blocks >= dense).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    if count <= 1:
         return None
-    left, right = _longest_run(fine[top:bottom].mean(axis=0) >= quiet)
-    if right - left < w // 4:
-        return None
-    box = Box(top, bottom, left, right)
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, top, width, height = (int(stats[best, k]) for k in range(4))
+    box = Box(top * 4, min(h, (top + height) * 4 + 1), x * 4, min(w, (x + width) * 4 + 1))
     return box if box.is_cut_of(h, w) else None
 
 

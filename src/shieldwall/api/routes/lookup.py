@@ -153,7 +153,10 @@ def lookup_upload(
         str | None,
         Form(min_length=1, max_length=512, description="Store the matches under this id."),
     ] = None,
-    dihedral: Annotated[bool, Form(description="Also match rotations and flips.")] = False,
+    dihedral: Annotated[
+        bool | None,
+        Form(description="Also match rotations and flips (default: the match_dihedral setting)."),
+    ] = None,
     normalise: Annotated[
         bool | None,
         Form(
