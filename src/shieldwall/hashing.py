@@ -335,9 +335,11 @@ def _hash_task(args: tuple[BatchItem, _Task]) -> HashResult:
                 seconds_per_hash=task.seconds_per_hash,
             )
         path: Path = content
+        content_type: ContentType | None = sniff_content_type(path)  # a spooled stdin: no name
     else:
         source, path = str(item), Path(item)
-    content_type = sniff_content_type(path)
+        # The name decides, as for one file, unless variants (photos only) need to know now.
+        content_type = sniff_content_type(path) if task.variants is not None else None
     return hash_file(
         path,
         task.names,

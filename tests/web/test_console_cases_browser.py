@@ -122,3 +122,33 @@ def test_decision_errors_in_the_browser(
     assert page.is_checked("#action-remove")  # kept
     shoot("decision-errors")
     assert get_case(service.db, VIEWER, 1).state in ("open", "claimed")
+
+
+def test_an_altered_copy_on_the_case_page(
+    page: Page, make_service: Callable[..., LiveService], shoot: Shoot
+) -> None:
+    from shieldwall.store.models import MatchRecord
+
+    service = make_service()
+    with service.db.transaction() as session:
+        session.add(
+            MatchRecord(
+                content_id="meme-7",
+                bank_name="ncii",
+                signal_type="pdq",
+                distance=9,
+                source="upload",
+                variant="caption-top",
+                bank_variant="crop-bottom-10",
+            )
+        )
+    receipt = submit_notice(service.db, service.settings, valid_notice(content_ids=["meme-7"]))
+    _sign_in(page, service, "alice")
+    page.goto(f"{service.url}/console/cases/{receipt.case_id}")
+    assert "matched as caption-top" in " ".join((page.text_content("p.variant") or "").split())
+    shoot("case-altered-copy")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.is_visible("p.variant")
+    # On a phone nothing is wider than the screen: the pair of boxes stacks, the header wraps.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot("case-altered-copy-390")

@@ -42,7 +42,6 @@ __all__ = [
     "Variants",
     "bank_variants",
     "query_variants",
-    "quick_pdq",
     "quick_pdqs",
     "working_luma",
 ]
@@ -115,11 +114,6 @@ def quick_pdqs(images: list[F32]) -> list[tuple[str, int]]:
             continue
         out.append((algo.bits_to_hex(flat[k] > medians[k]), algo.quality(bufs[k])))
     return out
-
-
-def quick_pdq(y: F32) -> tuple[str, int]:
-    """PDQ of one luma image through a 64 x 64 area reduction: ``(hex, quality)``."""
-    return quick_pdqs([y])[0]
 
 
 def _cut(y: F32, top: float, bottom: float, left: float, right: float) -> F32:
