@@ -23,6 +23,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
+from shieldwall.media import synthetic
+
 __all__ = ["TRANSFORMS", "Transform", "largest_inner_rectangle"]
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
@@ -435,6 +437,24 @@ def phone_screenshot_of_crop(image: Image.Image, index: int, rng: random.Random)
     return phone_screenshot(_crop_side(image, 0.1, _SIDES[index % 4]), index, rng)
 
 
+def collage(image: Image.Image, index: int, rng: random.Random) -> Image.Image:
+    """The photo as one tile of a 2 x 2 collage (1080 x 1080, 8 px gutters) beside three
+    generated scenes, tile chosen by photo; the photo is scaled to cover its tile."""
+    size, gap = 1080, 8
+    tile = (size - 3 * gap) // 2
+    canvas = Image.new("RGB", (size, size), (250, 250, 250))
+    mine = index % 4
+    for k in range(4):
+        x = gap + (k % 2) * (tile + gap)
+        y = gap + (k // 2) * (tile + gap)
+        if k == mine:
+            part = _cover(image, (tile, tile))
+        else:
+            part = Image.fromarray(synthetic.scene(rng.randrange(1 << 30), tile, tile))
+        canvas.paste(part, (x, y))
+    return canvas
+
+
 def _all() -> dict[str, Transform]:
     items = [
         Transform("half size", half_size),
@@ -461,6 +481,7 @@ def _all() -> dict[str, Transform]:
         Transform("colour filter", colour_filter),
         Transform("crop 10 % + caption bar", crop_then_caption),
         Transform("phone screenshot of crop 10 %", phone_screenshot_of_crop, format="PNG"),
+        Transform("collage 2 x 2", collage),
     ]
     return {t.name: t for t in items}
 

@@ -53,8 +53,10 @@ from _report import SHARED_DATA, write_section
 from _transforms import TRANSFORMS
 from shieldwall.config import Settings
 from shieldwall.hashing import hash_file
+from shieldwall.index.local_features import FeatureIndex
 from shieldwall.media import Media
 from shieldwall.signals import ContentType, Signal, VariantOptions
+from shieldwall.signals.local_features import OrbSignal, decode_features
 from shieldwall.signals.pdq import PdqSignal
 
 THRESHOLD = PdqSignal.default_threshold  # 31
@@ -62,7 +64,10 @@ SAME_PHOTO_BITS = 8  # two files of the data this close are one photo re-encoded
 STRICT_GOAL = {"half size": 99.0, "JPEG q30": 99.0}
 GOAL = 95.0
 MIN_PAIRS = 1_000_000
+#: Transforms beyond the issue's list: reported, with no goal of their own.
+NO_GOAL = frozenset({"collage 2 x 2"})
 PDQ = PdqSignal()
+ORB = OrbSignal()
 
 Codes = npt.NDArray[np.uint64]
 
@@ -88,9 +93,38 @@ OPTIONS = VariantOptions(
 )
 
 
-def _with_variants(path: str) -> tuple[Signal | None, dict[str, Signal]]:
+def _with_variants(path: str) -> tuple[Signal | None, dict[str, Signal], str | None]:
     result = hash_file(path, ["pdq"], content_type=ContentType.PHOTO, variants=OPTIONS)
-    return result.signals.get("pdq"), dict(result.variants)
+    return result.signals.get("pdq"), dict(result.variants), _orb_of(path)[0]
+
+
+def _orb_of(path: str | Path) -> tuple[str | None, float]:
+    """The photo's local features as a bank that opts in holds them (``None`` when too flat to
+    describe), and the seconds it took."""
+    started = time.perf_counter()
+    result = hash_file(path, ["orb"], content_type=ContentType.PHOTO)
+    spent = time.perf_counter() - started
+    signal = result.signals.get("orb")
+    return (signal.value if signal is not None and ORB.is_usable(signal) else None), spent
+
+
+_FEATURES = FeatureIndex()
+
+
+def _features_init(banked: list[str | None]) -> None:
+    threadpool_limits(1)
+    for k, value in enumerate(banked):
+        if value is not None:
+            _FEATURES.add(k, decode_features(value))
+
+
+def _features_search(value: str | None) -> tuple[list[int], float]:
+    """The banked photos (indices) that a query's local features match, and the seconds."""
+    if value is None:
+        return [], 0.0
+    started = time.perf_counter()
+    found = _FEATURES.search(decode_features(value))
+    return [photo for photo, _ in found], time.perf_counter() - started
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +137,8 @@ class Copy:
     plain_s: float
     variants_s: float
     error: str | None = None
+    orb: str | None = None  # its local features (for banks that opt in)
+    orb_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +148,7 @@ class Banked:
     bank_variants: dict[str, Signal]
     bank_variants_s: float
     copies: list[Copy]
+    orb: str | None = None
 
 
 def _banked_task(args: tuple[int, str, str, tuple[str, ...]]) -> Banked:
@@ -140,6 +177,7 @@ def _banked_task(args: tuple[int, str, str, tuple[str, ...]]) -> Banked:
                 variants=OPTIONS if variants else None,
             )
             timed[variants] = time.perf_counter() - started
+        orb, orb_s = _orb_of(file)
         file.unlink()
         result = results[True]
         copies.append(
@@ -150,9 +188,11 @@ def _banked_task(args: tuple[int, str, str, tuple[str, ...]]) -> Banked:
                 timed[False],
                 timed[True],
                 result.error_message,
+                orb,
+                orb_s,
             )
         )
-    return Banked(bank_variants, bank_variants_s, copies)
+    return Banked(bank_variants, bank_variants_s, copies, _orb_of(path)[0])
 
 
 # -- choosing the photos ----------------------------------------------------------------------
@@ -426,6 +466,14 @@ def main() -> int:
         )
         tasks = [(b, str(photos[k]), folder, names) for b, k in enumerate(bank)]
         banked = list(pool.map(_banked_task, tasks))
+    bank_orb = [item.orb for item in banked]
+    query_orb = [c.orb for item in banked for c in item.copies] + [o for _, _, o in other_results]
+    features_started = time.perf_counter()
+    with ProcessPoolExecutor(
+        max_workers=args.workers, initializer=_features_init, initargs=(bank_orb,)
+    ) as pool:
+        feature_found = list(pool.map(_features_search, query_orb, chunksize=16))
+    features_s = time.perf_counter() - features_started
     run_s = time.perf_counter() - started
 
     # 3. Signals as rows; every query against every banked photo.
@@ -448,7 +496,7 @@ def main() -> int:
             usable_pdq.append(qside.add(q, "pdq", copy.pdq))
             extra = [qside.add(q, n, s) for n, s in sorted(copy.variants.items())]
             usable_any.append(usable_pdq[-1] or any(extra))
-    for k, (pdq, variants) in zip(others, other_results, strict=True):
+    for k, (pdq, variants, _) in zip(others, other_results, strict=True):
         q = len(queries)
         queries.append(Query("other", k, -1))
         usable_pdq.append(qside.add(q, "pdq", pdq))
@@ -458,6 +506,19 @@ def main() -> int:
     plain = match(queries, qside, bside, plain=True)
     ours = match(queries, qside, bside, plain=False)
     match_s = time.perf_counter() - match_started
+    # Local features, for a bank that opts in: what they verify matches too.
+    lf_hit = ours.hit.copy()
+    hash_false = {(q, b) for q, b, _, _ in ours.false_pairs}
+    lf_false: list[tuple[int, int]] = []
+    lf_own = Counter[str]()
+    for q, (found, _) in enumerate(feature_found):
+        for b in found:
+            if b == queries[q].source:
+                if not lf_hit[q]:
+                    lf_own[queries[q].kind] += 1
+                lf_hit[q] = True
+            elif (q, b) not in hash_false:
+                lf_false.append((q, b))
 
     n_bank = len(bank)
 
@@ -465,38 +526,53 @@ def main() -> int:
         return sum(n_bank - (q.source >= 0) for q, ok in zip(queries, usable, strict=True) if ok)
 
     pairs_plain, pairs_ours = unrelated(usable_pdq), unrelated(usable_any)
+    usable_lf = [a or o is not None for a, o in zip(usable_any, query_orb, strict=True)]
+    pairs_lf = unrelated(usable_lf)
 
     # 4. The report.
     copies = [c for item in banked for c in item.copies]
     plain_ms = 1000 * float(np.mean([c.plain_s for c in copies]))
     variants_ms = 1000 * float(np.mean([c.variants_s for c in copies]))
     query_variants = sorted(
-        {n for c in copies for n in c.variants} | {n for _, v in other_results for n in v}
+        {n for c in copies for n in c.variants} | {n for _, v, _ in other_results for n in v}
     )
     bank_variants = sorted({n for item in banked for n in item.bank_variants})
     original = codes_of([s.value if s is not None else "0" * 64 for s in all_pdqs])
 
     rows = [
-        "| transform | plain PDQ | Shieldwall | goal | met | Shieldwall matched most by |",
-        "|---|---|---|---|---|---|",
+        "| transform | plain PDQ | Shieldwall (default) | with local features (opt-in) | goal "
+        "| met (default) | met (with local features) | Shieldwall matched most by |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    shortfalls = 0
+    shortfalls = shortfalls_lf = 0
+    goal_names = [n for n in names if n not in NO_GOAL]
     for name in names:
         mine = [q for q, query in enumerate(queries) if query.kind == name]
         rate_plain = 100 * float(plain.hit[mine].mean())
         rate_ours = 100 * float(ours.hit[mine].mean())
-        goal = STRICT_GOAL.get(name, GOAL)
-        shortfalls += rate_ours < goal
+        rate_lf = 100 * float(lf_hit[mine].mean())
         labels = Counter(ours.own_label[q] for q in mine if q in ours.own_label)
         top = ", ".join(f"`{k}` {n}" for k, n in labels.most_common(2)) or "-"
+        if lf_own[name]:
+            top += f"; local features alone {lf_own[name]}"
+        if name in NO_GOAL:
+            goal_text, met, met_lf = "(beyond the issue's list)", "-", "-"
+        else:
+            goal = STRICT_GOAL.get(name, GOAL)
+            shortfalls += rate_ours < goal
+            shortfalls_lf += rate_lf < goal
+            goal_text, met, met_lf = f">= {goal:.0f} %", _met(rate_ours, goal), _met(rate_lf, goal)
         rows.append(
-            f"| {name} | {rate_plain:.1f} % | **{rate_ours:.1f} %** | >= {goal:.0f} % | "
-            f"{_met(rate_ours, goal)} | {top} |"
+            f"| {name} | {rate_plain:.1f} % | **{rate_ours:.1f} %** | **{rate_lf:.1f} %** | "
+            f"{goal_text} | {met} | {met_lf} | {top} |"
         )
     false_goal = "yes" if not ours.false_pairs and pairs_ours >= MIN_PAIRS else "no"
+    lf_false_n = len(ours.false_pairs) + len(lf_false)
+    false_goal_lf = "yes" if not lf_false_n and pairs_lf >= MIN_PAIRS else "no"
     rows.append(
-        f"| false matches ({pairs_ours:,} unrelated pairs) | {len(plain.false_pairs):,} | "
-        f"**{len(ours.false_pairs):,}** | 0 over >= {MIN_PAIRS:,} pairs | {false_goal} | |"
+        f"| false matches ({pairs_ours:,} unrelated pairs; {pairs_lf:,} with local features) "
+        f"| {len(plain.false_pairs):,} | **{len(ours.false_pairs):,}** | **{lf_false_n:,}** | "
+        f"0 over >= {MIN_PAIRS:,} pairs | {false_goal} | {false_goal_lf} | |"
     )
 
     shared_note = "" if not chosen.shared_others else f" ({chosen.note})"
@@ -550,6 +626,35 @@ def main() -> int:
     if bank_variants:
         bank_ms = 1000 * float(np.mean([item.bank_variants_s for item in banked]))
         body.append(f"Bank-side variants: {bank_ms:.1f} ms per banked photo.")
+    described = [decode_features(v) for v in bank_orb if v is not None]
+    entry_bytes = float(np.mean([len(v) for v in bank_orb if v is not None]))
+    index = FeatureIndex()
+    for k, features in enumerate(described):
+        index.add(k, features)
+    searched = [t for _, t in feature_found if t > 0]
+    orb_ms = 1000 * float(np.mean([c.orb_s for c in copies]))
+    body += [
+        "",
+        f"Local features (`orb`, opt-in per bank): {len(described):,} of {n_bank:,} banked "
+        f"photos described (the rest too flat), {np.mean([len(f) for f in described]):.0f} "
+        f"keypoints each; **{entry_bytes / 1000:.1f} kB per entry** as stored (the signal "
+        f"string) and **{index.nbytes() / max(1, len(described)) / 1000:.1f} kB** in the "
+        f"matcher's index; extracting them takes {orb_ms:.1f} ms per copy "
+        f"({orb_ms / plain_ms:.1f}x a plain PDQ); a query against the {len(described):,} "
+        f"banked photos takes **{1000 * float(np.mean(searched)):.0f} ms** (median "
+        f"{1000 * float(np.median(searched)):.0f} ms, one core: candidate votes through the "
+        f"Hamming index, then full matching of up to 8), against "
+        f"{1000 * match_s / max(1, len(queries)):.2f} ms per query for every PDQ signal "
+        f"above in NumPy. Every query with local features, copies and others, was searched "
+        f"({len(searched):,} queries, {features_s:.0f} s on {args.workers} processes).",
+    ]
+    if lf_false:
+        lines = [
+            f"  - {queries[q].kind} of {photos[queries[q].photo].name} ~ banked "
+            f"{photos[bank[b]].name}"
+            for q, b in lf_false[:8]
+        ]
+        body += [f"- false matches of local features alone: {len(lf_false):,}", *lines]
     if errors:
         body.append(
             "Copies that could not be hashed (counted as misses): "
@@ -559,9 +664,10 @@ def main() -> int:
     body += [
         "",
         f"Goals: >= {GOAL:.0f} % on every transform, >= 99 % on half size and JPEG q30, no false "
-        f"match over >= {MIN_PAIRS:,} unrelated pairs; {shortfalls} of {len(names)} transforms "
-        f"fall short. Run: {run_s:.0f} s ({hashed_s:.0f} s hashing the {len(photos):,} "
-        f"originals), matching {match_s:.1f} s.",
+        f"match over >= {MIN_PAIRS:,} unrelated pairs; {shortfalls} of {len(goal_names)} "
+        f"transforms fall short on the defaults, {shortfalls_lf} with local features. "
+        f"Run: {run_s:.0f} s ({hashed_s:.0f} s hashing the {len(photos):,} originals), "
+        f"matching {match_s:.1f} s.",
     ]
     text = "\n".join(body)
     print(text)

@@ -27,10 +27,12 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bulk_bank import bulk_fill
 from _report import write_section
 from shieldwall.banks import NewEntry, add_entries, create_bank
 from shieldwall.config import Settings
 from shieldwall.hashing import hash_bytes
+from shieldwall.matching import log_head
 from shieldwall.media import synthetic
 from shieldwall.people.keys import create_key
 from shieldwall.signals.base import Signal
@@ -56,23 +58,31 @@ end
 """
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children, in KiB."""
-    total = 0
-    pids = [pid]
+def _rss_one(pid: int) -> int:
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
     except OSError:
         pass
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+    return 0
+
+
+def process_rss_kib(pid: int) -> tuple[int, list[int]]:
+    """Resident memory of a process and of each of its server children, in KiB (the
+    multiprocessing resource tracker, a few MB, is left out of the children)."""
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        children = []
+    kids = [_rss_one(c) for c in children]
+    return _rss_one(pid), [k for k in kids if k > 50 * 1024]
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children, in KiB."""
+    parent, kids = process_rss_kib(pid)
+    return parent + sum(kids)
 
 
 def wrk(
@@ -133,15 +143,38 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--photos", type=int, default=40, help="distinct 1024x768 JPEGs")
+    parser.add_argument(
+        "--match-share", type=float, default=0.5, help="share of hash lookups that match"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="bank in this (empty) database instead of a new SQLite file (PostgreSQL)",
+    )
+    parser.add_argument(
+        "--bulk",
+        action="store_true",
+        help="fill the bank by direct inserts (bench/_bulk_bank.py), for 10M",
+    )
+    parser.add_argument(
+        "--adds",
+        type=int,
+        default=-1,
+        help="entries added while serving, then memory after the compaction (default: 4%% of "
+        "the bank; 0: none)",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk): service benchmark skipped")
         return
     rng = random.Random(7)
+    load_start = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="shieldwall-bench-svc-"))
     try:
-        settings = Settings(data_dir=tmp / "data", database_url=f"sqlite:///{tmp / 'sw.db'}")
+        settings = Settings(
+            data_dir=tmp / "data", database_url=args.database_url or f"sqlite:///{tmp / 'sw.db'}"
+        )
         db = Database(settings.resolved_database_url())
         create_bank(db, "bench", "block")
         photos = [
@@ -156,7 +189,11 @@ def main() -> None:
             for _ in range(args.bank_size - len(banked)):
                 yield NewEntry([Signal("pdq", rng.getrandbits(256).to_bytes(32, "big").hex(), 100)])
 
-        add_entries(db, "bench", entries(), chunk_size=5000)  # type: ignore[arg-type]
+        if args.bulk:  # the banked photos as add_entries writes them, the rest inserted fast
+            add_entries(db, "bench", (NewEntry([s]) for s in banked))
+            bulk_fill(db, "bench", args.bank_size - len(banked), rng)
+        else:
+            add_entries(db, "bench", entries(), chunk_size=5000)  # type: ignore[arg-type]
         bank_s = time.perf_counter() - started
         _, token = create_key(db, "bench", "match", rate_limit=1e9)
         db.dispose()
@@ -201,17 +238,20 @@ def main() -> None:
 
         script = tmp / "bodies.lua"
         script.write_text(LUA)
-        # Hash lookups: random hashes, and 1 in 20 a banked photo's hash with a few bits flipped.
-        json_bodies = []
-        for i in range(2000):
-            if i % 20 == 0:
-                value = int(banked[i // 20 % len(banked)].value, 16) ^ (
-                    0b1011 << rng.randrange(250)
-                )
+
+        # Hash lookups: random hashes, and (match share) a banked photo's hash with a few bits
+        # flipped; then all matching and none matching, to compare their costs.
+        def lookup_body(matching: bool) -> bytes:
+            if matching:
+                value = int(rng.choice(banked).value, 16) ^ (0b1011 << rng.randrange(250))
             else:
                 value = rng.getrandbits(256)
-            json_bodies.append(b'{"signals":[{"type":"pdq","value":"%064x"}]}' % value)
+            return b'{"signals":[{"type":"pdq","value":"%064x"}]}' % value
+
+        json_bodies = [lookup_body(rng.random() < args.match_share) for _ in range(2000)]
         hashes_dir = bodies_dir(tmp, "hashes", json_bodies)
+        matching_dir = bodies_dir(tmp, "matching", [lookup_body(True) for _ in range(2000)])
+        unmatched_dir = bodies_dir(tmp, "unmatched", [lookup_body(False) for _ in range(2000)])
         boundary = "benchboundary7e3f"
         upload_dir = bodies_dir(tmp, "uploads", [multipart(boundary, p) for p in photos])
         plain_dir = bodies_dir(tmp, "plain", [multipart(boundary, p, plain=True) for p in photos])
@@ -235,6 +275,24 @@ def main() -> None:
             script,
         )
         rss_after_pdq = rss_kib(server.pid)
+        json_env = {**common, "NBODIES": "2000", "CTYPE": "application/json"}
+        short = max(10, args.duration // 3)
+        # All matching against none matching: 3 rounds each, interleaved, the best of each
+        # (so that neither pays for coming first or for a burst of load elsewhere).
+        rounds: dict[str, list[dict[str, float]]] = {"matching": [], "unmatched": []}
+        for _ in range(3):
+            for which, folder in (("matching", matching_dir), ("unmatched", unmatched_dir)):
+                rounds[which].append(
+                    wrk(
+                        url + "/v1/lookup/signals",
+                        short,
+                        args.connections,
+                        {**json_env, "BODIES": str(folder)},
+                        script,
+                    )
+                )
+        only_matching = max(rounds["matching"], key=lambda r: r["rps"])
+        only_unmatched = max(rounds["unmatched"], key=lambda r: r["rps"])
         upload_env = {
             **common,
             "BODIES": str(upload_dir),
@@ -252,16 +310,58 @@ def main() -> None:
             script,
         )
         rss_end = rss_kib(server.pid)
+        parent_end, workers_end = process_rss_kib(server.pid)
+        # Adds while serving, enough to start each worker's background compaction (the small
+        # segments past 1/32 of the main one), then lookups on the compacted index.
+        adds = args.adds if args.adds >= 0 else args.bank_size // 25
+        workers_compacted: list[int] = []
+        if adds:
+            db = Database(settings.resolved_database_url())
+            add_entries(
+                db,
+                "bench",
+                (
+                    NewEntry([Signal("pdq", f"{rng.getrandbits(256):064x}", 100)])
+                    for _ in range(adds)
+                ),
+                chunk_size=5000,
+            )
+            head = log_head(db)
+            db.dispose()
+            caught_up = 0
+            deadline = time.monotonic() + 600
+            while caught_up < 40 and time.monotonic() < deadline:  # 40 answers in a row
+                seq = httpx.get(url + "/readyz", timeout=10).json().get("index_seq") or 0
+                caught_up = caught_up + 1 if seq >= head else 0
+                time.sleep(0.05)
+            time.sleep(max(10.0, args.bank_size / 1e6 * 5))  # the compaction itself
+            wrk(
+                url + "/v1/lookup/signals",
+                short,
+                args.connections,
+                {**json_env, "BODIES": str(hashes_dir)},
+                script,
+            )
+            _, workers_compacted = process_rss_kib(server.pid)
         server.terminate()
         server.wait(timeout=60)
         log.close()
     finally:
+        if "server" in locals() and server.poll() is None:  # a failed run stops its server
+            server.terminate()
+            server.wait(timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
 
     total = pdq["requests"] + jpeg["requests"] + turned["requests"]
     rows = [
         ("`GET /healthz` (floor: no key, no matching)", floor),
-        ("**lookup of a given PDQ hash** (`POST /v1/lookup/signals`)", pdq),
+        (
+            f"**lookup of a given PDQ hash** (`POST /v1/lookup/signals`, "
+            f"{args.match_share:.0%} matching)",
+            pdq,
+        ),
+        ("the same, every lookup matching (best of 3 rounds)", only_matching),
+        ("the same, no lookup matching (best of 3 rounds, interleaved)", only_unmatched),
         (
             "**lookup of an uploaded 1024x768 JPEG** (`POST /v1/lookup`, defaults: robustness on)",
             jpeg,
@@ -269,13 +369,15 @@ def main() -> None:
         ("the same as plain PDQ (`dihedral=false`, `normalise=false`)", turned),
     ]
     lines = [
-        f"Bank: {args.bank_size:,} PDQ hashes in SQLite (banked in {bank_s:.0f} s; server ready, "
+        f"Bank: {args.bank_size:,} PDQ hashes in {db.dialect} (banked in {bank_s:.0f} s"
+        f"{' by direct inserts' if args.bulk else ''}; "
+        "server ready, "
         f"index built from the database, {ready_s:.0f} s later). Server: `shieldwall serve "
         f"--role matcher --workers {args.workers}`; load: wrk, 2 threads, {args.connections} "
         f"connections ({args.upload_connections} for uploads), {args.duration} s per scenario, "
         "on the same 2-core machine as the server. "
-        "1 in 20 hash lookups and half the photos match a banked item. Errors: non-2xx answers "
-        "plus socket errors.",
+        f"{args.match_share:.0%} of the hash lookups and half the photos match a banked item. "
+        "Errors: non-2xx answers plus socket errors.",
         "",
         "| scenario | requests/s | p50 ms | p90 ms | p99 ms | requests | errors |",
         "|---|---|---|---|---|---|---|",
@@ -288,23 +390,51 @@ def main() -> None:
         )
     lines += [
         "",
-        f"PDQ lookup / floor: {pdq['rps'] / floor['rps']:.2f}; upload with the robustness "
+        f"PDQ lookup / floor: {pdq['rps'] / floor['rps']:.2f}; a lookup that matches costs "
+        f"{only_unmatched['rps'] / only_matching['rps']:.2f}x one that does not (requests/s "
+        "of none matching / all matching); upload with the robustness "
         f"variants on (the defaults) / as plain PDQ: {jpeg['rps'] / turned['rps']:.2f}. Resident "
         "memory of the server "
         f"processes: {rss_warm / 1024:.0f} MiB after warm-up, {rss_after_pdq / 1024:.0f} MiB "
         f"after the {pdq['requests']:,.0f} hash lookups; {rss_upload_warm / 1024:.0f} MiB after "
         f"{upload_warm['requests']:,.0f} warm-up uploads, {rss_end / 1024:.0f} MiB after "
-        f"{jpeg['requests'] + turned['requests']:,.0f} more ({total:,.0f} lookups in all).",
+        f"{jpeg['requests'] + turned['requests']:,.0f} more ({total:,.0f} lookups in all). "
+        f"At the end: the supervising parent {parent_end / 1024:.0f} MiB, each worker "
+        + ", ".join(f"{w / 1024:.0f}" for w in workers_end)
+        + f" MiB (goal: 150 MiB + 100 bytes per banked hash = "
+        f"{150 + args.bank_size * 100 / 2**20:.0f} MiB)."
+        + (
+            f" After {adds:,} more entries added while serving (a background compaction in "
+            "each worker) and lookups on the compacted index: each worker "
+            + ", ".join(f"{w / 1024:.0f}" for w in workers_compacted)
+            + f" MiB (goal {150 + (args.bank_size + adds) * 100 / 2**20:.0f} MiB)."
+            if workers_compacted
+            else ""
+        ),
+        "",
+        f"Load average of the machine (1 min) at the start {load_start:.1f}, at the end "
+        f"{os.getloadavg()[0]:.1f}: with other jobs on the 2 cores the requests/s fall, and "
+        "only the ratios within one run compare.",
     ]
     body = "\n".join(lines)
     print(body)
     if not args.no_write:
+        postgres = db.dialect == "postgresql"
+        size = "" if args.bank_size == 1_000_000 else f"_{args.bank_size}"
+        if args.bank_size % 1_000_000 == 0 and size:
+            size = f"_{args.bank_size // 1_000_000}m"
         write_section(
-            "service_lookup",
-            "## Service: lookups under load\n\n" + body,
+            "service_lookup" + ("_postgresql" if postgres else "") + size,
+            "## Service: lookups under load"
+            + (", PostgreSQL" if postgres else "")
+            + (f", {args.bank_size:,} hashes" if size else "")
+            + "\n\n"
+            + body,
             f".venv/bin/python bench/service_lookup.py --bank-size {args.bank_size} "
             f"--duration {args.duration} --workers {args.workers} --connections {args.connections} "
-            f"--upload-connections {args.upload_connections}",
+            f"--upload-connections {args.upload_connections} --match-share {args.match_share}"
+            + (" --bulk" if args.bulk else "")
+            + (f" --database-url {args.database_url} (an empty database)" if postgres else ""),
         )
 
 

@@ -8,6 +8,8 @@
 - Matching: a generated 60 s video banked densely (every frame), queried at one frame a second
   with variants: re-encoded, resized, cropped 5 %, colour-changed, with a logo, a 10 s clip from
   the middle, and unrelated videos. A match is >= 80 % of query frames within 31 bits.
+- Cropped and letterboxed re-encodes, plain vPDQ against the frame variants, in a section of
+  its own (bench/video_altered.py; ``--altered-only`` writes only that one).
 
 The ``vpdq`` package builds from source against FFmpeg's -dev packages (Debian:
 libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev libavfilter-dev
@@ -216,29 +218,39 @@ def real_variants() -> list[str]:
 
 
 def main() -> None:
+    """Both sections; ``--altered-only``: only the altered re-encodes' section, ``--matching-
+    only``: no speed table."""
     pinned = pin_to_one_core()
-    videos = real_videos()
-    lines = ["## Video hashing (issue 7)", ""]
-    if videos and "--matching-only" not in sys.argv:
-        lines += [
-            f"CPU time on one core ({pinned}), as multiples of real time (higher is faster); "
-            "agreement of our every-frame hashes with vpdq's, frames of quality >= 80. "
-            + ("" if vpdq is not None else "The vpdq package was not installed for this run."),
-            "",
-            *speed_and_agreement(videos),
-            "",
-        ]
-    lines += real_variants()
+    command = "make bench (or: .venv/bin/python bench/video_vpdq.py)"
     with tempfile.TemporaryDirectory() as tmp:
-        lines += [
-            "Matching: a generated 60 s 320x240 video banked at every frame, queried at one "
-            "frame a second; match = >= 80 % of the query's frames within 31 bits.",
-            "",
-            *matching(Path(tmp)),
-        ]
-    body = "\n".join(lines)
+        if "--altered-only" not in sys.argv:
+            videos = real_videos()
+            lines = ["## Video hashing (issue 7)", ""]
+            if videos and "--matching-only" not in sys.argv:
+                lines += [
+                    f"CPU time on one core ({pinned}), as multiples of real time (higher is "
+                    "faster); agreement of our every-frame hashes with vpdq's, frames of "
+                    "quality >= 80. "
+                    + ("" if vpdq is not None else "The vpdq package was not installed."),
+                    "",
+                    *speed_and_agreement(videos),
+                    "",
+                ]
+            lines += [
+                *real_variants(),
+                "Matching: a generated 60 s 320x240 video banked at every frame, queried at "
+                "one frame a second; match = >= 80 % of the query's frames within 31 bits.",
+                "",
+                *matching(Path(tmp)),
+            ]
+            body = "\n".join(lines)
+            print(body)
+            write_section("video_vpdq", body, command)
+        from video_altered import section  # noqa: PLC0415 (it imports this module)
+
+        body = section(Path(tmp))
     print(body)
-    write_section("video_vpdq", body, "make bench (or: .venv/bin/python bench/video_vpdq.py)")
+    write_section("video_altered", body, command.replace(".py)", ".py --altered-only)"))
 
 
 if __name__ == "__main__":

@@ -50,6 +50,9 @@ class LoopbackServer:
             def do_POST(self) -> None:
                 self._any()
 
+            def do_PUT(self) -> None:
+                self._any()
+
             def log_message(self, format: str, *args: object) -> None:
                 pass
 

@@ -21,11 +21,11 @@ DOC = ROOT / "docs" / "architecture.md"
 #: modules of ``shieldwall`` (``shieldwall`` itself is the package's ``__init__.py``).
 LAYERS: dict[str, tuple[str, ...]] = {
     "faces": ("api", "web", "cli", "server", "service", "worker", "shieldwall", "__main__"),
-    "workflows": ("cases", "jobs", "webhooks"),
-    "domain": ("banks", "matching", "people", "audit", "hashing"),
-    "index and store": ("index", "store"),
+    "workflows": ("cases", "exchange", "jobs", "webhooks"),
+    "domain": ("banks", "matching", "people", "audit", "hashing", "deployment", "custody"),
+    "index and store": ("index", "store", "replicas"),
     "signals and media": ("signals", "media", "net"),
-    "base": ("config", "errors", "_version"),
+    "base": ("config", "errors", "plugins", "_version"),
     "standalone": ("codescan", "guard"),
 }
 _ORDER = ["faces", "workflows", "domain", "index and store", "signals and media", "base"]

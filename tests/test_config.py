@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from shieldwall.config import Settings, unknown_variables
 from shieldwall.errors import ConfigError
@@ -94,6 +95,8 @@ def test_settings_their_file_forms_and_known_variables_are_not_warned_about() ->
                 "SHIELDWALL_CONFIG": "shieldwall.toml",
                 "SHIELDWALL_TEST_DATABASE_URL": "postgresql+psycopg://127.0.0.1/test",
                 "SHIELDWALL_KEEP_SCREENSHOTS": "1",
+                "SHIELDWALL_AXE_JS": ".cache/axe-core-4.14.1/axe.min.js",
+                "SHIELDWALL_REQUIRE_AXE": "1",
             }
         )
         == []
@@ -104,3 +107,25 @@ def test_every_setting_is_documented() -> None:
     doc = (ROOT / "docs" / "configuration.md").read_text()
     for name in Settings.model_fields:
         assert f"`SHIELDWALL_{name.upper()}`" in doc, name
+
+
+def test_role_names_are_the_roles() -> None:
+    """The settings check role names without importing the people package (a higher layer)."""
+    from shieldwall.config import ROLE_NAMES
+    from shieldwall.people import Role
+
+    assert set(ROLE_NAMES) == {r.value for r in Role}
+
+
+def test_oidc_settings_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="unknown role"):
+        Settings(data_dir=tmp_path, oidc_group_roles={"tns": ["boss"]})
+    with pytest.raises(ValidationError, match="http"):
+        Settings(data_dir=tmp_path, oidc_issuer="ftp://idp.example")
+    s = Settings(
+        data_dir=tmp_path,
+        oidc_issuer="https://idp.example/",
+        oidc_allowed_email_domains=["@Example.org"],
+    )
+    assert s.oidc_issuer == "https://idp.example"
+    assert s.oidc_allowed_email_domains == ["example.org"]

@@ -14,6 +14,7 @@ from shieldwall import errors
 from shieldwall.errors import (
     EmptyMedia,
     InvalidNotice,
+    MethodNotAllowed,
     RateLimited,
     ShieldwallError,
     UnsupportedMedia,
@@ -31,6 +32,8 @@ def _example(cls: type[ShieldwallError]) -> ShieldwallError:
         return cls("slow down", 2.5)
     if issubclass(cls, InvalidNotice):
         return cls("invalid", [{"field": "reason", "message": "required"}])
+    if issubclass(cls, MethodNotAllowed):
+        return cls("not a method of this path", ["GET", "HEAD", "OPTIONS"])
     if issubclass(cls, WebhookDeliveryFailed):
         return cls("refused", retryable=False)
     return cls(f"a {cls.__name__}")

@@ -20,10 +20,11 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -37,10 +38,20 @@ from shieldwall.errors import ConfigError
 __all__ = ["Settings", "get_settings", "unknown_variables"]
 
 ENV_PREFIX = "SHIELDWALL_"
-#: Variables with the prefix that are read but are not settings: the TOML file's name, and the
-#: test suite's own switches (tests/conftest.py, tests/web/conftest.py).
+#: Variables with the prefix that are read but are not settings: the TOML file's name, the
+#: index's choice of kernels, and the test suite's own switches (tests/conftest.py,
+#: tests/web/conftest.py).
 OTHER_VARIABLES = frozenset(
-    {f"{ENV_PREFIX}CONFIG", f"{ENV_PREFIX}TEST_DATABASE_URL", f"{ENV_PREFIX}KEEP_SCREENSHOTS"}
+    {
+        f"{ENV_PREFIX}CONFIG",
+        f"{ENV_PREFIX}TEST_DATABASE_URL",
+        f"{ENV_PREFIX}KEEP_SCREENSHOTS",
+        # the accessibility checks' axe-core (make test sets both)
+        f"{ENV_PREFIX}AXE_JS",
+        f"{ENV_PREFIX}REQUIRE_AXE",
+        # which kernels the Hamming index runs, read when it is imported (index/_kernels.py)
+        f"{ENV_PREFIX}INDEX_KERNELS",
+    }
 )
 
 log = logging.getLogger("shieldwall.config")
@@ -69,6 +80,17 @@ class _FileSecretsSource(PydanticBaseSettingsSource):
         return values
 
 
+#: The console's role names (``shieldwall.people.Role``; a test keeps the two in step).
+ROLE_NAMES = ("admin", "reviewer", "senior_reviewer", "child_safety_reviewer", "auditor")
+
+
+def _check_role_names(names: list[str]) -> None:
+    unknown = [n for n in names if n not in ROLE_NAMES]
+    if unknown:
+        valid = ", ".join(ROLE_NAMES)
+        raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are: {valid}")
+
+
 class Settings(BaseSettings):
     """Every setting of Shieldwall, typed and validated."""
 
@@ -89,6 +111,25 @@ class Settings(BaseSettings):
     )
     max_image_dimension: int = Field(
         default=30_000, gt=0, description="Largest image side accepted, in pixels."
+    )
+    max_decode_bytes: int = Field(
+        default=512 * 1024**2,
+        gt=0,
+        description="Most memory one image or video decode may take at its peak, in bytes, "
+        "estimated from the header before decoding (docs/media.md); content over it is refused "
+        "(413). Must not exceed decode_memory_budget.",
+    )
+    decode_memory_budget: int = Field(
+        default=1024**3,
+        gt=0,
+        description="Most memory the decodes in progress in one process may take together, in "
+        "bytes: a decode waits while others hold the budget (docs/security.md).",
+    )
+    decode_wait_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a decode waits for the decode budget before the request is "
+        "refused as busy (503).",
     )
     max_video_bytes: int = Field(
         default=4 * 1024**3, gt=0, description="Largest video file accepted, in bytes."
@@ -112,6 +153,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database (sqlite:///... or "
         "postgresql+psycopg://...); default: a SQLite file shieldwall.db in the data directory. "
         "Migrated automatically on first use.",
+    )
+    at_rest_keys_file: Path | None = Field(
+        default=None,
+        description="Opt-in: a file of keys (one '<key id> <base64 32 bytes>' a line, the "
+        "last one current) that seal bank signal values in the database, index snapshots and "
+        "backups (docs/security.md, 'Hashes at rest'; `shieldwall at-rest new-key` makes one).",
     )
     database_busy_timeout_ms: int = Field(
         default=10_000,
@@ -137,13 +184,19 @@ class Settings(BaseSettings):
     bank_variants: bool = Field(
         default=True,
         description="Photos banked from the image (bank add, uploads to a bank) also bank "
-        "the PDQ of their crops from each side and the centre, so that a cropped copy lands "
-        "within the threshold.",
+        "the PDQ of their crops from each side and the centre, and videos a frame set of "
+        "each frame's crops, so that a cropped copy lands within the threshold.",
     )
     match_normalise: bool = Field(
         default=True,
         description="Also match the PDQ of each uploaded photo with its borders trimmed, "
-        "without a caption bar, and of the photo found inside a screenshot.",
+        "without a caption bar, and of the photo found inside a screenshot; and each sampled "
+        "frame of an uploaded video with its borders trimmed.",
+    )
+    match_local_features: bool = Field(
+        default=True,
+        description="Describe each uploaded photo by its local features (ORB keypoints) and "
+        "match them, when some bank holds local features (banks opt in: local_features).",
     )
     match_rotations: list[float] = Field(
         default=[-8.0, -5.0, -3.0, 3.0, 5.0, 8.0],
@@ -223,11 +276,33 @@ class Settings(BaseSettings):
         description="Requests per second an API key may make unless the key sets its own "
         "(bursts of twice as many are allowed); over it the answer is 429 with Retry-After.",
     )
+    rate_limit_window_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="The moving window of the rate limits: a key (or a client address on the "
+        "public routes) may make rate x window requests (at least one) in any window this "
+        "long, so bursts of twice the rate by default.",
+    )
     api_key_cache_seconds: float = Field(
         default=2.0,
         ge=0,
         description="How long a process trusts what it read about a key (scopes, revoked); "
-        "a revocation takes effect in every process within this time.",
+        "without redis_url a revocation takes effect in every other process within this "
+        "time (with it, as soon as Redis tells them).",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis that the replicas share their rate limits, wrong-PIN and sign-in "
+        "throttles and API key revocations through (redis://[:password@]host:6379/0, "
+        "rediss:// for TLS; a secret when it holds a password); unset: each process keeps "
+        "its own, in memory (one machine, one process).",
+    )
+    redis_key_prefix: str = Field(
+        default="shieldwall",
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Prefix of every Redis key and channel Shieldwall uses (several "
+        "deployments may share one Redis, each with its own prefix).",
     )
     follow_interval_seconds: float = Field(
         default=0.2,
@@ -289,6 +364,56 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Trusted flaggers (DSA Art. 22): organisation name -> token it presents "
         "in a notice's trusted_flagger_token (JSON object in the environment).",
+    )
+    protect_bank: str = Field(
+        default="victim-protected",
+        description="The bank the hashes people protect (/protect, shieldwall protect) go to "
+        "(created, of kind protect_bank_kind, when missing); entries have provenance victim.",
+    )
+    protect_bank_kind: Literal["review", "block"] = Field(
+        default="review",
+        description="What a match against protected hashes does when the bank is created: "
+        "review (queue the upload for a person) or block.",
+    )
+    protect_max_items: int = Field(
+        default=50, ge=1, description="Most photos and videos one protection case may hold."
+    )
+    protect_stopncii_exchange: str | None = Field(
+        default=None,
+        description="The configured StopNCII exchange that hashes people consent to share go "
+        "to; unset: the only exchange of kind stopncii (none or several: sharing waits).",
+    )
+    protect_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        description="Largest protection submission accepted (hashes only, JSON), in bytes.",
+    )
+    platform_name: str = Field(
+        default="Shieldwall",
+        description="The platform's name as the public pages show it.",
+    )
+    platform_logo_url: str | None = Field(
+        default=None,
+        description="The platform's logo on the public pages: a path on this service (the "
+        "pages load nothing from elsewhere), e.g. /static/logo.svg; unset: the name only.",
+    )
+    platform_helplines: dict[str, str] = Field(
+        default_factory=lambda: {
+            "Revenge Porn Helpline (UK)": "https://revengepornhelpline.org.uk/",
+            "Cyber Civil Rights Initiative (US)": "https://cybercivilrights.org/ccri-safety-center/",
+        },
+        description="Helplines the public pages point people to: name -> URL (JSON object in "
+        "the environment).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR) of reverse proxies whose client_address_header is "
+        "believed: a request from one is limited by the address the header names (the last one "
+        "not itself a trusted proxy); empty: the connection's address always.",
+    )
+    client_address_header: str = Field(
+        default="X-Forwarded-For",
+        description="The header a trusted proxy puts the client's address in.",
     )
     cases_block_bank: str = Field(
         default="ncii-removed",
@@ -367,6 +492,45 @@ class Settings(BaseSettings):
         ge=1,
         description="How many times a webhook delivery is tried before it is dead-lettered.",
     )
+    exchange_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Total time limit of one request to a hash exchange."
+    )
+    exchange_cases_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between the worker's looks for new matches on the banks that "
+        "exchanges feed, each of which opens a case (besides each exchange's own sync).",
+    )
+    exchange_backoff_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Wait after an exchange's first failed sync, doubled after each further one.",
+    )
+    exchange_backoff_max_seconds: float = Field(
+        default=21600.0, gt=0, description="Longest wait between failed syncs of an exchange."
+    )
+    tdb_url: str | None = Field(
+        default=None,
+        description="The EU Transparency Database API "
+        "(https://transparency.dsa.ec.europa.eu/api/v1, or the sandbox); unset: statements are "
+        "not submitted.",
+    )
+    tdb_token: str | None = Field(
+        default=None, description="The Transparency Database API's bearer token (a secret)."
+    )
+    tdb_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="Seconds between submissions of new statements."
+    )
+    federation_banks: list[str] = Field(
+        default_factory=list,
+        description="Banks served as signed feeds to partner instances (keys with the "
+        "federate scope); empty: none.",
+    )
+    federation_signing_key: str | None = Field(
+        default=None,
+        description="This instance's Ed25519 signing key for federation feeds: the 32-byte "
+        "seed in base64 (a secret).",
+    )
     preview_url_template: str | None = Field(
         default=None,
         description="Where the review console fetches a content's preview from the platform: "
@@ -384,8 +548,22 @@ class Settings(BaseSettings):
     preview_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Total time limit of one preview fetch."
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="The audit chain's HMAC key (64 hex digits; a secret: give it as "
+        "SHIELDWALL_AUDIT_KEY_FILE; `shieldwall audit keygen FILE` makes one). Keep it outside "
+        "the database and its backups. Unset: the key in <data_dir>/audit.key, created on "
+        "first use.",
+    )
+    audit_anchor_path: Path | None = Field(
+        default=None,
+        description="The append-only file each audit event's sequence number and hash are "
+        "anchored in after it commits (`audit verify` checks the table against it). Keep it "
+        "off the database's machine or ship it to a log store. Unset: "
+        "<data_dir>/audit-anchor.jsonl.",
+    )
 
-    @field_validator("outbound_allowed_networks")
+    @field_validator("outbound_allowed_networks", "trusted_proxies")
     @classmethod
     def _valid_networks(cls, value: list[str]) -> list[str]:
         for net in value:
@@ -393,6 +571,40 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(net, strict=False)
             except ValueError as exc:
                 raise ValueError(f"{net!r} is not a network (CIDR): {exc}") from exc
+        return value
+
+    @field_validator("decode_memory_budget")
+    @classmethod
+    def _budget_holds_one_decode(cls, value: int, info: ValidationInfo) -> int:
+        per_decode = info.data.get("max_decode_bytes")
+        if per_decode is not None and value < per_decode:
+            raise ValueError(
+                f"must be at least max_decode_bytes ({per_decode}): one decode must fit"
+            )
+        return value
+
+    @field_validator("platform_logo_url")
+    @classmethod
+    def _local_logo(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or value.startswith("//")):
+            raise ValueError(
+                f"{value!r} must be a path on this service (starting with one /): the public "
+                "pages load nothing from other sites"
+            )
+        return value
+
+    @field_validator("preview_url_template")
+    @classmethod
+    def _preview_template(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value.replace("{content_id}", "x"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} must be an http or https URL with a host")
+        if "{content_id}" not in value:
+            raise ValueError(
+                f"{value!r} has no {{content_id}}: every case would show the same preview"
+            )
         return value
 
     @field_validator("match_rotations")
@@ -408,6 +620,33 @@ class Settings(BaseSettings):
     def _lower_hosts(cls, value: list[str]) -> list[str]:
         return [h.strip().lower().rstrip(".") for h in value if h.strip()]
 
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("the issuer must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("oidc_allowed_email_domains")
+    @classmethod
+    def _lower_domains(cls, value: list[str]) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in value if d.strip()]
+
+    @field_validator("oidc_domain_roles")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        _check_role_names(value)
+        return value
+
+    @field_validator("oidc_group_roles")
+    @classmethod
+    def _known_group_roles(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for roles in value.values():
+            _check_role_names(roles)
+        return value
+
     @field_validator("password_hash_parallelism")
     @classmethod
     def _argon2_memory_per_lane(cls, value: int, info: ValidationInfo) -> int:
@@ -417,6 +656,10 @@ class Settings(BaseSettings):
                 f"argon2 needs at least 8 KiB of password_hash_memory_kib ({memory}) per lane"
             )
         return value
+
+    def resolved_audit_anchor_path(self) -> Path:
+        """``audit_anchor_path``, or ``audit-anchor.jsonl`` in ``data_dir``."""
+        return self.audit_anchor_path or self.data_dir / "audit-anchor.jsonl"
 
     def resolved_database_url(self) -> str:
         """``database_url``, or the default SQLite file in ``data_dir``."""
@@ -472,6 +715,18 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest ONNX or pickle file whose structure the code scanner reads.",
     )
+    codescan_max_scan_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="Time budget of one scan: inputs not read when it is spent are named in "
+        "the report (scan_budget_exceeded) and not scanned.",
+    )
+    codescan_max_scan_bytes: int = Field(
+        default=4 * 1024 * 1024 * 1024,
+        ge=0,
+        description="Byte budget of one scan (bytes of files and archive members read); "
+        "inputs past it are named in the report and not scanned.",
+    )
     codescan_guard_min_file_bytes: int = Field(
         default=1024 * 1024,
         ge=0,
@@ -520,6 +775,72 @@ class Settings(BaseSettings):
         default=False,
         description="Mark the console's session cookie Secure (sent over https only); it is "
         "also marked Secure whenever the request itself came over https.",
+    )
+    metrics_duty_cache_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="/metrics reads the duty's figures (cases, deadlines, appeals, exchange "
+        "and job lag) from the database at most this often; 0: at every scrape.",
+    )
+    session_max_hours: float = Field(
+        default=12.0,
+        gt=0,
+        description="A console session ends this long after sign-in, however busy it is "
+        "(absolute expiry; the idle expiry applies too).",
+    )
+    totp_required: bool = Field(
+        default=False,
+        description="Every local console account must sign in with a TOTP code; one without "
+        "two-factor is led through enrolment before it reaches the console. Single sign-on "
+        "accounts are left to the provider.",
+    )
+    totp_issuer: str = Field(
+        default="Shieldwall",
+        description="The issuer name an authenticator app shows beside the console's codes.",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Single sign-on: the OpenID Connect provider's issuer URL (its discovery "
+        "document is <issuer>/.well-known/openid-configuration); unset: no single sign-on.",
+    )
+    oidc_client_id: str = Field(
+        default="", description="Single sign-on: the console's client id at the provider."
+    )
+    oidc_client_secret: str = Field(
+        default="",
+        description="Single sign-on: the console's client secret (use "
+        "SHIELDWALL_OIDC_CLIENT_SECRET_FILE).",
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="Single sign-on: the callback URL registered at the provider; default: "
+        "<the request's own origin>/login/sso/callback.",
+    )
+    oidc_scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "email", "profile"],
+        description="Single sign-on: the scopes asked for (openid is always added).",
+    )
+    oidc_allowed_email_domains: list[str] = Field(
+        default_factory=list,
+        description="Single sign-on: a person whose verified email is in one of these domains "
+        "may sign in (with oidc_domain_roles).",
+    )
+    oidc_domain_roles: list[str] = Field(
+        default_factory=list,
+        description="Single sign-on: the roles a new account of an allowed email domain gets.",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="Single sign-on: the id token claim that lists groups."
+    )
+    oidc_group_roles: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Single sign-on: provider group -> console roles (JSON object in the "
+        "environment); a member of a listed group may sign in, and when this is set the "
+        "account's roles follow its groups at every sign-in.",
+    )
+    oidc_label: str = Field(
+        default="single sign-on",
+        description="Single sign-on: the provider's name on the sign-in button.",
     )
 
     @classmethod

@@ -13,7 +13,8 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     │   ├── EmptyMedia           zero bytes
     │   ├── UnsupportedMedia     not a format we decode        415
     │   ├── CorruptMedia         truncated or damaged
-    │   └── MediaTooLarge        over a byte/pixel/dimension limit  413
+    │   ├── MediaTooLarge        over a byte/pixel/dimension/decode-memory limit  413
+    │   └── MediaBusy            the process's decode budget stayed full 503
     ├── SignalError              a hash that cannot be used    422      exit 1
     │   ├── UnknownSignalType    no such signal type
     │   ├── MalformedSignal      wrong length, not hex, ...
@@ -21,12 +22,18 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     ├── NotFound                 no such thing                 404      exit 1
     ├── Conflict                 state forbids it              409      exit 1
     ├── SnapshotError            index snapshot unusable       500      exit 1
+    ├── SealError                a value or file sealed at rest does not open 500 exit 2
+    ├── BackupError              a backup file that cannot be restored 422 exit 1
     ├── StoreError               the database failed           503      exit 2
     ├── ImportFormatError        a line of an import file      422      exit 1
     ├── FetchError               fetching a URL failed         422      exit 1
     │   ├── FetchRefused         the URL policy forbids it     403
     │   ├── FetchTooLarge        over the byte limit           413
     │   └── FetchTimeout         over the time limit           504
+    ├── ExchangeError            a hash exchange failed        502      exit 1
+    │   ├── ExchangeRefused      it refused our keys (401, 403)
+    │   ├── ExchangeUnavailable  429, 5xx, a timeout, unreachable (``retry_after``)  503
+    │   └── ExchangeProtocolError an answer we cannot read
     ├── WebhookError             a webhook failed              502      exit 1
     │   ├── WebhookDeliveryFailed the receiver did not answer 2xx
     │   └── WebhookSignatureError bad or stale signature    401
@@ -35,7 +42,8 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
         ├── ScanInputError       an input that cannot be scanned
         │   ├── CorruptInput     malformed notebook, archive, model
         │   ├── UnsupportedInput binary or unknown content   415
-        │   └── InputTooLarge    over a size/count/ratio limit 413
+        │   ├── InputTooLarge    over a size/count/ratio limit 413
+        │   └── ScanBudgetExceeded the scan's time or byte budget is spent 413
         └── ScanBlocked          the runtime guard stopped an action 403  exit 3
     ServiceError                 the HTTP service refused a request
     ├── RequestTooLarge          the request body is over its limit 413
@@ -44,14 +52,17 @@ libraries (Pillow, SQLAlchemy, ...) are translated once, at the boundary, with
     ├── Unauthenticated          no key, unknown or revoked key 401
     │   ├── LoginFailed          wrong username or password (never which) 401
     │   ├── AccountLocked        too many wrong passwords; locked for a time 401
+    │   ├── SignInRefused        single sign-on refused (unknown person, bad answer) 401
     │   └── LoginRequired        a console page without a live session (redirects to /login)
     ├── Forbidden                the key lacks the scope        403
+    ├── MethodNotAllowed         the path has no such method    405 (Allow)
     ├── RateLimited              too many requests              429 (Retry-After)
     └── NotServed                this process's role does not serve the route 503
     CaseError                    case handling refused an action (shieldwall.cases)
     ├── InvalidNotice            a notice lacks or has an invalid field 422 (with ``fields``)
     ├── InvalidDecision          a decision lacks or has an invalid field 422 (with ``fields``)
     ├── InvalidScores            a detector score has an invalid field 422 (with ``fields``)
+    ├── InvalidProtection        a protection submission is malformed 422 (with ``fields``)
     ├── NotPermitted             the actor's roles do not allow it 403
     ├── AppealWindowClosed       an appeal filed more than 6 months after the decision 409
     └── SweepPending             a removal's sweep has not finished (the copies job retries)
@@ -64,12 +75,17 @@ from typing import Any, ClassVar
 __all__ = [
     "AccountLocked",
     "AppealWindowClosed",
+    "BackupError",
     "CaseError",
     "ConfigError",
     "Conflict",
     "CorruptInput",
     "CorruptMedia",
     "EmptyMedia",
+    "ExchangeError",
+    "ExchangeProtocolError",
+    "ExchangeRefused",
+    "ExchangeUnavailable",
     "FetchError",
     "FetchRefused",
     "FetchTimeout",
@@ -79,14 +95,17 @@ __all__ = [
     "InputTooLarge",
     "InvalidDecision",
     "InvalidNotice",
+    "InvalidProtection",
     "InvalidScores",
     "InvalidText",
     "LoginFailed",
     "LoginRequired",
     "LowQualitySignal",
     "MalformedSignal",
+    "MediaBusy",
     "MediaError",
     "MediaTooLarge",
+    "MethodNotAllowed",
     "NotFound",
     "NotPermitted",
     "NotServed",
@@ -95,10 +114,13 @@ __all__ = [
     "RequestTooLarge",
     "RuleError",
     "ScanBlocked",
+    "ScanBudgetExceeded",
     "ScanError",
     "ScanInputError",
+    "SealError",
     "ServiceError",
     "ShieldwallError",
+    "SignInRefused",
     "SignalError",
     "SnapshotError",
     "StoreError",
@@ -192,6 +214,14 @@ class MediaTooLarge(MediaError):
     code = "media_too_large"
 
 
+class MediaBusy(MediaError):
+    """The process's decode memory budget stayed in use by other decodes for longer than the
+    wait allowed: nothing is wrong with the content; try again later."""
+
+    http_status = 503
+    code = "media_busy"
+
+
 class SignalError(ShieldwallError):
     """A signal (hash) value that cannot be used."""
 
@@ -232,6 +262,22 @@ class Conflict(ShieldwallError):
     http_status = 409
     exit_code = 1
     code = "conflict"
+
+
+class SealError(ShieldwallError):
+    """A value or file sealed at rest does not open: its key is not configured, the key is
+    wrong, or the sealed bytes were changed or cut (docs/security.md, "Hashes at rest")."""
+
+    code = "seal_error"
+
+
+class BackupError(ShieldwallError):
+    """A backup file cannot be restored: not a backup, damaged, of another schema, or the
+    target database is not empty."""
+
+    http_status = 422
+    exit_code = 1
+    code = "backup_error"
 
 
 class StoreError(ShieldwallError):
@@ -277,6 +323,40 @@ class FetchTimeout(FetchError):
 
     http_status = 504
     code = "fetch_timeout"
+
+
+class ExchangeError(ShieldwallError):
+    """A hash exchange (StopNCII, NCMEC, a partner) failed or refused a request; the sync
+    records it on the exchange and tries again after a backoff."""
+
+    http_status = 502
+    exit_code = 1
+    code = "exchange_error"
+
+
+class ExchangeRefused(ExchangeError):
+    """The exchange refused our credentials (401 or 403): fix the keys; retrying will not
+    help until then."""
+
+    code = "exchange_refused"
+
+
+class ExchangeUnavailable(ExchangeError):
+    """The exchange is rate-limiting us (429), failing (5xx), slow (a timeout) or unreachable.
+    ``retry_after`` is the wait it asked for, in seconds, when it said."""
+
+    http_status = 503
+    code = "exchange_unavailable"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ExchangeProtocolError(ExchangeError):
+    """The exchange answered something we cannot read (not JSON or XML, a missing field)."""
+
+    code = "exchange_protocol_error"
 
 
 class WebhookError(ShieldwallError):
@@ -355,6 +435,14 @@ class InputTooLarge(ScanInputError):
     code = "input_too_large"
 
 
+class ScanBudgetExceeded(ScanInputError):
+    """The scan's time or byte budget (``codescan_max_scan_seconds``,
+    ``codescan_max_scan_bytes``) is spent: the inputs not read yet are named, not scanned."""
+
+    http_status = 413
+    code = "scan_budget_exceeded"
+
+
 class ScanBlocked(ScanError):
     """The runtime guard stopped an action because the scan verdict was ``block``.
 
@@ -417,6 +505,14 @@ class AccountLocked(Unauthenticated):
     code = "account_locked"
 
 
+class SignInRefused(Unauthenticated):
+    """Single sign-on refused: the provider's person maps to no console account, or the
+    provider's answer failed a check (state, nonce, signature, issuer, audience, expiry)."""
+
+    exit_code = 1
+    code = "sign_in_refused"
+
+
 class LoginRequired(Unauthenticated):
     """A console page was asked for without a live session; the console answers with a
     redirect to its login page."""
@@ -429,6 +525,17 @@ class Forbidden(ServiceError):
 
     http_status = 403
     code = "forbidden"
+
+
+class MethodNotAllowed(ServiceError):
+    """The path exists but not with this method; ``allow`` lists the methods it has."""
+
+    http_status = 405
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, allow: list[str]) -> None:
+        super().__init__(message)
+        self.allow = allow
 
 
 class RateLimited(ServiceError):
@@ -476,6 +583,11 @@ class InvalidDecision(InvalidNotice):
 class InvalidScores(InvalidNotice):
     """A reported detector score has an invalid field (``fields`` names each item and field,
     ``items.<index>.<field>``); none of the scores was saved."""
+
+
+class InvalidProtection(InvalidNotice):
+    """A person's protection submission (``/protect``, ``shieldwall protect``) is malformed:
+    ``fields`` names each problem (``items.<index>.<field>``) and nothing was saved."""
 
 
 class NotPermitted(CaseError):

@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ShieldwallError, UsageError
 from shieldwall.media import IMAGE_EXTENSIONS, ImageLimits, Media
+from shieldwall.media.budget import shared_budget
 from shieldwall.media.image import check_size
 from shieldwall.media.video import VIDEO_EXTENSIONS, VideoLimits, looks_like_video
 from shieldwall.signals import (
@@ -71,14 +72,15 @@ class HashResult:
     signals: dict[str, Signal] = field(default_factory=dict)
     error: ShieldwallError | None = None
     #: Query-side variants by name (PDQ's rotations and flips, normalised cuts, rotations
-    #: undone), when asked for: computed in the same pass as :attr:`signals`, from the same
-    #: decode.
+    #: undone; a video's frames with their borders trimmed, as vpdq signals), when asked for:
+    #: computed in the same pass as :attr:`signals`, from the same decode.
     variants: dict[str, Signal] = field(default_factory=dict)
     #: Variants asked for but not made, with the reason (a flat picture has no border to
     #: trim, a photo is no screenshot): never an error.
     skipped: dict[str, str] = field(default_factory=dict)
-    #: Bank-side variants (a photo's crops, each a :class:`Signal` with its ``variant`` name),
-    #: when asked for: what banking the image holds beside its signals.
+    #: Bank-side variants (a photo's crops, a video's frame sets of cropped frames, each a
+    #: :class:`Signal` with its ``variant`` name), when asked for: what banking the content
+    #: holds beside its signals.
     bank_variants: list[Signal] = field(default_factory=list)
 
     @property
@@ -98,6 +100,8 @@ def limits_from(settings: Settings) -> ImageLimits:
         max_bytes=settings.max_media_bytes,
         max_pixels=settings.max_image_pixels,
         max_dimension=settings.max_image_dimension,
+        max_decode_bytes=settings.max_decode_bytes,
+        budget=shared_budget(settings.decode_memory_budget, settings.decode_wait_seconds),
     )
 
 
@@ -108,6 +112,8 @@ def video_limits_from(settings: Settings) -> VideoLimits:
         max_duration_seconds=settings.max_video_seconds,
         max_frames=settings.max_video_frames,
         max_dimension=settings.max_video_dimension,
+        max_decode_bytes=settings.max_decode_bytes,
+        budget=shared_budget(settings.decode_memory_budget, settings.decode_wait_seconds),
     )
 
 
@@ -174,20 +180,24 @@ def hash_media(
     seconds_per_hash: float | None = None,
     variants: VariantOptions | None = None,
     bank_variants: bool = False,
+    extra_signals: Sequence[str] = (),
 ) -> HashResult:
-    """Compute ``signals`` of one piece of media (default: those for its ``content_type``).
+    """Compute ``signals`` of one piece of media (default: those for its ``content_type``),
+    and the ``extra_signals`` types beside them where they apply (a bank's local features).
 
     Requested signals that do not apply to the content type are skipped; if none applies, the
     result is an error. Content that cannot be decoded gives a result with ``error`` set, not
     an exception, so the caller's batch goes on. With ``variants``, the types that have
     query-side variants (PDQ) give those asked for too, from the same decode
-    (``HashResult.variants``, and ``HashResult.skipped`` for those that could not be made).
+    (``HashResult.variants``, and ``HashResult.skipped`` for those that could not be made);
+    a video's frames with their borders trimmed when ``variants.normalise``.
     With ``bank_variants``, the bank-side variants to bank beside the signals
-    (``HashResult.bank_variants``: a photo's crops).
+    (``HashResult.bank_variants``: a photo's crops, a video's cropped frame sets).
     """
     names = _signal_names(signals)
     if names is None:
         names = default_signals(content_type)
+    names = (*names, *(n for n in extra_signals if n not in names))
     applicable = [n for n in names if content_type in get_signal_type(n).content_types]
     if not applicable:
         return HashResult(
@@ -205,14 +215,28 @@ def hash_media(
     try:
         for name in applicable:
             signal_type = get_signal_type(name)
-            if isinstance(signal_type, VpdqSignal) and seconds_per_hash is not None:
-                out[name] = signal_type.compute_frames(media, seconds_per_hash)[0]
-            elif variants is not None and variants.any and signal_type.has_variants:
+            if isinstance(signal_type, VpdqSignal):  # frames and their variants, one decode
+                hashed = signal_type.hash_frames(
+                    media,
+                    signal_type.seconds_per_hash if seconds_per_hash is None else seconds_per_hash,
+                    normalise=variants is not None and variants.normalise,
+                    bank_variants=bank_variants,
+                )
+                out[name] = hashed.signal
+                extra.update(hashed.variants)
+                skipped.update(hashed.skipped)
+                banked.extend(hashed.bank_variants)
+                continue
+            if variants is not None and variants.any and signal_type.has_variants:
                 out[name], found, missed = signal_type.compute_with_variants(media, variants)
                 extra.update(found)
                 skipped.update(missed)
             else:
                 out[name] = signal_type.compute(media)
+            if name in extra_signals and not signal_type.is_usable(out[name]):
+                del out[name]  # an extra type is a bonus: a flat photo goes without it
+                skipped[name] = f"too little detail for {name} (quality below the floor)"
+                continue
             if bank_variants and signal_type.has_variants:
                 banked.extend(signal_type.compute_bank_variants(media).values())
     except ShieldwallError as exc:
@@ -266,14 +290,15 @@ def hash_file(
     variants: VariantOptions | None = None,
     bank_variants: bool = False,
     source: str | None = None,
+    extra_signals: Sequence[str] = (),
 ) -> HashResult:
     """Hash one file. Unreadable or undecodable files give a result with ``error`` set.
 
     ``content_type`` defaults to what the extension says (else the first bytes);
     ``seconds_per_hash`` is the vpdq sampling of a video (default one frame a second);
-    ``variants`` and ``bank_variants``: see :func:`hash_media`. The file is read and decoded
-    once. ``source`` names the content in the result and its error messages (default: the
-    path; an upload saved to a temporary file gives the name the client sent)."""
+    ``variants``, ``bank_variants`` and ``extra_signals``: see :func:`hash_media`. The file is
+    read and decoded once. ``source`` names the content in the result and its error messages
+    (default: the path; an upload saved to a temporary file gives the name the client sent)."""
     settings = settings or get_settings()
     names = _signal_names(signals)
     source = str(path) if source is None else source
@@ -297,6 +322,7 @@ def hash_file(
         seconds_per_hash=seconds_per_hash,
         variants=variants,
         bank_variants=bank_variants,
+        extra_signals=extra_signals,
     )
 
 
@@ -320,6 +346,7 @@ class _Task:
     seconds_per_hash: float | None
     variants: VariantOptions | None
     bank_variants: bool
+    extra_signals: tuple[str, ...] = ()
 
 
 def _hash_task(args: tuple[BatchItem, _Task]) -> HashResult:
@@ -338,7 +365,8 @@ def _hash_task(args: tuple[BatchItem, _Task]) -> HashResult:
         content_type: ContentType | None = sniff_content_type(path)  # a spooled stdin: no name
     else:
         source, path = str(item), Path(item)
-        # The name decides, as for one file, unless variants (photos only) need to know now.
+        # The name decides, as for one file, unless variants need to know now (a photo or a
+        # video whatever its name).
         content_type = sniff_content_type(path) if task.variants is not None else None
     return hash_file(
         path,
@@ -346,9 +374,10 @@ def _hash_task(args: tuple[BatchItem, _Task]) -> HashResult:
         settings=task.settings,
         seconds_per_hash=task.seconds_per_hash,
         content_type=content_type,
-        variants=task.variants if content_type is ContentType.PHOTO else None,
+        variants=task.variants,
         bank_variants=task.bank_variants,
         source=source,
+        extra_signals=task.extra_signals,
     )
 
 
@@ -361,19 +390,20 @@ def hash_many(
     seconds_per_hash: float | None = None,
     variants: VariantOptions | None = None,
     bank_variants: bool = False,
+    extra_signals: Sequence[str] = (),
 ) -> Iterator[HashResult]:
     """Hash many files (or in-memory items) on ``workers`` processes.
 
     ``workers`` defaults to the ``workers`` setting, where 0 means one per core. Results come
     back in input order, one per item, as soon as each is ready. ``variants`` (photos) and
-    ``bank_variants``: see :func:`hash_media` (files only).
+    ``bank_variants``, ``extra_signals``: see :func:`hash_media` (files only).
     """
     settings = settings or get_settings()
     names = _signal_names(signals)
     count = workers if workers is not None else settings.workers
     if count <= 0:
         count = os.cpu_count() or 1
-    task = _Task(names, settings, seconds_per_hash, variants, bank_variants)
+    task = _Task(names, settings, seconds_per_hash, variants, bank_variants, tuple(extra_signals))
     tasks = ((item, task) for item in items)
     if count == 1:
         yield from map(_hash_task, tasks)

@@ -76,13 +76,12 @@ def test_withdrawing_an_unknown_id_is_not_found(bank: Database) -> None:
     assert counts(bank) == before
 
 
-def test_a_signal_type_no_index_holds_is_refused(
+def test_a_local_features_plug_in_is_bankable(
     bank: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A plug-in signal type (registered like an entry point's) that no index can hold (local
-    features, until an index serves them) is refused with the list of bankable types."""
+    """A plug-in signal type (registered like an entry point's) compared by local features is
+    bankable now that the local-feature index serves that comparison."""
     from shieldwall.banks import prepare_signal
-    from shieldwall.errors import SignalError
     from shieldwall.signals import Comparison, registry
     from shieldwall.signals.cryptographic import Md5Signal
 
@@ -93,5 +92,4 @@ def test_a_signal_type_no_index_holds_is_refused(
 
     registry.get_signal_type("md5")  # the built-in types are loaded first
     monkeypatch.setitem(registry._registry, "keypoints", KeypointSignal())
-    with pytest.raises(SignalError, match=r"cannot be banked yet \(bankable: pdq, md5"):
-        prepare_signal("keypoints", "0" * 32)
+    assert prepare_signal("keypoints", "0" * 32).type == "keypoints"

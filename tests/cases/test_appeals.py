@@ -87,7 +87,8 @@ def test_an_upheld_appeal_reverses_the_removal(db: Database, settings: Settings)
     assert events[1]["action"] == "remove" and events[1]["case"] == tracking
     assert [h[1] for h in notice_status(db, tracking, pin).history][-1] == "appeal_decided"
     actions = [e.action for e in list_events(db)]
-    assert actions[-2:] == ["appeal.filed", "appeal.decided"]
+    assert actions[-3:] == ["appeal.filed", "bank.withdraw", "appeal.decided"]
+    assert list_events(db)[-2].actor == OTHER_SENIOR.id
     with pytest.raises(Conflict):
         decide_appeal(db, settings, ADMIN, appeal.id, uphold=False, reason="again")
 

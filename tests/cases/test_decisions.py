@@ -131,6 +131,7 @@ def test_removal_banks_sweeps_and_opens_copy_tasks(db: Database, settings: Setti
     assert actions == [
         "notice.received",
         "case.claimed",
+        "bank.create",  # the block bank, made by the first removal
         "case.decided",
         "case.banked",
         "case.copies_opened",
@@ -205,7 +206,8 @@ def test_a_failure_while_banking_a_removal_leaves_nothing_half_written(
     assert get_bank(db, "removed").entry_counts == {}
     assert list_jobs(db, kind=SWEEP_KIND) == [] and list_jobs(db, kind=COPIES_JOB) == []
     assert list_jobs(db, kind=DELIVER_KIND) == []
-    assert [e.action for e in list_events(db)] == ["notice.received"]
+    # (the block bank was made before: an event of its own, not the decision's)
+    assert [e.action for e in list_events(db)] == ["notice.received", "bank.create"]
     assert notice_status(db, receipt.tracking_number, receipt.pin).status == "received"
     # the reviewer tries again: decided and banked together
     monkeypatch.setattr(decisions, "add_entry_in", real)

@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_report_figures(db: Database, settings: Settings) -> None:
         notice = session.get(Notice, case.notice_id)
         assert notice is not None
         notice.received_at -= timedelta(hours=60)
-    law = {"ground": "law", "legal_ground": "s.66B", "reason": "NCII."}
+    law: dict[str, Any] = {"ground": "law", "legal_ground": "s.66B", "reason": "NCII."}
     decision = decide_case(db, settings, CS, a.case_id, action="remove", **law)
     decide_case(db, settings, CS, b.case_id, action="remove", **law)
     decide_case(db, settings, CS, c.case_id, action="no_action", ground="terms", reason="No.")

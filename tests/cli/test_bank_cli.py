@@ -24,7 +24,7 @@ def test_lifecycle(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     listed = _json(capsys)
     assert isinstance(listed, list)
     assert [(b["name"], b["kind"]) for b in listed] == [("memes", "allow"), ("ncii", "block")]
-    assert listed[1]["thresholds"] == {"pdq": 28, "md5": 0, "sha256": 0, "vpdq": 20}
+    assert listed[1]["thresholds"] == {"pdq": 28, "md5": 0, "sha256": 0, "vpdq": 20, "orb": 80}
     assert run(["bank", "disable", "ncii"]) == 0
     capsys.readouterr()
     assert run(["bank", "show", "ncii", "-f", "json"]) == 0
@@ -67,6 +67,32 @@ def test_add_files_and_hashes(
     variants = entry["variants"]
     assert len(variants) >= 10 and "crop-top-10" in variants and "centre-90" in variants
     assert shown["live_signals"] == 2 * (3 + len(variants)) + 2
+
+
+def test_add_a_photo_from_stdin(
+    cli_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+    import sys
+
+    run(["bank", "create", "ncii", "--kind", "block"])
+    data = photo(tmp_path, "a.jpg", 3).read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    capsys.readouterr()
+    assert run(["bank", "add", "ncii", "-", "-e", "case-9", "-f", "json"]) == 0
+    created = json.loads(capsys.readouterr().out)["created"]
+    assert len(created) == 1  # stdin was hashed, not dropped
+    assert run(["bank", "entry", str(created[0]), "-f", "json"]) == 0
+    entry = _json(capsys)
+    assert entry["external_ids"] == {"case-9": "active"} and "crop-top-10" in entry["variants"]
+    # the same photo as a file is the same entry: the hashes from stdin were the photo's
+    assert run(["bank", "add", "ncii", str(tmp_path / "a.jpg"), "-f", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["created"] == []
+    assert run(["bank", "add", "ncii", "-", "-"]) == 2
+    assert "stdin (-) can be given only once" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

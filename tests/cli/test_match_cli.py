@@ -29,7 +29,7 @@ def test_json_one_object_per_input(
 ) -> None:
     copy = photo(tmp_path, "copy.jpg", 1, quality=50)
     other = photo(tmp_path, "other.jpg", 2)
-    code = run(["match", str(copy), str(other), "-f", "json", "-w", "1"])
+    code = run(["match", str(copy), str(other), "-f", "jsonl", "-w", "1"])
     assert code == 1
     first, second = _lines(capsys.readouterr().out)
     assert first["input"] == str(copy)
@@ -44,7 +44,7 @@ def test_exit_codes(banked: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "MATCH ncii entry 1" in capsys.readouterr().out
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"nope")
-    assert run(["match", str(bad), "-f", "json"]) == 3
+    assert run(["match", str(bad), "-f", "jsonl"]) == 3
     assert "error" in _lines(capsys.readouterr().out)[0]
     assert run(["match"]) == 2
     assert run(["match", "--hash", "pdq:xyz"]) == 2  # a malformed hash: never "matched" (1)
@@ -58,12 +58,12 @@ def test_hash_inputs_and_allow_bank(cli_env: str, capsys: pytest.CaptureFixture[
     run(["bank", "add", "ncii", "--hash", f"pdq:{value}"])
     capsys.readouterr()
     near = flip_bits(value, 8)
-    assert run(["match", "--hash", f"pdq:{near}", "-f", "json"]) == 1
+    assert run(["match", "--hash", f"pdq:{near}", "-f", "jsonl"]) == 1
     [obj] = _lines(capsys.readouterr().out)
     assert obj["matches"] == [{"bank": "ncii", "entry_id": 1, "signal_type": "pdq"}]
     run(["bank", "add", "memes", "--hash", f"pdq:{value}"])
     capsys.readouterr()
-    assert run(["match", "--hash", f"pdq:{near}", "-f", "json"]) == 0
+    assert run(["match", "--hash", f"pdq:{near}", "-f", "jsonl"]) == 0
     [obj] = _lines(capsys.readouterr().out)
     assert obj["matches"] == [] and obj["allowed_by"] == ["memes"]
 

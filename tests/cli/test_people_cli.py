@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 
@@ -45,13 +46,21 @@ def test_user_commands(cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixtu
         )
         == 0
     )
+    capsys.readouterr()
+    # Issue 19: the last admin can be neither disabled nor demoted
+    assert run(["user", "disable", "alice"]) == 1
+    assert "alice is the last admin and cannot be disabled" in capsys.readouterr().err
+    assert run(["user", "roles", "alice", "reviewer"]) == 1
+    assert "alice is the last admin and cannot be demoted" in capsys.readouterr().err
+    assert run(["user", "create", "root", "--roles", "admin", "--password-file", pw]) == 0
     assert run(["user", "disable", "alice"]) == 0
     assert run(["user", "disable", "nobody"]) == 1
     capsys.readouterr()
-    assert run(["user", "list", "-f", "json"]) == 0
+    assert run(["user", "list", "-f", "jsonl"]) == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(p["username"], p["roles"], p["disabled"]) for p in listed] == [
-        ("alice", ["admin"], True)
+        ("alice", ["admin"], True),
+        ("root", ["admin"], False),
     ]
     assert run(["user", "list"]) == 0
     assert "alice\tAlice A\tadmin\tdisabled" in capsys.readouterr().out
@@ -77,12 +86,13 @@ def test_audit_verify_names_the_changed_row(
     capsys.readouterr()
     assert run(["audit", "verify"]) == 0
     assert "chain intact: 4 events" in capsys.readouterr().out
-    assert run(["audit", "list", "--after", "1", "--format", "json"]) == 0
+    assert run(["audit", "list", "--after", "1", "--format", "jsonl"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    me = f"cli:{getpass.getuser()}"
     assert [(e["seq"], e["action"], e["actor"]) for e in events] == [
-        (2, "person.roles", "cli"),
-        (3, "person.roles", "cli"),
-        (4, "person.disable", "cli"),
+        (2, "person.roles", me),
+        (3, "person.roles", me),
+        (4, "person.disable", me),
     ]
     assert run(["audit", "list"]) == 0
     assert "\tperson.create\tuser:1" in capsys.readouterr().out
@@ -97,4 +107,38 @@ def test_audit_verify_names_the_changed_row(
     finally:
         db.dispose()
     assert run(["audit", "verify"]) == 1
-    assert capsys.readouterr().err.strip() == "chain broken at event 3"
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "broken: row 3 altered: its keyed hash does not match its fields (edited, or "
+        "recomputed without the key)",
+        "chain broken at event 3",
+    ]
+
+
+def test_sign_out_and_two_factor_commands(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shieldwall.config import Settings
+    from shieldwall.people import accounts as acc
+
+    pw = _password_file(tmp_path)
+    assert run(["user", "create", "carol", "--roles", "reviewer", "--password-file", pw]) == 0
+    db = Database(cli_env)
+    settings = Settings(data_dir=tmp_path)
+    try:
+        _, token = acc.authenticate(db, "carol", "a long enough secret", settings=settings)
+        assert run(["user", "sign-out", "carol"]) == 0
+        assert "carol: 1 session ended" in capsys.readouterr().out
+        assert acc.get_session(db, token, settings=settings) is None
+        assert run(["user", "require-two-factor", "carol"]) == 0
+        pending, _ = acc.authenticate(db, "carol", "a long enough secret", settings=settings)
+        assert pending.pending == "enrol"
+        assert run(["user", "require-two-factor", "carol", "--off"]) == 0
+        assert run(["user", "reset-two-factor", "carol"]) == 0
+        assert run(["user", "sign-out", "nobody"]) == 1
+        capsys.readouterr()
+        assert run(["user", "list", "-f", "jsonl"]) == 0
+        (listed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert listed["two_factor"] is False and listed["two_factor_required"] is False
+        assert listed["sso"] is False
+    finally:
+        db.dispose()

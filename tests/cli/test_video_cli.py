@@ -33,7 +33,7 @@ def test_bank_a_video_and_match_a_clip_of_it(
     assert run(["bank", "entry", "1", "-f", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["signals"] == ["md5", "sha256", "vpdq"]
 
-    code = run(["match", str(videos["clip"]), str(videos["other"]), "-f", "json", "-w", "1"])
+    code = run(["match", str(videos["clip"]), str(videos["other"]), "-f", "jsonl", "-w", "1"])
     assert code == 1
     first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     [m] = first["matches"]

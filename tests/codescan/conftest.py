@@ -10,6 +10,9 @@ from shieldwall.codescan import Report, Scanner
 
 CORPUS = Path(__file__).parent / "corpus"
 
+# The corpus holds other projects' scripts (MobileFaceSwap's image_test.py, ...): data, not tests.
+collect_ignore_glob = ["corpus/*"]
+
 
 @pytest.fixture(scope="session")
 def scanner() -> Scanner:

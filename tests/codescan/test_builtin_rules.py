@@ -3,6 +3,8 @@ its structure (flags, layouts, model names, API shapes), not by one notebook's t
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from shieldwall.codescan import Scanner
@@ -15,7 +17,7 @@ CASES = [
         "x.py",
         "emap = numpy_helper.to_array(graph.initializer[-1])\nlatent = np.dot(e, emap)\n",
     ),
-    ("SW-OTHER-SWAP-REPO", "s.sh", "git clone https://github.com/felixrosberg/FaceDancer\n"),
+    ("SW-OTHER-SWAP-REPO", "s.sh", "git clone https://github.com/someone/FaceShifter-pytorch\n"),
     ("SW-FF-ENTRY", "s.sh", "python3 facefusion.py run --execution-providers cuda\n"),
     ("SW-FF-SWAPPER-FLAGS", "s.sh", "python go.py --face-selector-mode reference\n"),
     ("SW-DFL-TRAIN-CLI", "s.sh", "python3 tools/app.py train --training-data-src-dir a\n"),
@@ -66,3 +68,52 @@ LOOKALIKES = [
 @pytest.mark.parametrize(("name", "text"), LOOKALIKES)
 def test_lookalike_snippets_are_allowed(scanner: Scanner, name: str, text: str) -> None:
     assert scanner.scan_text(text, name).verdict == "allow"
+
+
+def test_argument_list_bound_to_a_name_is_a_command(scanner: Scanner) -> None:
+    # cmd = [...] with unknown parts (uploaded file names), then subprocess.run(cmd).
+    src = (
+        "import subprocess\nsource_path, video_path = pick()\n"
+        "cmd = ['python', 'run.py', '-s', source_path, '-t', video_path, '-o', 'o.mp4',\n"
+        "       '--frame-processor', 'face_swapper']\nsubprocess.run(cmd)\n"
+    )
+    report = scanner.scan_text(src, "go.py")
+    hit = next(f for f in report.findings if f.rule_id == "SW-SWAP-CLI")
+    assert hit.evidence.startswith("python run.py -s <?> -t <?>")
+    assert hit.location.line == 5
+
+
+def test_model_named_in_its_download_url_is_one_piece_of_evidence(scanner: Scanner) -> None:
+    text = "wget https://huggingface.co/x/y/resolve/main/inswapper_128.onnx -O m.onnx\n"
+    report = scanner.scan_text(text, "get.sh")
+    assert {f.act for f in report.findings if f.weight == "strong"} == {"obtain"}
+    assert report.verdict == "warn"
+
+
+def test_notebook_variables_are_expanded_in_shell_lines(scanner: Scanner) -> None:
+    cells = [
+        "repo = 'https://github.com/iperov/DeepFaceLab.git' #@param ['https://github.com/iperov/DeepFaceLab.git']\n"
+        "ws = '/content/workspace'",
+        "!git clone $repo dfl\n"
+        "!python dfl/main.py train --training-data-src-dir {ws}/data_src/aligned "
+        "--training-data-dst-dir ${ws}/data_dst/aligned --model SAEHD",
+        "repo = !cat other.txt\n!git clone $repo other",
+    ]
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": 1}
+            for c in cells
+        ],
+    }
+    report = scanner.scan_text(json.dumps(nb), "dfl.ipynb")
+    assert report.verdict == "block"
+    train = next(f for f in report.findings if f.rule_id == "SW-DFL-TRAIN-CLI")
+    assert "/content/workspace/data_src/aligned" in train.evidence
+    assert train.layers == ("$var",)
+    assert train.location.cell == 2
+    # Rebound from a shell command's output: no longer known, left as written.
+    clones = [f for f in report.findings if f.rule_id == "SW-DFL-REPO" and f.location.cell == 3]
+    assert not clones

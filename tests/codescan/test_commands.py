@@ -105,3 +105,13 @@ def test_generic_flags_do_not_trigger(scanner: Scanner) -> None:
         "yolo train data=coco128.yaml model=yolov8n.pt",
     ]:
         assert scanner.scan(commands=[cmd]).findings == [], cmd
+
+
+def test_interpreter_in_a_shell_variable_is_python(scanner: Scanner) -> None:
+    text = (
+        '$DFL_PYTHON "$DFL_SRC/main.py" train --training-data-src-dir "$WS/data_src/aligned" '
+        '--training-data-dst-dir "$WS/data_dst/aligned" --model-dir "$WS/model" --model SAEHD\n'
+    )
+    report = scanner.scan_text(text, "6_train.sh")
+    assert {"SW-DFL-CLI", "SW-SWAP-TWO-IDENTITIES"} <= {f.rule_id for f in report.findings}
+    assert report.verdict == "block"

@@ -1,7 +1,10 @@
-"""The corpus: every positive is flagged (warn or block) and no lookalike is flagged at all.
+"""The corpus: every positive job is blocked, every partial piece warned, and no lookalike is
+flagged at all.
 
-``corpus/positive/<family>/<form>`` (plain, renamed, obfuscated, ...) and
-``corpus/negative/<case>``; each entry (file or directory) is one scan.
+``corpus/positive/<family>/<form>`` (whole jobs: plain, renamed, obfuscated, source trees, ...),
+``corpus/partial/<family>/<piece>`` (one kind of evidence alone: a lone command or requirement),
+``corpus/negative/<case>``, and the generated model-file cases of :mod:`.generated`; each entry
+(file or directory) is one scan.
 """
 
 from __future__ import annotations
@@ -14,9 +17,16 @@ import pytest
 from shieldwall.codescan import Scanner, Verdict
 
 from .conftest import CORPUS
+from .generated import _BUILDERS, Case, build
 
 POSITIVES = sorted(p for fam in (CORPUS / "positive").iterdir() for p in fam.iterdir())
+PARTIALS = sorted(p for fam in (CORPUS / "partial").iterdir() for p in fam.iterdir())
 NEGATIVES = sorted((CORPUS / "negative").iterdir())
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Case]:
+    return build(tmp_path_factory.mktemp("generated"))
 
 
 def _id(path: Path) -> str:
@@ -24,15 +34,36 @@ def _id(path: Path) -> str:
 
 
 @pytest.mark.parametrize("case", POSITIVES, ids=_id)
-def test_positive_is_flagged(scanner: Scanner, case: Path) -> None:
+def test_positive_job_is_blocked(scanner: Scanner, case: Path) -> None:
     report = scanner.scan(paths=[case])
     assert not report.errors
-    assert report.verdict in (Verdict.WARN, Verdict.BLOCK), report.message()
+    assert report.verdict is Verdict.BLOCK, report.message()
+    # The reason names the rules it rests on, and they lead the evidence.
+    assert report.basis
+    assert all(f.rule_id in report.reason for f in report.basis)
     family = case.parent.name
     # The evidence names the right tool family (or the generic pipeline it belongs to).
     families = {f.family for f in report.findings if f.weight == "strong"}
     assert families, report.message()
     assert family in families or families & {"inswapper", "roop", "pypi", "deepfacelive"}
+
+
+@pytest.mark.parametrize("case", PARTIALS, ids=_id)
+def test_partial_piece_is_warned_not_blocked(scanner: Scanner, case: Path) -> None:
+    report = scanner.scan(paths=[case])
+    assert not report.errors
+    assert report.verdict is Verdict.WARN, report.message()
+    assert "one kind of strong evidence only" in report.reason
+
+
+@pytest.mark.parametrize("index", range(len(_BUILDERS)), ids=[b[2].__name__ for b in _BUILDERS])
+def test_generated_model_case(scanner: Scanner, generated: list[Case], index: int) -> None:
+    case = generated[index]
+    report = scanner.scan(paths=[case.path])
+    assert not report.errors, report.errors
+    assert report.verdict.value == case.expected, report.message()
+    if case.expected == "block":
+        assert any(f.act == "model" for f in report.basis), report.reason
 
 
 @pytest.mark.parametrize("case", NEGATIVES, ids=_id)

@@ -187,3 +187,74 @@ def test_block_message_names_evidence_policy_and_appeal(scanner: Scanner) -> Non
     assert "SW-FF-CLI" in message
     assert "--cmd 1 line 1" in message
     assert report.exit_code == 3
+
+
+def acted(
+    signal: str, act: str, weight: Weight = Weight.STRONG, kind: str = "capability"
+) -> Finding:
+    return Finding(f"R-{signal}-{act}", "f", weight, kind, signal, "t", Location("x"), "e",
+                   act=act)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("findings", "verdict", "words"),
+    [
+        # One tool's repository cloned and its modules imported: the same signal, two acts.
+        ([acted("roop-source", "obtain"), acted("roop-source", "run")], Verdict.BLOCK,
+         "obtained (R-roop-source-obtain) and run (R-roop-source-run)"),
+        ([acted("s", "source"), acted("m", "model")], Verdict.BLOCK, "present as its own source"),
+        ([acted("cli", "run"), acted("faces", "data")], Verdict.BLOCK, "fed a source face"),
+        ([acted("repo", "obtain"), acted("t", "intent", kind="threat")], Verdict.BLOCK, "intent"),
+        ([acted("faces", "data")], Verdict.WARN, "no known face-swap tool"),
+        ([acted("repo", "obtain"), acted("repo", "obtain")], Verdict.WARN, "one kind"),
+        ([acted("a", "intent", kind="threat"), acted("b", "intent", kind="threat")], Verdict.WARN,
+         "one kind"),
+        # Dual-use pieces never block, however many and of whatever act.
+        ([acted(f"w{i}", a, Weight.WEAK) for i, a in enumerate(("obtain", "run", "model"))],
+         Verdict.ALLOW, "dual-use"),
+        ([acted("m1", "obtain", Weight.MEDIUM), acted("m2", "run", Weight.MEDIUM)], Verdict.WARN,
+         "medium"),
+    ],
+)  # fmt: skip
+def test_verdict_reasons_about_acts(findings: list[Finding], verdict: Verdict, words: str) -> None:
+    got, _, reason = decide(findings)
+    assert got is verdict
+    assert words in reason
+
+
+def test_issue_notebook_clone_import_weights_run_blocks(scanner: Scanner) -> None:
+    # The issue's first miss: one tool family cloned, imported, its weights downloaded and run.
+    job = (
+        "git clone https://github.com/s0md3v/roop\ncd roop\n"
+        "wget https://huggingface.co/CountFloyd/deepfake/resolve/main/inswapper_128.onnx\n"
+        "python -c 'import roop.core; roop.core.run()'\n"
+    )
+    report = scanner.scan_text(job, "job.sh")
+    assert report.verdict is Verdict.BLOCK, report.message()
+    assert "obtained" in report.reason
+
+
+def test_script_run_inside_a_cloned_tool_is_a_run(scanner: Scanner) -> None:
+    text = "git clone https://github.com/visomaster/VisoMaster.git\ncd VisoMaster\npython main.py\n"
+    report = scanner.scan_text(text, "setup.sh")
+    assert report.verdict is Verdict.BLOCK
+    run = next(f for f in report.findings if f.act == "run")
+    assert run.rule_id == "SW-VISO-REPO"
+    assert run.location.line == 3
+    assert "run inside the clone of https://github.com/visomaster/VisoMaster.git" in run.evidence
+    # Cloning alone, or running a script elsewhere, is not a run of the tool.
+    only = scanner.scan_text(text.replace("cd VisoMaster", "cd /content/other"), "setup.sh")
+    assert only.verdict is Verdict.WARN
+
+
+def test_declared_command_line_is_source_not_run(scanner: Scanner) -> None:
+    src = (
+        "import argparse\np = argparse.ArgumentParser()\n"
+        "p.add_argument('-s', '--source')\np.add_argument('-t', '--target')\n"
+        "p.add_argument('--frame-processor', default=['face_swapper'])\n"
+        "p.add_argument('--many-faces', action='store_true')\n"
+    )
+    report = scanner.scan_text(src, "core.py")
+    acts = {f.act for f in report.findings if f.weight is Weight.STRONG}
+    assert acts == {"source"}
+    assert report.verdict is Verdict.WARN

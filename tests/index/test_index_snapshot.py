@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import struct
 from pathlib import Path
 
@@ -79,6 +80,33 @@ def test_round_trip_keeps_content_seq_and_answers(tmp_path: Path) -> None:
     for c in changes[:40]:
         assert loaded.search("pdq", c.value) == index.search("pdq", c.value)
     assert loaded.lookup("md5", hashlib.md5(bytes([3])).hexdigest()) == [1003]
+
+
+def _save_repeatedly(index: SignalIndex, path: Path, times: int) -> None:
+    for _ in range(times):
+        index.save(path)
+
+
+def test_writers_saving_one_snapshot_at_once_leave_a_whole_file(tmp_path: Path) -> None:
+    """``serve --workers N``: every process saves the same snapshot when it stops. Each writes
+    a temporary file of its own and renames it into place, so the survivor is whole (with a
+    shared temporary name the bytes interleaved into a corrupt file, or a rename failed)."""
+    rng = np.random.default_rng(5)
+    index = SignalIndex()
+    codes = rng.integers(0, 256, size=(300_000, 32), dtype=np.uint8)
+    index.hamming("pdq").add_many(range(300_000), codes)
+    path = tmp_path / "signals.snapshot"
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_save_repeatedly, args=(index, path, 4)) for _ in range(3)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(timeout=600)
+    assert [w.exitcode for w in writers] == [0, 0, 0]
+    loaded = SignalIndex.load(path)  # a corrupt file: SnapshotError (checksum mismatch)
+    assert len(loaded) == len(index) == 300_000
+    assert loaded.search("pdq", bytes(codes[1234]), radius=0) == [Hit(1234, 0)]
+    assert [p.name for p in tmp_path.iterdir()] == ["signals.snapshot"]  # no temporary left
 
 
 def test_committed_version_1_snapshot_still_loads() -> None:

@@ -66,16 +66,19 @@ def test_jobs_commands(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None
 
     assert run(["jobs", "enqueue", "sweep", "--payload", '{"full": true}']) == 0
     assert capsys.readouterr().out.strip() == "job 1 queued"
-    assert run(["jobs", "enqueue", "other"]) == 0
-    assert run(["jobs", "enqueue", "x", "-p", "[1]"]) == 2
+    assert run(["jobs", "enqueue", "cases.email"]) == 0
+    assert run(["jobs", "enqueue", "sweep", "-p", "[1]"]) == 2
     assert "JSON object" in capsys.readouterr().err
+    assert run(["jobs", "enqueue", "swep"]) == 2  # no worker runs it: it would wait for ever
+    err = capsys.readouterr().err
+    assert "unknown job kind 'swep'" in err and "sweep" in err and "webhook.deliver" in err
     db = Database(cli_env)
-    assert claim(db, "w", ["other"]) is not None
+    assert claim(db, "w", ["cases.email"]) is not None
     fail(db, 2, "w", "receiver on fire", retry=False)
     assert run(["jobs", "depth", "-f", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["dead"] == 1
     assert run(["jobs", "list", "--state", "dead"]) == 0
-    assert capsys.readouterr().out.strip() == "2  other  dead  1/8  receiver on fire"
+    assert capsys.readouterr().out.strip() == "2  cases.email  dead  1/8  receiver on fire"
     assert run(["jobs", "list", "-f", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert [(j["id"], j["state"]) for j in listed] == [(1, "queued"), (2, "dead")]

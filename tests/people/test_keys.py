@@ -65,14 +65,14 @@ def test_cli(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["key", "create", "--scopes", "match,curate", "--name", "ci"]) == 0
     token = capsys.readouterr().out.strip()
     assert token.startswith("sw_")
-    assert run(["key", "list", "--format", "json"]) == 0
+    assert run(["key", "list", "--format", "jsonl"]) == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(k["name"], k["scopes"], k["revoked_at"]) for k in listed] == [
         ("ci", ["curate", "match"], None)
     ]
     assert token not in json.dumps(listed)
     assert run(["key", "revoke", token.split("_")[1]]) == 0
-    assert run(["key", "list", "--format", "json"]) == 0
+    assert run(["key", "list", "--format", "jsonl"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["revoked_at"] is not None
     assert run(["key", "create", "--scopes", "owner"]) == 2
     assert "unknown scope" in capsys.readouterr().err

@@ -211,7 +211,8 @@ def test_health_metrics_and_audit(service: LiveService, admin: httpx.Client) -> 
 
 @pytest.mark.parametrize("path", ["/openapi.json", "/docs"])
 def test_docs_are_served(service: LiveService, path: str) -> None:
-    assert httpx.get(service.url + path).status_code == 200
+    # making the schema takes seconds on a loaded machine: more than httpx's default 5 s
+    assert httpx.get(service.url + path, timeout=120).status_code == 200
 
 
 def test_scan_endpoint(service: LiveService) -> None:

@@ -22,7 +22,8 @@ def test_video_md5_is_an_alias_of_md5() -> None:
 
 
 def test_unknown_type_lists_the_known_ones() -> None:
-    with pytest.raises(UnknownSignalType, match=r"unknown signal type 'phash' \(known: md5, pdq"):
+    known = r"unknown signal type 'phash' \(known: md5, orb, pdq"
+    with pytest.raises(UnknownSignalType, match=known):
         get_signal_type("phash")
 
 

@@ -50,3 +50,34 @@ def test_several_processes_opening_a_new_database_at_once(tmp_path: Path) -> Non
     procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(4)]
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
     assert Database(url).current_revision() == Database.head_revision()
+
+
+def test_the_newest_migration_file_is_named_after_the_head() -> None:
+    # Database.at_newest_revision takes the head from the file names (no Alembic): the file
+    # that sorts last must hold the head revision, named after the file
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from shieldwall.store import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    files = {Path(r.path).name: r.revision for r in script.walk_revisions()}
+    newest = max(files)
+    assert files[newest] == Path(newest).stem == script.get_current_head()
+
+
+def test_the_quick_revision_check_agrees_with_alembic(database_url: str) -> None:
+    from alembic import command
+
+    db = Database(database_url, migrate=False)
+    assert not db.at_newest_revision()  # an empty database: no version table
+    with db.engine.begin() as conn:  # one revision behind the head
+        command.upgrade(db._alembic_config(conn), "0020_backfill_stamp")
+    assert db.current_revision() == "0020_backfill_stamp"
+    assert not db.at_newest_revision()
+    db.migrate()  # the check must not skip the last upgrade
+    assert db.current_revision() == Database.head_revision()
+    assert db.at_newest_revision()
+    db.dispose()

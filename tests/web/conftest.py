@@ -15,7 +15,7 @@ from service_helpers import LiveService, service_settings, start_service
 from shieldwall.people.accounts import create_person
 from shieldwall.store import Database
 
-from .web_helpers import PASSWORD
+from .web_helpers import BROWSER_WAIT_MS, PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -29,12 +29,13 @@ KEEP_SCREENSHOTS = "SHIELDWALL_KEEP_SCREENSHOTS"
 
 @pytest.fixture
 def make_service(db: Database, tmp_path: Path) -> Iterator[Callable[..., LiveService]]:
-    """Start a service with settings overrides; stopped after the test."""
+    """Start a service (``role``: ``all`` unless given) with settings overrides; stopped after
+    the test."""
     started: list[LiveService] = []
 
-    def make(**overrides: Any) -> LiveService:
+    def make(role: str = "all", **overrides: Any) -> LiveService:
         overrides.setdefault("login_max_failures", 3)
-        live = start_service(db, service_settings(tmp_path, db, **overrides))
+        live = start_service(db, service_settings(tmp_path, db, **overrides), role=role)
         for username, roles, name in (
             ("alice", "reviewer,senior_reviewer", "Alice Reviewer"),
             ("root", "admin", "Ada Admin"),
@@ -78,6 +79,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (no cookies) and page."""
     context = browser.new_context(viewport={"width": 1100, "height": 800})
+    context.set_default_timeout(BROWSER_WAIT_MS)
     try:
         yield context.new_page()
     finally:

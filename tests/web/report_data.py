@@ -6,6 +6,7 @@ period."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from case_helpers import valid_notice
 from shieldwall.cases import decide_appeal, decide_case, file_appeal, submit_notice
@@ -46,7 +47,7 @@ def seed(db: Database, settings: Settings) -> None:
     old = submit_notice(db, settings, valid_notice(content_kind="unknown"))
     _age(db, late.case_id, timedelta(hours=60))
     _age(db, old.case_id, timedelta(days=40))
-    law = {"ground": "law", "legal_ground": "s.66B", "reason": "NCII."}
+    law: dict[str, Any] = {"ground": "law", "legal_ground": "s.66B", "reason": "NCII."}
     decision = decide_case(db, settings, _CS, late.case_id, action="remove", **law)
     decide_case(db, settings, _CS, flagged.case_id, action="remove", **law)
     decide_case(db, settings, _CS, minor.case_id, action="no_action", ground="terms", reason="No.")

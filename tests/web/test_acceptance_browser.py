@@ -143,7 +143,7 @@ def test_notice_to_transparency_report(
     reporter.click("#status-link")
     reporter.fill("#pin", pin)
     reporter.click("#show-status")
-    assert reporter.text_content("#current-status") == "received"
+    assert reporter.text_content("#current-status") == "Received, waiting for review"
     snap(reporter, "3-status-received")
 
     # -- 2. a reviewer signs in, reveals the preview, removes --------------------------------
@@ -221,7 +221,7 @@ def test_notice_to_transparency_report(
     reporter.fill("#tracking_number", tracking)
     reporter.fill("#pin", pin)
     reporter.click("#show-status")
-    assert reporter.text_content("#current-status") == "decided"
+    assert reporter.text_content("#current-status") == "Decided"
     assert "decision: remove" in (reporter.text_content("#history") or "")
     assert "The image was removed" in (reporter.text_content("#outcome") or "")
     copies_text = " ".join((reporter.text_content("#outcome-copies") or "").split())

@@ -198,7 +198,8 @@ def test_the_notifier_appeals_from_the_status_page(
             "csrf_token": csrf_of(form.text),
         },
     )
-    assert "<td>appealed</td>" in again.text and "an appeal was filed" in again.text
+    assert "<td>Appealed: being reviewed again</td>" in again.text
+    assert "an appeal was filed" in again.text
     assert 'id="appeal-link"' not in again.text  # the notice is appealed, no longer "decided"
 
 

@@ -155,6 +155,26 @@ def test_case_page_says_a_match_was_an_altered_copy(live: LiveService) -> None:
     assert "never removed automatically" in page
 
 
+def test_case_page_explains_a_match_by_local_features(live: LiveService) -> None:
+    from shieldwall.store.models import MatchRecord
+
+    with live.db.transaction() as session:
+        session.add(
+            MatchRecord(
+                content_id="collage-3",
+                bank_name="ncii",
+                signal_type="orb",
+                distance=58,  # 100 - inliers: 42 keypoints agreed
+                source="upload",
+            )
+        )
+    receipt = submit_notice(live.db, live.settings, valid_notice(content_ids=["collage-3"]))
+    page = " ".join(signed_in(live, "alice").get(f"/console/cases/{receipt.case_id}").text.split())
+    assert "Matched by local features: 42 points of this content line up" in page
+    assert "never removed automatically" in page
+    assert "An altered copy" not in page
+
+
 def test_case_page_shows_the_detector_scores(live: LiveService) -> None:
     record_scores(
         live.db,
@@ -231,6 +251,33 @@ def test_the_reveal_preference_shows_previews_revealed(live: LiveService) -> Non
     client.get(f"/console/cases/{case_id}/preview/0?view=full")
     reveals = [e for e in list_events(live.db) if e.action == "preview.revealed"]
     assert reveals[-1].details["by_preference"] is True
+
+
+def test_an_auditor_sees_previews_blurred_only(live: LiveService, platform: Platform) -> None:
+    """Issue 19: an auditor (read-only) got the unblurred image with ``view=full``."""
+    case_id = _notice(live)
+    client = signed_in(live, "audrey")
+    set_preferences(live.db, get_person(live.db, "audrey").id, reveal_previews=True)
+    blurred = client.get(f"/console/cases/{case_id}/preview/0?view=blurred")
+    assert blurred.status_code == 200
+    assert Image.open(io.BytesIO(blurred.content)).mode == "L"
+    fetched = len(platform.preview_requests)
+    full = client.get(f"/console/cases/{case_id}/preview/0?view=full")
+    assert full.status_code == 403
+    assert full.headers["content-type"].startswith("image/svg+xml")
+    assert b"reviewer role" in full.content
+    assert len(platform.preview_requests) == fetched  # not even fetched
+    assert not [e for e in list_events(live.db) if e.action == "preview.revealed"]
+    # the page neither reveals (preference or ?reveal=1) nor offers to
+    for url in (f"/console/cases/{case_id}", f"/console/cases/{case_id}?reveal=1"):
+        page = client.get(url).text
+        assert "view=full" not in page and 'id="reveal-previews"' not in page
+        assert 'id="blurred-only"' in page
+    # and deciding is refused before anything else
+    answer = client.post(
+        f"/console/cases/{case_id}/decide", data={"csrf_token": csrf_of(page), "action": "remove"}
+    )
+    assert answer.status_code == 403
 
 
 def test_previews_are_never_written_to_disk_or_the_database(

@@ -75,7 +75,8 @@ def test_a_role_without_access_gets_the_403_page(service: LiveService) -> None:
 
 
 def test_console_is_not_in_the_api_and_keys_are_not_sessions(service: LiveService) -> None:
-    paths = httpx.get(service.url + "/openapi.json").json()["paths"]
+    # making the schema takes seconds on a loaded machine: more than httpx's default 5 s
+    paths = httpx.get(service.url + "/openapi.json", timeout=120).json()["paths"]
     assert not [p for p in paths if p.startswith(("/login", "/logout", "/console"))]
     # an API key does not open the console, and a session cookie does not open /v1
     keyed = service.client(service.key("admin"))

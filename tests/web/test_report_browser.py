@@ -53,7 +53,7 @@ def test_file_a_notice_and_follow_it(
     assert page.input_value("#tracking_number") == tracking
     page.fill("#pin", pin)
     page.click("#show-status")
-    assert page.text_content("#current-status") == "received"
+    assert page.text_content("#current-status") == "Received, waiting for review"
     shoot("status")
     page.fill("#pin", "2222222222")
     page.click("#show-status")

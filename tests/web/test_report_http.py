@@ -118,8 +118,9 @@ def test_a_valid_notice_gets_a_tracking_number_pin_and_status_page(
         },
     )
     assert status.status_code == 200, status.text
-    assert re.search(r'id="current-status">received<', status.text)
-    assert '<table id="history">' in status.text and "<td>received</td>" in status.text
+    assert re.search(r'id="current-status">Received, waiting for review<', status.text)
+    assert '<table id="history">' in status.text
+    assert "<td>Received, waiting for review</td>" in status.text
     assert "Jane Doe" not in status.text and "jane@example.org" not in status.text
 
 
@@ -231,3 +232,21 @@ def test_the_report_page_is_rate_limited_per_address(
     assert again.status_code == 429 and "Retry-After" in again.headers
     assert 'value="jane@example.org"' in again.text  # the values are kept
     assert _count(db) == (1, 1)
+
+
+def test_a_form_sent_back_with_errors_uses_no_allowance(
+    make_service: Callable[..., LiveService], db: Database
+) -> None:
+    """Only a valid notice takes one of the address's rate-limit tokens (issue 15)."""
+    service = make_service(notice_rate_limit=0.001)  # one request, then a long wait
+    client = service.client()
+    for _ in range(3):
+        assert _post_report(client, signature=None).status_code == 422
+    assert _post_report(client).status_code == 200
+    assert _post_report(client).status_code == 429
+    assert _count(db) == (1, 1)
+    appeal = client.get("/appeal")
+    assert (
+        client.post("/appeal", data={"csrf_token": csrf_of(appeal.text), "way": "code"}).status_code
+        == 422
+    )  # missing fields: answered, not throttled

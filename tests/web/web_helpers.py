@@ -29,3 +29,8 @@ def signed_in(service: LiveService, username: str, password: str = PASSWORD) -> 
     )
     assert answer.status_code == 303, answer.text
     return client
+
+
+#: How long a browser test waits for an element or event: generous, so that a busy machine
+#: (a full parallel run, CI) cannot fail a test that would pass (Playwright's default is 30 s).
+BROWSER_WAIT_MS = 120_000

@@ -5,7 +5,6 @@ a hop that cost more than a whole hash lookup."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, Request
@@ -14,9 +13,20 @@ from shieldwall.errors import Forbidden, Unauthenticated
 from shieldwall.people import Actor
 from shieldwall.people.keys import KeyInfo, actor_for_key
 from shieldwall.people.scopes import Scope
+from shieldwall.service.access import Guard, Rule
 from shieldwall.service.state import ServiceState
 
-__all__ = ["CURATOR", "SCOPE_EXTENSION", "current_actor", "current_key", "get_state", "scoped"]
+__all__ = [
+    "CURATOR",
+    "SCOPE_EXTENSION",
+    "WHO",
+    "ScopeGuard",
+    "current_actor",
+    "current_actor_id",
+    "current_key",
+    "get_state",
+    "scoped",
+]
 
 #: The OpenAPI extension naming the scope an operation needs (the authorization matrix test
 #: and the docs read it).
@@ -50,23 +60,38 @@ async def current_key(request: Request) -> KeyInfo:
     return key
 
 
+async def current_actor_id(request: Request) -> str:
+    """The caller's id in the audit log: ``key:<prefix>``."""
+    return f"key:{(await current_key(request)).prefix}"
+
+
+#: For routes that change something the audit log records: ``who: str = WHO``.
+WHO = Depends(current_actor_id)
+
+
 async def current_actor(request: Request) -> Actor:
     """The caller as an :class:`Actor` (see :func:`~shieldwall.people.keys.actor_for_key`)."""
     return actor_for_key(await current_key(request))
 
 
-def _need(scope: Scope) -> Callable[[KeyInfo], Awaitable[KeyInfo]]:
-    async def check(key: KeyInfo = Depends(current_key)) -> KeyInfo:  # noqa: B008 - FastAPI's API
+class ScopeGuard(Guard):
+    """The guard of a keyed route: the caller's key must hold ``scope`` (``admin`` implies
+    every scope); its :class:`~shieldwall.service.access.Rule` says so to the matrix test."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.rule = Rule("scope", scope=scope)
+
+    async def __call__(self, key: KeyInfo = Depends(current_key)) -> KeyInfo:  # noqa: B008
+        scope = self.rule.scope
+        assert scope is not None
         if not key.allows(scope):
             raise Forbidden(f"this key lacks the {scope.value!r} scope this route needs")
         return key
-
-    return check
 
 
 def scoped(scope: Scope) -> dict[str, Any]:
     """Route decorator arguments that require ``scope`` and document it in the schema."""
     return {
-        "dependencies": [Depends(_need(scope))],
+        "dependencies": [Depends(ScopeGuard(scope))],
         "openapi_extra": {SCOPE_EXTENSION: scope.value},
     }

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError as DBAPIDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shieldwall.errors import RateLimited, ShieldwallError, Unauthenticated
+from shieldwall.errors import MethodNotAllowed, RateLimited, ShieldwallError, Unauthenticated
 from shieldwall.service.ratelimit import RateLimiter
 
 __all__ = ["error_body", "error_headers", "install_error_handlers", "render_error"]
@@ -54,8 +54,10 @@ def error_body(exc: ShieldwallError, request_id: str | None) -> dict[str, Any]:
 
 def error_headers(exc: ShieldwallError) -> dict[str, str]:
     """The headers an error answer carries: ``Retry-After`` when rate limited,
-    ``WWW-Authenticate`` when a key is needed."""
+    ``WWW-Authenticate`` when a key is needed, ``Allow`` when the method is not."""
     headers: dict[str, str] = {}
+    if isinstance(exc, MethodNotAllowed):
+        headers["Allow"] = ", ".join(exc.allow)
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = RateLimiter.retry_after_header(exc.retry_after)
     if isinstance(exc, Unauthenticated):

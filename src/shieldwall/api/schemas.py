@@ -1,16 +1,25 @@
-"""Request and response bodies of the HTTP API (they make the OpenAPI schema)."""
+"""Request and response bodies of the HTTP API (they make the OpenAPI schema).
+
+The schema is the validation: request fields are strict (``true`` is a boolean, ``1`` is not;
+a number is not a string), enumerations are ``Literal``, and lengths and patterns are
+``Field`` constraints, so that what the schema allows the code accepts (schemathesis checks
+both ways, docs/security.md). Optional answer fields have defaults, so that a field an answer
+may leave out is not marked required."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shieldwall.service.params import IdPath
+from shieldwall.people.scopes import Scope
+from shieldwall.service.params import JSON_INTEGER, IdPath
+from shieldwall.signals import all_signal_types, bankable_types
 
 __all__ = [
     "ERROR_RESPONSES",
+    "AnySignalTypeName",
     "BankCreate",
     "BankOut",
     "BankPatch",
@@ -38,11 +47,42 @@ __all__ = [
     "ScoresOut",
     "SignalIn",
     "SignalOut",
+    "SignalTypeName",
     "WithdrawIn",
     "WithdrawOut",
 ]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$"
+#: Python's whitespace (what ``str.strip`` strips), spelled out for patterns: ``\s`` differs
+#: between the regular expression engines that generate, check and validate (0x1c-0x1f).
+WS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: Text that says something: a character that is not blank.
+SAYS_SOMETHING = f"[^{WS}]"
+
+
+def _signal_type_names(*, bankable: bool) -> list[str]:
+    """The registered signal types' names and aliases (plug-ins included)."""
+    kinds = bankable_types() if bankable else all_signal_types()
+    return sorted({name for kind in kinds for name in (kind.name, *kind.aliases)})
+
+
+def _bankable_enum(schema: dict[str, Any]) -> None:
+    # Read when the schema is made, after every plug-in has registered its types.
+    schema["enum"] = _signal_type_names(bankable=True)
+
+
+def _any_type_enum(schema: dict[str, Any]) -> None:
+    schema["enum"] = _signal_type_names(bankable=False)
+
+
+#: A signal type that can be banked or looked up, by name or alias (``pdq``, ``video_md5``).
+SignalTypeName = Annotated[str, Field(max_length=32, json_schema_extra=_bankable_enum)]
+#: Any registered signal type (a filter).
+AnySignalTypeName = Annotated[str, Field(max_length=32, json_schema_extra=_any_type_enum)]
+#: A threshold: the largest distance that still matches.
+Threshold = Annotated[int, Field(ge=0, le=256), JSON_INTEGER]
+#: A signal's quality, 0..100.
+Quality = Annotated[int, Field(ge=0, le=100), JSON_INTEGER]
 
 
 class _Strict(BaseModel):
@@ -87,9 +127,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 class SignalIn(_Strict):
     """A signal given by value: ``{"type": "pdq", "value": "<64 hex>", "quality": 90}``."""
 
-    type: str = Field(min_length=1, max_length=32)
+    type: SignalTypeName = Field(description="A signal type (pdq, md5, sha256, vpdq, ...).")
     value: str = Field(min_length=1, max_length=100_000_000)
-    quality: int | None = Field(default=None, ge=0, le=100)
+    quality: Quality | None = None
 
 
 class SignalOut(BaseModel):
@@ -148,7 +188,9 @@ class LookupOut(BaseModel):
     ``matched`` is true when a block or review bank matched and no allow bank suppressed it;
     ``allowed_by`` names the allow banks that suppressed every other hit."""
 
-    content_id: str | None
+    content_id: str | None = Field(
+        default=None, description="The id the matches were stored under (only when stored)."
+    )
     matched: bool
     banks: list[LookupBank]
     allowed_by: list[str]
@@ -164,17 +206,28 @@ class BankCreate(_Strict):
 
     name: str = Field(pattern=_NAME)
     kind: Literal["block", "allow", "review"]
-    thresholds: dict[str, int] = Field(default_factory=dict)
+    thresholds: dict[SignalTypeName, Threshold] = Field(default_factory=dict)
     description: str = Field(default="", max_length=10_000)
     source: str | None = Field(default=None, max_length=100)
-    enabled: bool = True
+    enabled: bool = Field(default=True, strict=True)
+    match_variants: bool = Field(
+        default=True,
+        strict=True,
+        description="Count matches through variants (cuts, rotations, crops).",
+    )
+    local_features: bool = Field(
+        default=False,
+        strict=True,
+        description="Photos banked from uploads also carry their local features (ORB), for "
+        "copies no hash reaches; ~25 kB a photo.",
+    )
 
 
 class BankPatch(_Strict):
     """Changes to a bank: enable/disable, thresholds (``null`` resets one to the default)."""
 
-    enabled: bool | None = None
-    thresholds: dict[str, int | None] | None = None
+    enabled: bool | None = Field(default=None, strict=True)
+    thresholds: dict[SignalTypeName, Threshold | None] | None = None
 
 
 class BankOut(BaseModel):
@@ -190,6 +243,8 @@ class BankOut(BaseModel):
     created_at: datetime
     entry_counts: dict[str, int]
     live_signals: int | None
+    match_variants: bool = True
+    local_features: bool = False
 
 
 class EntryCreate(_Strict):
@@ -239,7 +294,7 @@ class WithdrawIn(_Strict):
     """Cases to withdraw: all of them, or (one unknown) none."""
 
     external_ids: list[str] = Field(min_length=1, max_length=1000)
-    bank: str | None = None
+    bank: str | None = Field(default=None, max_length=200)
 
 
 class WithdrawOut(BaseModel):
@@ -266,12 +321,24 @@ class LedgerAdd(_Strict):
 class ScoreIn(_Strict):
     """One detector score of one content id (docs/cases.md, "Detector scores")."""
 
-    content_id: str = Field(min_length=1, max_length=512, description="The platform's id.")
-    detector: str = Field(min_length=1, max_length=64, description="The classifier's name.")
+    # Blank ids are the library's to name (validate_scores names every invalid item at once):
+    # the pattern is the schema's only.
+    content_id: str = Field(
+        min_length=1,
+        max_length=512,
+        json_schema_extra={"pattern": SAYS_SOMETHING},
+        description="The platform's id.",
+    )
+    detector: str = Field(
+        min_length=1,
+        max_length=64,
+        json_schema_extra={"pattern": SAYS_SOMETHING},
+        description="The classifier's name.",
+    )
     label: Literal["synthetic", "intimate"] = Field(
         description="synthetic (AI-generated, a deepfake) or intimate (nudity, sexual content)"
     )
-    score: float = Field(ge=0, le=1, allow_inf_nan=False, description="0..1")
+    score: float = Field(ge=0, le=1, allow_inf_nan=False, strict=True, description="0..1")
     model_version: str | None = Field(default=None, max_length=64)
 
 
@@ -300,7 +367,7 @@ class MatchOut(BaseModel):
     id: int
     content_id: str
     bank: str
-    entry_id: int | None
+    entry_id: int | None = None
     signal_type: str
     source: str
     at: datetime
@@ -328,8 +395,8 @@ class KeyCreate(_Strict):
     """A new API key."""
 
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(min_length=1)
-    rate_limit: float | None = Field(default=None, gt=0)
+    scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
+    rate_limit: float | None = Field(default=None, gt=0, allow_inf_nan=False, strict=True)
 
 
 class KeyOut(BaseModel):

@@ -37,14 +37,18 @@ if TYPE_CHECKING:
         prepare_signal,
         set_bank_enabled,
         set_bank_threshold,
+        signals_to_bank,
         stored_value,
     )
     from shieldwall.banks._entries import (
         CHUNK_SIZE,
         SignalInfo,
         add_entries,
+        add_entries_in,
         add_entry,
         add_entry_in,
+        entry_holders_in,
+        find_entries,
         get_entry,
         list_signals,
     )
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
         withdraw,
         withdraw_cases,
         withdraw_entry,
+        withdraw_in,
     )
 
 _LAZY = {
@@ -72,14 +77,18 @@ _LAZY = {
         "prepare_signal",
         "set_bank_enabled",
         "set_bank_threshold",
+        "signals_to_bank",
         "stored_value",
     ),
     "shieldwall.banks._entries": (
         "CHUNK_SIZE",
         "SignalInfo",
         "add_entries",
+        "add_entries_in",
         "add_entry",
         "add_entry_in",
+        "entry_holders_in",
+        "find_entries",
         "get_entry",
         "list_signals",
     ),
@@ -95,6 +104,7 @@ _LAZY = {
         "withdraw",
         "withdraw_cases",
         "withdraw_entry",
+        "withdraw_in",
     ),
 }
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
@@ -121,14 +131,17 @@ __all__ = [
     "SignalInfo",
     "WithdrawOutcome",
     "add_entries",
+    "add_entries_in",
     "add_entry",
     "add_entry_in",
     "create_bank",
     "delete_bank",
     "disable_entry",
     "enable_entry",
+    "entry_holders_in",
     "entry_to_json",
     "export_entries",
+    "find_entries",
     "get_bank",
     "get_entry",
     "list_banks",
@@ -138,9 +151,11 @@ __all__ = [
     "read_entries",
     "set_bank_enabled",
     "set_bank_threshold",
+    "signals_to_bank",
     "stored_value",
     "withdraw",
     "withdraw_cases",
     "withdraw_entry",
+    "withdraw_in",
     "write_entries",
 ]

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shieldwall.audit import record_event
 from shieldwall.banks._model import (
     BankInfo,
     BankKind,
@@ -19,7 +20,14 @@ from shieldwall.errors import (
     UnknownSignalType,
     UsageError,
 )
-from shieldwall.signals import Signal, Storage, bankable_types, get_signal_type
+from shieldwall.signals import (
+    IndexKind,
+    Signal,
+    Storage,
+    all_signal_types,
+    bankable_types,
+    get_signal_type,
+)
 from shieldwall.store import (
     Bank,
     BankEntry,
@@ -38,6 +46,7 @@ __all__ = [
     "prepare_signal",
     "set_bank_enabled",
     "set_bank_threshold",
+    "signals_to_bank",
     "stored_value",
 ]
 
@@ -76,6 +85,14 @@ def _is_multiline(signal_type: str) -> bool:
         return get_signal_type(signal_type).storage is Storage.SIDE_TABLE
     except UnknownSignalType:
         return False
+
+
+def signals_to_bank(bank: BankInfo) -> tuple[str, ...]:
+    """Types computed beside the defaults when media is banked into ``bank`` with the image at
+    hand: the local-feature types (``orb``) when the bank opted in, else none."""
+    if not bank.local_features:
+        return ()
+    return tuple(t.name for t in all_signal_types() if t.index is IndexKind.LOCAL)
 
 
 def parse_signal_string(text: str) -> Signal:
@@ -133,6 +150,7 @@ def _info(bank: Bank, session: Session | None = None) -> BankInfo:
         source=bank.source,
         created_at=bank.created_at,
         match_variants=bank.match_variants,
+        local_features=bank.local_features,
         entry_counts=counts,
         live_signals=live,
     )
@@ -161,10 +179,14 @@ def create_bank(
     source: str | None = None,
     enabled: bool = True,
     match_variants: bool = True,
+    local_features: bool = False,
+    by: str = "system",
 ) -> BankInfo:
     """Create a bank. ``thresholds`` maps signal types to the largest matching distance (PDQ
     default 31); ``match_variants`` false counts only matches of signals as given (no
-    query-side cuts or rotations, no bank-side crops). A name already in use is a
+    query-side cuts or rotations, no bank-side crops); ``local_features`` makes photos banked
+    with the image at hand carry their local features too (:func:`signals_to_bank`). A name
+    already in use is a
     :class:`~shieldwall.errors.Conflict`."""
     if not _BANK_NAME.fullmatch(name):
         raise UsageError(
@@ -190,9 +212,12 @@ def create_bank(
             description=description,
             source=source,
             match_variants=match_variants,
+            local_features=local_features,
         )
         session.add(bank)
         session.flush()
+        details = {"kind": bank_kind.value, "enabled": enabled, "thresholds": bank.thresholds}
+        record_event(session, by, "bank.create", f"bank:{name}", details)
         return _info(bank, session)
 
 
@@ -208,17 +233,20 @@ def get_bank(db: Database, name: str) -> BankInfo:
         return _info(_bank(session, name), session)
 
 
-def set_bank_enabled(db: Database, name: str, enabled: bool) -> BankInfo:
-    """Enable or disable a bank; a disabled bank's entries match nothing."""
+def set_bank_enabled(db: Database, name: str, enabled: bool, *, by: str = "system") -> BankInfo:
+    """Enable or disable a bank; a disabled bank's entries match nothing. ``by`` is the actor
+    the audit log records (as for every change to a bank)."""
     with db.transaction() as session:
         bank = _bank(session, name)
         bank.enabled = enabled
         session.flush()
+        action = "bank.enable" if enabled else "bank.disable"
+        record_event(session, by, action, f"bank:{name}", {})
         return _info(bank, session)
 
 
 def set_bank_threshold(
-    db: Database, name: str, signal_type: str, threshold: int | None
+    db: Database, name: str, signal_type: str, threshold: int | None, *, by: str = "system"
 ) -> BankInfo:
     """Set the bank's threshold for ``signal_type``; ``None`` goes back to the type's default."""
     canonical = get_signal_type(signal_type).name
@@ -233,10 +261,12 @@ def set_bank_threshold(
             thresholds[canonical] = threshold
         bank.thresholds = thresholds
         session.flush()
+        details = {"signal_type": canonical, "threshold": threshold}
+        record_event(session, by, "bank.threshold", f"bank:{name}", details)
         return _info(bank, session)
 
 
-def delete_bank(db: Database, name: str) -> int:
+def delete_bank(db: Database, name: str, *, by: str = "system") -> int:
     """Delete a bank and its entries; its live signals are tombstoned in the log first.
 
     Stored matches stay (they keep the bank's name). Returns how many signals were removed.
@@ -252,4 +282,5 @@ def delete_bank(db: Database, name: str) -> int:
         )
         signal_log.append(session, LogOp.REMOVE, live)
         session.delete(bank)
+        record_event(session, by, "bank.delete", f"bank:{name}", {"signals_removed": len(live)})
         return len(live)

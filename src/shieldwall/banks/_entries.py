@@ -19,6 +19,7 @@ from itertools import islice
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
+from shieldwall.audit import record_event
 from shieldwall.banks._banks import _bank, prepare_signal, stored_value
 from shieldwall.banks._model import (
     AddOutcome,
@@ -52,8 +53,11 @@ __all__ = [
     "CHUNK_SIZE",
     "SignalInfo",
     "add_entries",
+    "add_entries_in",
     "add_entry",
     "add_entry_in",
+    "entry_holders_in",
+    "find_entries",
     "get_entry",
     "list_signals",
 ]
@@ -419,6 +423,8 @@ def add_entries(
     *,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
+    by: str = "system",
+    action: str = "bank.add",
 ) -> AddOutcome:
     """Add many items to ``bank``, ``chunk_size`` per transaction.
 
@@ -427,27 +433,106 @@ def add_entries(
     all: a crash leaves complete entries and a signal log that matches them. Adding an item
     whose signal is already in the bank merges into the existing entry (new external ids are
     attached; nothing is duplicated). ``progress`` is called with the count of items handled.
+    Each chunk records one audit event (``action``, ``bank.add`` or ``bank.import``, by ``by``)
+    in its transaction.
     """
     outcome = AddOutcome()
     with db.session() as session:
         _bank(session, bank)  # NotFound before any work
     iterator = iter(entries)
     while chunk := list(islice(iterator, chunk_size)):
-        ready: list[NewEntry] = []
-        for item in chunk:
-            if isinstance(item, Rejected):
-                outcome.rejected.append(item)
-                continue
-            try:
-                ready.append(_validate(item))
-            except ShieldwallError as exc:
-                outcome.rejected.append(Rejected(item.source, exc.message, exc.code))
+        ready = _ready(chunk, outcome)
         if ready:
             with db.transaction() as session:
+                before = len(outcome.created), len(outcome.merged)
                 _apply_chunk(session, _bank(session, bank), ready, outcome)
+                _record_add(
+                    session, by=by, action=action, bank=bank, outcome=outcome, before=before
+                )
         if progress is not None:
             progress(len(chunk))
     return outcome
+
+
+def _record_add(
+    session: Session,
+    *,
+    by: str,
+    action: str,
+    bank: str,
+    outcome: AddOutcome,
+    before: tuple[int, int],
+) -> None:
+    created = outcome.created[before[0] :]
+    merged = outcome.merged[before[1] :]
+    details = {"created": len(created), "merged": len(merged), "entries": [*created, *merged][:100]}
+    record_event(session, by, action, f"bank:{bank}", details)
+
+
+def _ready(chunk: Sequence[NewEntry | Rejected], outcome: AddOutcome) -> list[NewEntry]:
+    ready: list[NewEntry] = []
+    for item in chunk:
+        if isinstance(item, Rejected):
+            outcome.rejected.append(item)
+            continue
+        try:
+            ready.append(_validate(item))
+        except ShieldwallError as exc:
+            outcome.rejected.append(Rejected(item.source, exc.message, exc.code))
+    return ready
+
+
+def add_entries_in(
+    session: Session,
+    bank: str,
+    entries: Iterable[NewEntry | Rejected],
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    by: str | None = None,
+) -> AddOutcome:
+    """:func:`add_entries` in the caller's transaction (``session``), for callers whose own
+    change must commit together with the entries (an exchange's checkpoint). Invalid items are
+    listed in :attr:`AddOutcome.rejected` and the rest are added, as with :func:`add_entries`;
+    with ``by``, one ``bank.import`` audit event records it."""
+    outcome = AddOutcome()
+    target = _bank(session, bank)
+    iterator = iter(entries)
+    while chunk := list(islice(iterator, chunk_size)):
+        ready = _ready(chunk, outcome)
+        if ready:
+            _apply_chunk(session, target, ready, outcome)
+    if by is not None and outcome.entry_ids:
+        _record_add(session, by=by, action="bank.import", bank=bank, outcome=outcome, before=(0, 0))
+    return outcome
+
+
+def entry_holders_in(
+    session: Session, bank: str, signals: Sequence[Signal]
+) -> dict[tuple[str, str], tuple[int, dict[str, str]]]:
+    """For each of ``signals`` already in ``bank`` (keyed by ``(type, stored value)``): the
+    entry holding it and that entry's external ids with their status (``active`` |
+    ``withdrawn``). An exchange reads it to replace the state it gave a hash before."""
+    target = _bank(session, bank)
+    keys = list({_key(s) for s in signals})
+    wanted = set(keys)
+    owner: dict[tuple[str, str], int] = {}
+    for i in range(0, len(keys), 400):
+        rows = session.execute(
+            select(BankSignal.type, BankSignal.value, BankSignal.entry_id).where(
+                BankSignal.bank_id == target.id, _key_filter(keys[i : i + 400])
+            )
+        )
+        owner.update({(t, v): e for t, v, e in rows if (t, v) in wanted})
+    held: dict[int, dict[str, str]] = {e: {} for e in owner.values()}
+    entry_ids = list(held)
+    for i in range(0, len(entry_ids), 400):
+        for entry_id, external_id, status in session.execute(
+            select(
+                EntryExternalId.entry_id, EntryExternalId.external_id, EntryExternalId.status
+            ).where(EntryExternalId.entry_id.in_(entry_ids[i : i + 400]))
+        ):
+            held[entry_id][external_id] = status
+    return {key: (entry_id, held[entry_id]) for key, entry_id in owner.items()}
 
 
 def add_entry(
@@ -458,6 +543,7 @@ def add_entry(
     external_ids: Sequence[str] = (),
     note: str = "",
     provenance: Provenance | str = Provenance.REVIEWER,
+    by: str = "system",
 ) -> EntryInfo:
     """Add one item (its signals) to ``bank`` and return the entry, new or merged into.
 
@@ -470,6 +556,7 @@ def add_entry(
         )
         entry = session.get(BankEntry, entry_id)
         assert entry is not None
+        record_event(session, by, "bank.add", f"bank:{bank}", {"entries": [entry_id]})
         return _entry_info(session, entry, bank)
 
 
@@ -501,6 +588,24 @@ def get_entry(db: Database, entry_id: int) -> EntryInfo:
     """One entry; :class:`~shieldwall.errors.NotFound` when absent."""
     with db.session() as session:
         return _entry_info(session, _entry(session, entry_id))
+
+
+def find_entries(
+    db: Database, bank: str, *, external_id: str | None = None, limit: int = 50
+) -> list[EntryInfo]:
+    """A bank's entries, newest first: those an ``external_id`` (a case number, exactly as
+    stored) holds or held, or the latest ones without it. An unknown bank is
+    :class:`~shieldwall.errors.NotFound`."""
+    with db.session() as session:
+        target = _bank(session, bank)
+        query = select(BankEntry).where(BankEntry.bank_id == target.id)
+        if external_id is not None:
+            held = select(EntryExternalId.entry_id).where(
+                EntryExternalId.external_id == external_id
+            )
+            query = query.where(BankEntry.id.in_(held))
+        rows = list(session.scalars(query.order_by(BankEntry.id.desc()).limit(limit)))
+        return [_entry_info(session, e, target.name) for e in rows]
 
 
 def _entry(session: Session, entry_id: int) -> BankEntry:

@@ -30,6 +30,8 @@ class BankFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     signals = "signals"
+    #: python-threatexchange's file exchange: ``<type> <value>`` a line, HMA's type names.
+    threatexchange = "threatexchange"
 
 
 class BankKind(StrEnum):
@@ -76,6 +78,8 @@ class BankInfo:
     #: Whether matches through variants (a query's normalised cuts and rotations, a banked
     #: photo's crops) count in this bank.
     match_variants: bool = True
+    #: Whether photos banked with the image at hand also carry their local features (``orb``).
+    local_features: bool = False
     #: Entries by status, and live signals (filled by :func:`~shieldwall.banks.get_bank`).
     entry_counts: dict[str, int] = field(default_factory=dict)
     live_signals: int | None = None

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shieldwall.audit import record_event
 from shieldwall.banks._banks import _bank
 from shieldwall.banks._entries import _entry, _entry_info, _settle_status, _sync_signals
 from shieldwall.banks._model import (
@@ -34,6 +35,7 @@ __all__ = [
     "withdraw",
     "withdraw_cases",
     "withdraw_entry",
+    "withdraw_in",
 ]
 
 
@@ -63,26 +65,51 @@ def _withdraw(session: Session, external_id: str, bank: str | None) -> WithdrawO
     return WithdrawOutcome(external_id, withdrawn, kept)
 
 
-def withdraw(db: Database, external_id: str, *, bank: str | None = None) -> WithdrawOutcome:
+def withdraw(
+    db: Database, external_id: str, *, bank: str | None = None, by: str = "system"
+) -> WithdrawOutcome:
     """Withdraw an external id (a case) from every entry it holds (in ``bank``, if given).
 
     An entry that another active case still holds keeps its signals; an entry whose last case
     this was is withdrawn and its signals are tombstoned. An id no entry holds is
     :class:`~shieldwall.errors.NotFound`; withdrawing the same id twice is harmless.
     """
-    return withdraw_cases(db, [external_id], bank=bank)[0]
+    return withdraw_cases(db, [external_id], bank=bank, by=by)[0]
 
 
 def withdraw_cases(
-    db: Database, external_ids: Sequence[str], *, bank: str | None = None
+    db: Database, external_ids: Sequence[str], *, bank: str | None = None, by: str = "system"
 ) -> list[WithdrawOutcome]:
     """Withdraw several external ids in one transaction: all of them, or (when one is unknown,
-    :class:`~shieldwall.errors.NotFound`) none."""
+    :class:`~shieldwall.errors.NotFound`) none; one ``bank.withdraw`` audit event per id."""
     with db.transaction() as session:
-        return [_withdraw(session, external_id, bank) for external_id in external_ids]
+        outcomes = [_withdraw(session, external_id, bank) for external_id in external_ids]
+        for o in outcomes:
+            _record_withdraw(session, by, o, bank)
+        return outcomes
 
 
-def withdraw_entry(db: Database, entry_id: int) -> EntryInfo:
+def _record_withdraw(session: Session, by: str, outcome: WithdrawOutcome, bank: str | None) -> None:
+    details = {
+        "bank": bank,
+        "withdrawn_entries": outcome.withdrawn_entries,
+        "kept_entries": outcome.kept_entries,
+    }
+    record_event(session, by, "bank.withdraw", f"case:{outcome.external_id}", details)
+
+
+def withdraw_in(
+    session: Session, external_id: str, bank: str, *, by: str | None = None
+) -> WithdrawOutcome:
+    """:func:`withdraw` of one external id in ``bank``, in the caller's transaction (with
+    ``by``, audited)."""
+    outcome = _withdraw(session, external_id, bank)
+    if by is not None:
+        _record_withdraw(session, by, outcome, bank)
+    return outcome
+
+
+def withdraw_entry(db: Database, entry_id: int, *, by: str = "system") -> EntryInfo:
     """Withdraw one entry whatever its cases (a reviewer's decision); its signals are removed."""
     with db.transaction() as session:
         entry = _entry(session, entry_id)
@@ -97,10 +124,13 @@ def withdraw_entry(db: Database, entry_id: int) -> EntryInfo:
         entry.disabled_until = None
         session.flush()
         _sync_signals(session, entry)
+        record_event(session, by, "bank.entry_withdraw", f"entry:{entry_id}", {})
         return _entry_info(session, entry)
 
 
-def disable_entry(db: Database, entry_id: int, until: datetime | None = None) -> EntryInfo:
+def disable_entry(
+    db: Database, entry_id: int, until: datetime | None = None, *, by: str = "system"
+) -> EntryInfo:
     """Stop an entry matching until ``until`` (aware datetime), or until enabled again."""
     if until is not None and until.tzinfo is None:
         raise UsageError("the time an entry is disabled until must have a timezone")
@@ -111,10 +141,12 @@ def disable_entry(db: Database, entry_id: int, until: datetime | None = None) ->
         entry.status = EntryStatus.DISABLED.value
         entry.disabled_until = until
         session.flush()
+        details = {"until": until.isoformat() if until else None}
+        record_event(session, by, "bank.entry_disable", f"entry:{entry_id}", details)
         return _entry_info(session, entry)
 
 
-def enable_entry(db: Database, entry_id: int) -> EntryInfo:
+def enable_entry(db: Database, entry_id: int, *, by: str = "system") -> EntryInfo:
     """Let a disabled entry match again."""
     with db.transaction() as session:
         entry = _entry(session, entry_id)
@@ -123,4 +155,5 @@ def enable_entry(db: Database, entry_id: int) -> EntryInfo:
         entry.status = EntryStatus.ACTIVE.value
         entry.disabled_until = None
         session.flush()
+        record_event(session, by, "bank.entry_enable", f"entry:{entry_id}", {})
         return _entry_info(session, entry)

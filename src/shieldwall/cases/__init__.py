@@ -36,6 +36,7 @@ from shieldwall.cases.evidence import (
 from shieldwall.cases.jobs import job_handlers
 from shieldwall.cases.mail import EMAIL_JOB
 from shieldwall.cases.notices import (
+    DECLARATIONS,
     NoticeOutcome,
     NoticeReceipt,
     NoticeStatus,
@@ -53,8 +54,10 @@ from shieldwall.cases.queues import (
     list_queue,
     release_claim,
 )
+from shieldwall.cases.removal import Banking
 from shieldwall.cases.report import report_csv, transparency_report
 from shieldwall.cases.scores import ScoreView, record_scores, scores_for
+from shieldwall.cases.search import search_cases
 from shieldwall.cases.statements import (
     TDB_BATCH_MAX,
     case_statement,
@@ -67,12 +70,14 @@ __all__ = [
     "ACTIONS",
     "APPEAL_WINDOW",
     "COPIES_JOB",
+    "DECLARATIONS",
     "EMAIL_JOB",
     "GROUNDS",
     "QUEUES",
     "TDB_BATCH_MAX",
     "AppealDetail",
     "AppealView",
+    "Banking",
     "CaseDetail",
     "CaseView",
     "ContentEvidence",
@@ -103,6 +108,7 @@ __all__ = [
     "release_claim",
     "report_csv",
     "scores_for",
+    "search_cases",
     "statement_of_reasons",
     "submit_notice",
     "tdb_statement",

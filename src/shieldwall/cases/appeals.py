@@ -241,7 +241,7 @@ def decide_appeal(
         action, entry_id, tracking = case.action, case.block_entry_id, case.tracking_number
     if uphold and action == "remove" and entry_id is not None:
         with contextlib.suppress(NotFound):  # withdrawn already
-            withdraw(db, tracking, bank=settings.cases_block_bank)
+            withdraw(db, tracking, bank=settings.cases_block_bank, by=actor.id)
     now = utcnow()
     with db.transaction() as session:
         appeal, case = _load(session, actor, appeal_id)

@@ -2,11 +2,14 @@
 
 :func:`decide_case` records the decision (compare-and-set on the case's version, audited, the
 notice's status updated, a ``content.action`` webhook event queued) in one transaction. In
-that same transaction, a ``remove`` adds the content's signals (read from the ledger) to the
+that same transaction, a ``remove`` adds the content's signals (from the ledger, else hashed
+from the reviewer's upload or the platform's preview: :mod:`shieldwall.cases.removal`) to the
 block bank named by ``cases_block_bank`` with the tracking number as the entry's external id,
 queues a sweep of the ledger and a ``cases.copies`` job that, once the sweep is done, opens a
 linked copy task for every hosted copy the sweep matched (:func:`open_copy_tasks`): a removal
-is never recorded without its bank entry, nor banked without its decision.
+whose content could be hashed is never recorded without its bank entry, nor banked without its
+decision. A removal of content that could not be hashed is recorded with the reason
+(:class:`~shieldwall.cases.removal.Banking`), and its statement of reasons says so.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from shieldwall.audit import record_event
-from shieldwall.banks import add_entry_in, create_bank, get_bank, prepare_signal
+from shieldwall.banks import add_entry_in, create_bank, get_bank, prepare_signal, signals_to_bank
 from shieldwall.cases.mail import queue_reporter_email
 from shieldwall.cases.queues import CaseView, check_queue, claim_expired, claim_window
+from shieldwall.cases.removal import Banking, Gathered, gather_signals
 from shieldwall.cases.statements import appeal_link, statement_of_reasons
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import (
@@ -60,9 +64,11 @@ __all__ = [
     "SYSTEM",
     "Decision",
     "copies_job",
+    "decide_by_system",
     "decide_case",
     "hash_token",
     "ledger_signals",
+    "ledger_signals_by_content",
     "open_copy_tasks",
 ]
 
@@ -90,6 +96,9 @@ class Decision:
     statement: dict[str, Any] | None
     #: The uploader's appeal link, ``<cases_appeal_url>?code=<appeal_token>``.
     appeal_url: str
+    #: For a ``remove``: what was banked and which sweep started, or why nothing was
+    #: (``None`` for other actions).
+    banking: Banking | None = None
 
 
 def hash_token(token: str) -> str:
@@ -100,21 +109,56 @@ def hash_token(token: str) -> str:
 def ledger_signals(db: Database, content_ids: list[str]) -> list[Signal]:
     """The bankable signals the ledger holds for ``content_ids`` (every type it keeps)."""
     out: dict[tuple[str, str], Signal] = {}
+    for signals in ledger_signals_by_content(db, content_ids).values():
+        for signal in signals:
+            out[(signal.type, signal.value)] = signal
+    return list(out.values())
+
+
+def ledger_signals_by_content(db: Database, content_ids: list[str]) -> dict[str, list[Signal]]:
+    """The bankable signals the ledger holds for each of ``content_ids`` (absent: none)."""
+    out: dict[str, dict[tuple[str, str], Signal]] = {}
     with db.session() as session:
-        pairs = session.execute(
-            select(LedgerSignal.type, LedgerSignal.value)
+        rows = session.execute(
+            select(LedgerItem.content_id, LedgerSignal.type, LedgerSignal.value)
             .join(LedgerItem, LedgerItem.id == LedgerSignal.item_id)
             .where(LedgerItem.content_id.in_(content_ids))
         ).all()
-    for kind, value in pairs:
+    for cid, kind, value in rows:
         try:
             # The ledger keeps only signals at or over their quality floor, not the quality.
             quality = None if get_signal_type(kind).quality_floor is None else 100
             signal = prepare_signal(kind, value, quality)
         except ShieldwallError:
             continue  # a type that cannot be banked (yet)
-        out[(signal.type, signal.value)] = signal
-    return list(out.values())
+        out.setdefault(cid, {})[(signal.type, signal.value)] = signal
+    return {cid: list(found.values()) for cid, found in out.items()}
+
+
+def _gather(
+    db: Database,
+    settings: Settings,
+    content_ids: list[str],
+    upload: bytes | None,
+    upload_name: str,
+) -> Gathered:
+    """What a removal of ``content_ids`` will bank (:func:`gather_signals`)."""
+    if not content_ids:
+        return Gathered(
+            [], {}, {"": "the notice names no platform content id, so there was nothing to hash"}
+        )
+    try:  # a bank that opted in to local features gets them where the image is at hand
+        extra = signals_to_bank(get_bank(db, settings.cases_block_bank))
+    except NotFound:
+        extra = ()
+    return gather_signals(
+        settings,
+        content_ids,
+        ledger_signals_by_content(db, content_ids),
+        upload=upload,
+        upload_name=upload_name,
+        extra_signals=extra,
+    )
 
 
 def _ensure_bank(db: Database, name: str) -> None:
@@ -148,10 +192,11 @@ def _bank_removal(
     settings: Settings,
     actor: Actor,
     case: CaseItem,
-    signals: list[Signal],
+    gathered: Gathered,
 ) -> tuple[int, int]:
-    """In the decision's transaction: bank the removed content's ledger signals, queue the
-    sweep and the copies job, record ``case.banked``; returns (entry id, sweep job id)."""
+    """In the decision's transaction: bank the removed content's signals, queue the sweep
+    and the copies job, record ``case.banked``; returns (entry id, sweep job id)."""
+    signals = gathered.signals
     entry_id = add_entry_in(
         session,
         settings.cases_block_bank,
@@ -176,9 +221,45 @@ def _bank_removal(
         actor.id,
         "case.banked",
         f"case:{case.tracking_number}",
-        {"bank": settings.cases_block_bank, "entry_id": entry_id},
+        {
+            "bank": settings.cases_block_bank,
+            "entry_id": entry_id,
+            "sweep_job_id": sweep.id,
+            "sources": gathered.sources,
+            "signal_types": sorted({s.type for s in signals}),
+        },
     )
     return entry_id, sweep.id
+
+
+def _record_banking(
+    session: Session, settings: Settings, actor: Actor, case: CaseItem, gathered: Gathered
+) -> Banking:
+    """In the decision's transaction: bank what was gathered (if anything), store the
+    :class:`Banking` on the case, audit ``case.banked`` or ``case.not_banked``."""
+    entry_id = sweep_id = None
+    if gathered.signals:
+        # the same transaction: a removal is never decided without being banked
+        try:
+            entry_id, sweep_id = _bank_removal(session, settings, actor, case, gathered)
+        except (ShieldwallError, SQLAlchemyError) as exc:
+            detail = exc.message if isinstance(exc, ShieldwallError) else type(exc).__name__
+            raise StoreError(
+                f"case {case.id} was not decided: banking the removal failed ({detail}); "
+                "nothing was recorded, try again"
+            ) from exc
+    banking = gathered.banking(settings.cases_block_bank, entry_id, sweep_id)
+    case.banking = banking.to_json()
+    if not banking.banked:
+        record_event(
+            session,
+            actor.id,
+            "case.not_banked",
+            f"case:{case.tracking_number}",
+            {"case_id": case.id, "missing": banking.missing},
+        )
+    session.flush()
+    return banking
 
 
 def decide_case(
@@ -191,14 +272,19 @@ def decide_case(
     ground: str,
     reason: str,
     legal_ground: str | None = None,
+    upload: bytes | None = None,
+    upload_name: str = "upload",
 ) -> Decision:
     """Decide an open case, one claimed by ``actor``, or one whose claim is older than
-    ``case_claim_minutes`` (it no longer holds); see the module docstring.
+    ``case_claim_minutes`` (it no longer holds); see the module docstring. For a ``remove``,
+    ``upload`` is the reviewer's copy of the content, hashed when the ledger has no hashes of
+    it (else the platform's preview is fetched); ``Decision.banking`` says what was banked.
 
     Raises :class:`NotPermitted` (an auditor; a restricted case for an actor who may not see
     it), :class:`InvalidDecision`, :class:`NotFound`, :class:`Conflict` (decided already, or
     claimed by someone else), :class:`StoreError` (banking a removal failed: the whole
-    decision was rolled back, nothing is recorded)."""
+    decision was rolled back, nothing is recorded), the :class:`MediaError` family (the
+    ``upload`` cannot be hashed; nothing is recorded)."""
     if not actor.may_decide:
         raise NotPermitted("this role may not decide cases")
     _check(action, ground, reason, legal_ground)
@@ -216,9 +302,12 @@ def decide_case(
         ):
             raise Conflict(f"case {case_id} is claimed by another reviewer")
         version, content_ids = found.version, list(found.content_ids)
-    # Read (and create the bank) before the decision's transaction: SQLite has one writer.
-    signals = ledger_signals(db, content_ids) if action == "remove" and content_ids else []
-    if signals:
+    # Read, fetch, hash (and create the bank) before the decision's transaction: SQLite has
+    # one writer, and a preview fetch takes time.
+    gathered = (
+        _gather(db, settings, content_ids, upload, upload_name) if action == "remove" else None
+    )
+    if gathered is not None and gathered.signals:
         _ensure_bank(db, settings.cases_block_bank)
     token = secrets.token_urlsafe(24)
     now = utcnow()
@@ -264,30 +353,26 @@ def decide_case(
             f"case:{case.tracking_number}",
             {"case_id": case_id, "action": action, "ground": ground, "automated": False},
         )
+        banking = (
+            _record_banking(session, settings, actor, case, gathered)
+            if gathered is not None
+            else None
+        )
         statement = None
         if action != "no_action":
+            # after banking: the statement's scope says whether copies are blocked too
             statement = statement_of_reasons(case, notice, settings, token)
             for cid in content_ids:
                 event = action_event(case.tracking_number, cid, action, ground, statement=statement)
                 queue_event(session, event, settings)
-        entry_id = sweep_id = None
-        if signals:
-            # the same transaction: a removal is never decided without being banked
-            try:
-                entry_id, sweep_id = _bank_removal(session, settings, actor, case, signals)
-            except (ShieldwallError, SQLAlchemyError) as exc:
-                detail = exc.message if isinstance(exc, ShieldwallError) else type(exc).__name__
-                raise StoreError(
-                    f"case {case_id} was not decided: banking the removal failed ({detail}); "
-                    "nothing was recorded, try again"
-                ) from exc
         return Decision(
             CaseView.of(case),
             token,
-            entry_id,
-            sweep_id,
+            banking.entry_id if banking is not None else None,
+            banking.sweep_job_id if banking is not None else None,
             statement,
             appeal_link(settings, token),
+            banking,
         )
 
 
@@ -295,15 +380,40 @@ def _auto_remove(
     session: Session, settings: Settings, parent: CaseItem, task: CaseItem, now: datetime
 ) -> None:
     """Decide the copy task ``task`` (an exact copy of ``parent``'s removed content) as the
-    system: remove, on the parent's grounds, recorded as automated; audited, and the
-    ``content.action`` event queued as for a person's removal. The copy's signals are the
+    system: remove, on the parent's grounds, recorded as automated. The copy's signals are the
     parent's (identical file hash): they are in the bank already, nothing is banked again."""
+    decide_by_system(
+        session,
+        settings,
+        task,
+        now,
+        ground=parent.ground,
+        legal_ground=parent.legal_ground,
+        reason=f"exact copy of content removed in case {parent.tracking_number}",
+        audit={"parent_id": parent.id},
+    )
+
+
+def decide_by_system(
+    session: Session,
+    settings: Settings,
+    task: CaseItem,
+    now: datetime,
+    *,
+    ground: str | None,
+    legal_ground: str | None,
+    reason: str,
+    audit: dict[str, Any],
+) -> None:
+    """Decide the open case ``task`` as the system, in ``session``'s transaction: remove, on
+    ``ground``, recorded as automated; audited (with ``audit`` added), and the
+    ``content.action`` event queued as for a person's removal. Nothing is banked."""
     token = secrets.token_urlsafe(24)
     task.state = "decided"
     task.action = "remove"
-    task.ground = parent.ground
-    task.legal_ground = parent.legal_ground
-    task.reason = f"exact copy of content removed in case {parent.tracking_number}"
+    task.ground = ground
+    task.legal_ground = legal_ground
+    task.reason = reason
     task.decided_by = SYSTEM
     task.decided_at = now
     task.appeal_token_hash = hash_token(token)
@@ -320,7 +430,7 @@ def _auto_remove(
             "action": "remove",
             "ground": task.ground,
             "automated": True,
-            "parent_id": parent.id,
+            **audit,
         },
     )
     statement = statement_of_reasons(task, None, settings, token)

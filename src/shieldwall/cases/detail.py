@@ -1,7 +1,7 @@
 """A case file: what a reviewer's case page shows of one case: the notice's substance (never
 the reporter's identity), the stored matches of its content with the bank entries they hit and
-the case each entry came from, the platform's detector scores, the decision, the copies a
-removal found and the appeals.
+the case each entry came from, the platform's detector scores, the decision, what a removal
+banked (or why nothing) and the sweep it started, the copies it found and the appeals.
 
 The reporter's name, email address and signature stay on the notice row: :class:`NoticeFacts`
 has no field for them. Match distances are not included (reviewers see the kind of match:
@@ -14,20 +14,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shieldwall.cases.appeals import AppealView, appeal_view
 from shieldwall.cases.queues import CaseView
+from shieldwall.cases.removal import Banking
 from shieldwall.cases.scores import ScoreView, scores_in
 from shieldwall.errors import NotFound
 from shieldwall.people import Actor
-from shieldwall.signals import is_exact_evidence
+from shieldwall.signals import Comparison, find_signal_type, is_exact_evidence
 from shieldwall.store import Database
 from shieldwall.store.models import (
     Appeal,
     Bank,
     BankEntry,
+    BankSignal,
     CaseItem,
     EntryExternalId,
+    JobRecord,
     MatchRecord,
     Notice,
 )
@@ -86,6 +90,9 @@ class MatchView:
     variant: str = "original"
     #: The bank-side variant it hit (a crop of the banked photo), or ``None``.
     bank_variant: str | None = None
+    #: For a match by local features (``orb``): how many keypoints of the content lined up
+    #: with the banked photo's under one turn and scale (``None`` for other matches).
+    agreeing_points: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,52 @@ class CaseFile:
     #: The platform's detector scores of the case's content: content id -> scores (a content
     #: id without scores is absent).
     scores: dict[str, list[ScoreView]] = field(default_factory=dict)
+    #: For a removal: what it banked and which sweep it started, or why nothing was banked
+    #: (``None`` for other decisions and undecided cases).
+    banking: Banking | None = None
+    #: The state of the removal's sweep job (``queued``, ``running``, ``done``, ...), if any.
+    sweep_state: str | None = None
+
+
+def _agreeing_points(signal_type: str, distance: int) -> int | None:
+    """Keypoints that agreed in a local-feature match (its distance is ``100 - inliers``,
+    at least 0, so a distance of 0 means 100 or more)."""
+    found = find_signal_type(signal_type)
+    if found is None or found.comparison is not Comparison.LOCAL_FEATURES:
+        return None
+    return 100 - max(0, distance)
+
+
+def _banking(session: Session, c: CaseItem) -> tuple[Banking | None, str | None]:
+    """A decided removal's banking (:class:`Banking`) and its sweep job's state."""
+    if c.state != "decided" or c.action != "remove" or c.automated:
+        return None, None
+    bank = None
+    types: list[str] = []
+    if c.block_entry_id is not None:
+        bank = session.scalar(
+            select(Bank.name)
+            .join(BankEntry, BankEntry.bank_id == Bank.id)
+            .where(BankEntry.id == c.block_entry_id)
+        )
+        if c.banking is None:
+            types = list(
+                session.scalars(
+                    select(BankSignal.type).where(
+                        BankSignal.entry_id == c.block_entry_id, BankSignal.variant.is_(None)
+                    )
+                )
+            )
+    banking = Banking.from_row(
+        c.banking,
+        bank=bank,
+        entry_id=c.block_entry_id,
+        sweep_job_id=c.sweep_job_id,
+        content_ids=c.content_ids,
+        signal_types=types,
+    )
+    job = session.get(JobRecord, c.sweep_job_id) if c.sweep_job_id is not None else None
+    return banking, job.state if job is not None else None
 
 
 def _link(c: CaseItem) -> CaseLink:
@@ -183,6 +236,7 @@ def case_file(db: Database, actor: Actor, case_id: int) -> CaseFile:
                         origin,
                         record.variant,
                         record.bank_variant,
+                        _agreeing_points(record.signal_type, record.distance),
                     )
                 )
         copies = [
@@ -197,6 +251,7 @@ def case_file(db: Database, actor: Actor, case_id: int) -> CaseFile:
                 select(Appeal).where(Appeal.case_id == c.id).order_by(Appeal.id)
             )
         ]
+        banking, sweep_state = _banking(session, c)
         return CaseFile(
             CaseView.of(c),
             c.kind,
@@ -208,4 +263,6 @@ def case_file(db: Database, actor: Actor, case_id: int) -> CaseFile:
             copies,
             appeals,
             scores=scores_in(session, list(c.content_ids)),
+            banking=banking,
+            sweep_state=sweep_state,
         )

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from shieldwall.cases.detail import case_file
 from shieldwall.cases.queues import CaseView
+from shieldwall.cases.removal import Banking
 from shieldwall.errors import NotPermitted
 from shieldwall.people import Actor
 from shieldwall.store import Database
@@ -41,19 +42,24 @@ class ContentEvidence:
 @dataclass(frozen=True, slots=True)
 class CaseDetail(CaseView):
     """A case with its evidence (``GET /v1/cases/{id}``): ``evidence`` is the strength (as in
-    :class:`CaseView`), ``matches`` the stored matches of each content id."""
+    :class:`CaseView`), ``matches`` the stored matches of each content id; for a decided
+    removal, ``banking`` says what it banked (signal types, never values) or why nothing."""
 
     matches: list[ContentEvidence]
+    banking: Banking | None = None
 
 
-def _load(db: Database, actor: Actor, case_id: int) -> tuple[CaseView, list[ContentEvidence]]:
+def _load(
+    db: Database, actor: Actor, case_id: int
+) -> tuple[CaseView, list[ContentEvidence], Banking | None]:
     if not actor.roles:
         raise NotPermitted("this actor has no case role")
     found = case_file(db, actor, case_id)
     by_content: dict[str, list[EvidenceMatch]] = {cid: [] for cid in found.case.content_ids}
     for m in found.matches:
         by_content[m.content_id].append(EvidenceMatch(m.bank_name, m.signal_type, m.at, m.source))
-    return found.case, [ContentEvidence(cid, matches) for cid, matches in by_content.items()]
+    evidence = [ContentEvidence(cid, matches) for cid, matches in by_content.items()]
+    return found.case, evidence, found.banking
 
 
 def case_matches(db: Database, actor: Actor, case_id: int) -> list[ContentEvidence]:
@@ -67,6 +73,6 @@ def case_detail(db: Database, actor: Actor, case_id: int) -> CaseDetail:
     """The case (as :func:`~shieldwall.cases.get_case`) with its evidence
     (:func:`case_matches`): the API's view of the case file
     (:func:`~shieldwall.cases.detail.case_file`)."""
-    view, evidence = _load(db, actor, case_id)
+    view, evidence, banking = _load(db, actor, case_id)
     fields = {name: getattr(view, name) for name in CaseView.__dataclass_fields__}
-    return CaseDetail(**fields, matches=evidence)
+    return CaseDetail(**fields, matches=evidence, banking=banking)

@@ -11,9 +11,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +25,7 @@ from shieldwall.cases.queues import evidence_strength
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import InvalidNotice, NotFound, RateLimited
 from shieldwall.people.passwords import dummy_hash, hash_secret, verify_secret
+from shieldwall.replicas import MovingWindow, SharedStore
 from shieldwall.store import Database
 from shieldwall.store.models import CaseItem, Notice, NoticeEvent, utcnow
 
@@ -292,37 +290,28 @@ def verify_pin(pin_hash: str, pin: str) -> bool:
 class PinGuard:
     """Throttles wrong PINs: after ``max_failures`` within ``window`` seconds for one tracking
     number or one client address, status look-ups answer 429 until the window has passed.
-    In the memory of each process (like the per-key rate limits)."""
+    Counted in ``store`` (:class:`~shieldwall.replicas.SharedStore`): in Redis when
+    ``redis_url`` is set, so that a guesser spreading attempts over the replicas is throttled
+    as one; otherwise in the memory of the process."""
 
-    def __init__(self, max_failures: int, window: float) -> None:
+    def __init__(self, max_failures: int, window: float, store: SharedStore | None = None) -> None:
         self.max_failures = max_failures
         self.window = window
-        self._lock = threading.Lock()
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+        self._failures = MovingWindow(
+            store or SharedStore(), "pin", amount=max_failures, seconds=window
+        )
 
     def check(self, *keys: str) -> None:
         """Raise :class:`RateLimited` when any of ``keys`` has too many recent failures."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                times = self._recent(key, now)
-                if len(times) >= self.max_failures:
-                    raise RateLimited(
-                        "too many wrong PINs; retry later", times[0] + self.window - now
-                    )
+        for key in keys:
+            wait = self._failures.wait(key)
+            if wait > 0:
+                raise RateLimited("too many wrong PINs; retry later", wait)
 
     def failed(self, *keys: str) -> None:
         """Count one failure against each of ``keys``."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
+        for key in keys:
+            self._failures.hit(key)
 
 
 def notice_status(

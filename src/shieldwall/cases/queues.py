@@ -81,7 +81,8 @@ class CaseView:
     ground: str | None
     decided_by: str | None
     decided_at: datetime | None
-    #: ``notice`` (opened by a notice) or ``copy`` (a copy of content removed in ``parent_id``).
+    #: ``notice`` (opened by a notice), ``copy`` (a copy of content removed in ``parent_id``)
+    #: or ``match`` (a match on a bank a hash exchange feeds, :mod:`shieldwall.exchange`).
     kind: str
     #: The removal case a copy task was opened from (``None`` for notices).
     parent_id: int | None

@@ -8,13 +8,13 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shieldwall.audit import record_event
 from shieldwall.errors import NotPermitted
 from shieldwall.people import Actor
 from shieldwall.store import Database
-from shieldwall.store.models import Appeal, CaseItem, Notice
+from shieldwall.store.models import Appeal, CaseItem, Notice, TransparencySubmission
 
 __all__ = ["report_csv", "transparency_report"]
 
@@ -31,7 +31,8 @@ def transparency_report(
     """The figures of ``[start, end)``: notices (received in the period) by source and
     category; decisions (made in the period) by ground and action, automated vs human, median
     time to action, share of removals within 48 hours; appeals (filed in the period), their
-    outcomes, reversal rate and median handling time. Counts only: no personal data.
+    outcomes, reversal rate and median handling time; the statements of reasons owed to the
+    EU Transparency Database and where they stand. Counts only: no personal data.
     Audited (``report.transparency``)."""
     if not actor.roles:
         raise NotPermitted("this actor has no case role")
@@ -89,7 +90,7 @@ def transparency_report(
                 "by_ground": by_ground,
                 "automated_decisions": sum(1 for c in decided if c.automated),
                 "human_decisions": sum(1 for c in decided if not c.automated),
-                "automated_detection": sum(1 for c in decided if c.kind == "copy"),
+                "automated_detection": sum(1 for c in decided if c.kind in ("copy", "match")),
                 "median_hours_to_action": round(statistics.median(times), 3) if times else None,
                 "removals": len(removals),
                 "removed_within_48h": len(in_time),
@@ -107,6 +108,24 @@ def transparency_report(
                     round(statistics.median(handling), 3) if handling else None
                 ),
             },
+        }
+        sent = dict(
+            session.execute(
+                select(TransparencySubmission.state, func.count())
+                .join(CaseItem, CaseItem.id == TransparencySubmission.case_id)
+                .where(
+                    CaseItem.decided_at.is_not(None),
+                    CaseItem.decided_at >= start,
+                    CaseItem.decided_at < end,
+                )
+                .group_by(TransparencySubmission.state)
+            ).all()
+        )
+        counts = {state: int(sent.get(state, 0)) for state in ("submitted", "existing", "failed")}
+        report["transparency_database"] = {
+            "statements_owed": len(acted),
+            **counts,
+            "not_submitted": max(0, len(acted) - sum(counts.values())),
         }
         record_event(
             session,

@@ -46,6 +46,12 @@ _FACTS_MAX = 5000
 
 def _source(case: CaseItem, notice: Notice | None) -> tuple[str, str]:
     """(TDB ``source_type``, the fact in words)."""
+    if notice is None and case.kind == "match":
+        return (
+            "SOURCE_VOLUNTARY",
+            "The content was found on our own initiative: its hashes matched hashes shared "
+            "with us by a hash exchange (a hash-sharing programme or a partner platform).",
+        )
     if notice is None:
         return (
             "SOURCE_VOLUNTARY",
@@ -77,7 +83,13 @@ def _load(session: Any, actor: Actor | None, case_id: int) -> tuple[CaseItem, No
 
 def _facts(case: CaseItem, notice: Notice | None) -> str:
     _, source_text = _source(case, notice)
-    if case.automated:
+    if case.automated and case.kind == "match":
+        detected = (
+            "It was detected by automated hash matching and removed by automated means, "
+            "without a person's review: its file hash is identical to content a partner "
+            "platform we trust for automated removal decided to remove."
+        )
+    elif case.automated:
         detected = (
             "It was detected by automated hash matching and removed by automated means, "
             "without a person's review of this copy: its file hash is identical to content "
@@ -89,6 +101,28 @@ def _facts(case: CaseItem, notice: Notice | None) -> str:
         detected = "It was reviewed by a person; no automated means decided it."
     text = f"{source_text} {detected} {_WHAT[case.action or 'remove']} {case.reason or ''}"
     return text.strip()[:_FACTS_MAX]
+
+
+def _scope(case: CaseItem) -> str:
+    """What the decision covers, as it is: copies are blocked only when hashes were banked
+    (by this removal, or earlier for the content this one copies)."""
+    only = "only the content identified by these content ids"
+    if case.action != "remove":
+        return only
+    if case.block_entry_id is not None:
+        types = ", ".join((case.banking or {}).get("signal_types", []))
+        hashes = f"its hashes ({types})" if types else "its hashes"
+        return (
+            f"the content identified by these content ids, and copies of it: {hashes} were "
+            "added to our block bank, so copies on the platform are searched for and new "
+            "uploads of it are blocked"
+        )
+    if case.banking is None and (case.parent_id is not None or case.kind == "match"):
+        return (
+            "the content identified by these content ids; its hashes were already in our "
+            "block bank, so copies with the same hashes are blocked too"
+        )
+    return f"{only}: no hashes of it could be added to our block bank, so copies are not blocked"
 
 
 def _ground(case: CaseItem, settings: Settings) -> tuple[str, str]:
@@ -127,7 +161,7 @@ def statement_of_reasons(
         "decision": {
             "action": case.action,
             "what": _WHAT[case.action or "remove"],
-            "scope": "the content identified by these content ids and the same hashes",
+            "scope": _scope(case),
             "duration": "indefinite, unless reversed on appeal",
         },
         "facts": _facts(case, notice),

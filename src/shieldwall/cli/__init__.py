@@ -7,12 +7,17 @@ what makes the command exist.
 from __future__ import annotations
 
 from shieldwall.cli import (  # noqa: F401  (registers the commands)
+    at_rest,
+    backfill,
     bank,
+    check,
     demo,
+    exchange,
     hash,
     ledger,
     match,
     people,
+    protect,
     scan,
     serve,
     worker,

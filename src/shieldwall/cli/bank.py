@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import sys
+import tempfile
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from shieldwall import banks
-from shieldwall.audit import record_read
 from shieldwall.banks import BankFormat, BankInfo, BankKind, EntryInfo, NewEntry, Provenance
 from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, err_console
-from shieldwall.cli._db import open_database
+from shieldwall.cli._db import cli_actor, open_database
+from shieldwall.cli._output import Format, FormatOption, emit, show_fields
 from shieldwall.cli._progress import progress_bar
 from shieldwall.cli.hash import expand_inputs
-from shieldwall.config import get_settings
 from shieldwall.errors import UsageError
-from shieldwall.hashing import hash_many
-from shieldwall.signals import bankable_types, get_signal_type
+
+if TYPE_CHECKING:
+    from shieldwall.hashing import BatchItem
 
 __all__ = ["bank_app"]
 
@@ -35,17 +32,9 @@ bank_app = typer.Typer(
 app.add_typer(bank_app)
 
 
-class Output(StrEnum):
-    """How results are shown."""
-
-    table = "table"
-    json = "json"
-
-
-FormatOption = Annotated[Output, typer.Option("--format", "-f", help="Output format.")]
-
-
 def _bank_json(bank: BankInfo) -> dict[str, object]:
+    from shieldwall.signals import bankable_types  # noqa: PLC0415 (lazy: cli/__init__.py)
+
     return {
         "name": bank.name,
         "kind": bank.kind.value,
@@ -56,6 +45,7 @@ def _bank_json(bank: BankInfo) -> dict[str, object]:
         },
         "description": bank.description,
         "match_variants": bank.match_variants,
+        "local_features": bank.local_features,
         "source": bank.source,
         "entries": bank.entry_counts,
         "live_signals": bank.live_signals,
@@ -77,20 +67,17 @@ def _entry_json(entry: EntryInfo) -> dict[str, object]:
     }
 
 
-def _print_json(obj: object) -> None:
-    typer.echo(json.dumps(obj))
-
-
-def _show(obj: dict[str, object], fmt: Output) -> None:
-    """One record: a JSON object, or ``key: value`` lines."""
-    if fmt is Output.json:
-        _print_json(obj)
-        return
-    for key, value in obj.items():
-        typer.echo(f"{key}: {value}")
+def _show(obj: dict[str, object], fmt: Format) -> None:
+    """One record: ``key: value`` lines, or the machine format."""
+    if fmt is Format.table:
+        show_fields(obj)
+    else:
+        emit(obj, fmt)
 
 
 def _parse_thresholds(values: list[str]) -> dict[str, int]:
+    from shieldwall.signals import get_signal_type  # noqa: PLC0415
+
     out: dict[str, int] = {}
     for value in values:
         name, sep, number = value.partition("=")
@@ -117,7 +104,15 @@ def create_command(  # noqa: PLR0917 - a Typer signature
             help="Count matches through variants (cuts, rotations, crops; docs/matching.md).",
         ),
     ] = True,
-    fmt: FormatOption = Output.table,
+    local_features: Annotated[
+        bool,
+        typer.Option(
+            "--local-features/--no-local-features",
+            help="Also describe photos banked from files by local features (ORB keypoints), "
+            "for copies no hash reaches: ~25 kB and ~30 ms a photo (docs/matching.md).",
+        ),
+    ] = False,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Create a bank. Thresholds default to each signal type's own (PDQ 31, MD5 exact)."""
     bank = banks.create_bank(
@@ -128,19 +123,24 @@ def create_command(  # noqa: PLR0917 - a Typer signature
         description=description,
         enabled=not disabled,
         match_variants=variants,
+        local_features=local_features,
+        by=cli_actor(),
     )
-    if fmt is Output.json:
-        _print_json(_bank_json(bank))
+    if fmt is not Format.table:
+        emit(_bank_json(bank), fmt)
     else:
         typer.echo(f"created {bank.kind.value} bank {bank.name!r}")
 
 
 @bank_app.command("list")
-def list_command(fmt: FormatOption = Output.table) -> None:
+def list_command(fmt: FormatOption = Format.table) -> None:
     """List the banks with their kind, state and entry counts."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
     found = banks.list_banks(open_database())
-    if fmt is Output.json:
-        _print_json([_bank_json(b) for b in found])
+    if fmt is not Format.table:
+        emit([_bank_json(b) for b in found], fmt)
         return
     table = Table("name", "kind", "enabled", "active entries", "live signals", "thresholds")
     for b in found:
@@ -156,7 +156,7 @@ def list_command(fmt: FormatOption = Output.table) -> None:
 
 
 @bank_app.command("show")
-def show_command(name: str, fmt: FormatOption = Output.table) -> None:
+def show_command(name: str, fmt: FormatOption = Format.table) -> None:
     """Show one bank: settings, thresholds and entry counts by status."""
     _show(_bank_json(banks.get_bank(open_database(), name)), fmt)
 
@@ -164,14 +164,14 @@ def show_command(name: str, fmt: FormatOption = Output.table) -> None:
 @bank_app.command("enable")
 def enable_command(name: str) -> None:
     """Enable a bank: its entries match again."""
-    banks.set_bank_enabled(open_database(), name, True)
+    banks.set_bank_enabled(open_database(), name, True, by=cli_actor())
     typer.echo(f"enabled bank {name!r}")
 
 
 @bank_app.command("disable")
 def disable_command(name: str) -> None:
     """Disable a bank: its entries match nothing until it is enabled."""
-    banks.set_bank_enabled(open_database(), name, False)
+    banks.set_bank_enabled(open_database(), name, False, by=cli_actor())
     typer.echo(f"disabled bank {name!r}")
 
 
@@ -183,15 +183,15 @@ def delete_command(
     """Delete a bank and its entries (stored matches are kept). Needs --yes."""
     if not yes:
         raise UsageError(f"deleting bank {name!r} removes all its entries: add --yes to confirm")
-    removed = banks.delete_bank(open_database(), name)
+    removed = banks.delete_bank(open_database(), name, by=cli_actor())
     typer.echo(f"deleted bank {name!r} ({removed} live signals removed)")
 
 
-def _report(outcome: banks.AddOutcome, fmt: Output, what: str) -> None:
+def _report(outcome: banks.AddOutcome, fmt: Format, what: str) -> None:
     for rejected in outcome.rejected:
         err_console.print(f"[red]rejected[/] {rejected.source}: {rejected.reason}", highlight=False)
-    if fmt is Output.json:
-        _print_json(
+    if fmt is not Format.table:
+        emit(
             {
                 "created": outcome.created,
                 "merged": outcome.merged,
@@ -199,7 +199,8 @@ def _report(outcome: banks.AddOutcome, fmt: Output, what: str) -> None:
                     {"source": r.source, "error": r.code, "message": r.reason}
                     for r in outcome.rejected
                 ],
-            }
+            },
+            fmt,
         )
     else:
         typer.echo(
@@ -214,7 +215,10 @@ def add_command(  # noqa: PLR0917 - a Typer signature
     bank: Annotated[str, typer.Argument(help="The bank to add to.")],
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Image or video files or directories: each file becomes one entry."),
+        typer.Argument(
+            help="Image or video files or directories: each file becomes one entry; - reads "
+            "one from stdin."
+        ),
     ] = None,
     hashes: Annotated[
         list[str] | None,
@@ -235,7 +239,7 @@ def add_command(  # noqa: PLR0917 - a Typer signature
         list[str] | None,
         typer.Option("--signal", "-s", help="Signal types to compute from files (repeat)."),
     ] = None,
-    fmt: FormatOption = Output.table,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Add images or videos (hashed here: the media is never stored) or hashes to a bank.
 
@@ -250,13 +254,35 @@ def add_command(  # noqa: PLR0917 - a Typer signature
     if not paths and not hashes:
         raise UsageError("give image or video files and/or --hash TYPE:VALUE")
     db = open_database()
-    banks.get_bank(db, bank)
+    extra = banks.signals_to_bank(banks.get_bank(db, bank))
     ids = external_id or []
     items: list[NewEntry | banks.Rejected] = []
     if hashes:
         signals = [banks.parse_signal_string(h) for h in hashes]  # bad input: error, no write
         items.append(NewEntry(signals, ids, note, provenance, source="--hash"))
-    files = [str(p) for p in expand_inputs(paths or []) if not isinstance(p, tuple)]
+    if (paths or []).count("-") > 1:
+        raise UsageError("stdin (-) can be given only once")
+    with tempfile.TemporaryDirectory(prefix="shieldwall-stdin-") as stdin_folder:
+        # "-": the photo or video on stdin, spooled to a file there (hashed like any other)
+        files = list(expand_inputs(paths or [], Path(stdin_folder)))
+        _hash_into(items, files, signal, ids, note, provenance, extra)
+    _report(banks.add_entries(db, bank, items, by=cli_actor()), fmt, f"bank {bank!r}")
+
+
+def _hash_into(  # noqa: PLR0917 - the add command's options, passed on
+    items: list[NewEntry | banks.Rejected],
+    files: list[BatchItem],
+    signal: list[str] | None,
+    ids: list[str],
+    note: str,
+    provenance: Provenance,
+    extra: tuple[str, ...],
+) -> None:
+    """Hash ``files`` (bank-side variants and the bank's extra signal types included) into
+    new entries, or rejections with their reason, appended to ``items``."""
+    from shieldwall.config import get_settings  # noqa: PLC0415
+    from shieldwall.hashing import hash_many  # noqa: PLC0415
+
     if files:
         names = tuple(signal) if signal else None  # each file's own: photo or video
         settings = get_settings()
@@ -270,6 +296,7 @@ def add_command(  # noqa: PLR0917 - a Typer signature
                 workers=one,
                 seconds_per_hash=density,
                 bank_variants=settings.bank_variants,
+                extra_signals=extra,
             ):
                 bar.advance(task)
                 if result.error is not None:
@@ -285,7 +312,6 @@ def add_command(  # noqa: PLR0917 - a Typer signature
                             source=result.source,
                         )
                     )
-    _report(banks.add_entries(db, bank, items), fmt, f"bank {bank!r}")
 
 
 @bank_app.command("withdraw")
@@ -295,7 +321,7 @@ def withdraw_command(
     entry: Annotated[
         bool, typer.Option("--entry", help="The ids are bank entry ids, not external ids.")
     ] = False,
-    fmt: FormatOption = Output.table,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Withdraw cases: an entry's hashes stop matching once no active case holds it.
 
@@ -310,15 +336,15 @@ def withdraw_command(
             numbers.append(int(value))
         for number in numbers:
             banks.get_entry(db, number)  # NotFound before anything changes
-        done = [banks.withdraw_entry(db, n) for n in numbers]
-        if fmt is Output.json:
-            _print_json([_entry_json(e) for e in done])
+        done = [banks.withdraw_entry(db, n, by=cli_actor()) for n in numbers]
+        if fmt is not Format.table:
+            emit([_entry_json(e) for e in done], fmt)
         else:
             typer.echo(f"withdrew {len(done)} entries")
         return
-    outcomes = banks.withdraw_cases(db, ids, bank=bank)
-    if fmt is Output.json:
-        _print_json(
+    outcomes = banks.withdraw_cases(db, ids, bank=bank, by=cli_actor())
+    if fmt is not Format.table:
+        emit(
             [
                 {
                     "external_id": o.external_id,
@@ -326,7 +352,8 @@ def withdraw_command(
                     "kept_entries": o.kept_entries,
                 }
                 for o in outcomes
-            ]
+            ],
+            fmt,
         )
         return
     for o in outcomes:
@@ -355,7 +382,7 @@ def import_command(
     provenance: Annotated[
         Provenance, typer.Option(help="Provenance of records that do not name theirs.")
     ] = Provenance.PARTNER,
-    fmt: FormatOption = Output.table,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Import hashes from JSON lines, CSV, or signal strings (``pdq <hex>`` per line).
 
@@ -374,7 +401,14 @@ def import_command(
         with progress_bar("importing", enabled=(total or 0) >= 1000) as bar:
             task = bar.add_task("import", total=total)
             records = banks.read_entries(stream, import_format, name=file, provenance=provenance)
-            outcome = banks.add_entries(db, bank, records, progress=lambda n: bar.advance(task, n))
+            outcome = banks.add_entries(
+                db,
+                bank,
+                records,
+                progress=lambda n: bar.advance(task, n),
+                by=cli_actor(),
+                action="bank.import",
+            )
     finally:
         if stream is not sys.stdin:
             stream.close()
@@ -395,6 +429,8 @@ def export_command(
     ] = False,
 ) -> None:
     """Export a bank's entries (hashes, case numbers, notes) in an importable format."""
+    from shieldwall.audit import record_read  # noqa: PLC0415
+
     db = open_database()
     entries = banks.export_entries(db, bank, include_withdrawn=include_withdrawn)
     if output is None:
@@ -404,12 +440,12 @@ def export_command(
         with tmp.open("w", encoding="utf-8", newline="") as out:
             count = banks.write_entries(entries, out, export_format)
         tmp.replace(output)
-    record_read(db, "cli", "bank.read", f"bank:{bank}", {"route": "export", "count": count})
+    record_read(db, cli_actor(), "bank.read", f"bank:{bank}", {"route": "export", "count": count})
     err_console.print(f"exported {count} records from {bank!r}", highlight=False)
 
 
 @bank_app.command("entry")
-def entry_command(entry_id: int, fmt: FormatOption = Output.table) -> None:
+def entry_command(entry_id: int, fmt: FormatOption = Format.table) -> None:
     """Show one bank entry: status, signal types, case numbers, provenance, note."""
     _show(_entry_json(banks.get_entry(open_database(), entry_id)), fmt)
 
@@ -425,25 +461,25 @@ def disable_entry_command(
     """Stop one entry matching, until a time or until enabled again."""
     if until is not None and until.tzinfo is None:
         until = until.replace(tzinfo=UTC)
-    banks.disable_entry(open_database(), entry_id, until)
+    banks.disable_entry(open_database(), entry_id, until, by=cli_actor())
     typer.echo(f"disabled entry {entry_id}" + (f" until {until.isoformat()}" if until else ""))
 
 
 @bank_app.command("enable-entry")
 def enable_entry_command(entry_id: int) -> None:
     """Let a disabled entry match again."""
-    banks.enable_entry(open_database(), entry_id)
+    banks.enable_entry(open_database(), entry_id, by=cli_actor())
     typer.echo(f"enabled entry {entry_id}")
 
 
 @bank_app.command("quarantine")
-def quarantine_command(fmt: FormatOption = Output.table) -> None:
+def quarantine_command(fmt: FormatOption = Format.table) -> None:
     """List bank signals that flood protection quarantined, pending review."""
     from shieldwall.matching import list_quarantined  # noqa: PLC0415 (loaded when used)
 
     held = list_quarantined(open_database())
-    if fmt is Output.json:
-        _print_json(
+    if fmt is not Format.table:
+        emit(
             [
                 {
                     "signal_id": q.signal_id,
@@ -453,9 +489,12 @@ def quarantine_command(fmt: FormatOption = Output.table) -> None:
                     "quarantined_at": q.quarantined_at.isoformat(),
                 }
                 for q in held
-            ]
+            ],
+            fmt,
         )
         return
+    if not held:
+        typer.echo("no signal is quarantined")
     for q in held:
         typer.echo(f"signal {q.signal_id} ({q.signal_type}) of entry {q.entry_id} in {q.bank}")
 
@@ -465,5 +504,5 @@ def release_command(signal_id: int) -> None:
     """Release a quarantined signal after review: it matches again."""
     from shieldwall.matching import release_signal  # noqa: PLC0415 (loaded when used)
 
-    release_signal(open_database(), signal_id)
+    release_signal(open_database(), signal_id, by=cli_actor())
     typer.echo(f"released signal {signal_id}")

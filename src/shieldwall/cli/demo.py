@@ -6,20 +6,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import typer
-from PIL import Image
-from rich.console import Console
-from rich.table import Table
 
 from shieldwall.cli._app import EXIT_OK, app
-from shieldwall.hashing import hash_many
-from shieldwall.media import Media, synthetic
-from shieldwall.signals.pdq import PdqSignal
-from shieldwall.signals.registry import get_signal_type
 
 
 def _variants(folder: Path) -> list[tuple[str, Path]]:
+    import numpy as np  # noqa: PLC0415 (lazy: cli/__init__.py)
+    from PIL import Image  # noqa: PLC0415
+
+    from shieldwall.media import synthetic  # noqa: PLC0415
+
     original = synthetic.scene(seed=7)
     img = Image.fromarray(original)
     files: dict[str, bytes] = {
@@ -52,6 +49,14 @@ def demo_command() -> None:
     image is never matchable), exact hashes (MD5 changes with every byte), and a clear error for
     a file that is not an image. Nothing leaves this machine.
     """
+    from rich.console import Console  # noqa: PLC0415 (lazy: cli/__init__.py)
+    from rich.table import Table  # noqa: PLC0415
+
+    from shieldwall.hashing import hash_many  # noqa: PLC0415
+    from shieldwall.media import Media  # noqa: PLC0415
+    from shieldwall.signals.pdq import PdqSignal  # noqa: PLC0415
+    from shieldwall.signals.registry import get_signal_type  # noqa: PLC0415
+
     console = Console(width=None if sys.stdout.isatty() else 160)
     pdq = get_signal_type("pdq")
     with tempfile.TemporaryDirectory(prefix="shieldwall-demo-") as tmp:

@@ -3,48 +3,30 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 import tempfile
 from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, fail
-from shieldwall.config import get_settings
+from shieldwall.cli._output import Format, FormatOption, RecordWriter
 from shieldwall.errors import ShieldwallError
-from shieldwall.hashing import (
-    BatchItem,
-    HashResult,
-    content_type_of,
-    default_signals,
-    hash_many,
-    sniff_content_type,
-)
-from shieldwall.media import IMAGE_EXTENSIONS
-from shieldwall.media.video import VIDEO_EXTENSIONS
-from shieldwall.signals import Comparison, ContentType, get_signal_type
 
-__all__ = ["OutputFormat", "expand_inputs", "result_to_json"]
+# Hashing pulls in NumPy, Pillow, PyAV and OpenCV: imported where a command runs, so that
+# `shieldwall --help` and `--version` start fast (tests/cli/test_startup.py).
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from shieldwall.hashing import BatchItem, HashResult
+
+__all__ = ["expand_inputs", "result_to_json"]
 
 #: Show a progress bar (on a terminal) from this many inputs on.
 PROGRESS_FROM = 20
-_MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 _CHUNK = 1 << 20
-
-
-class OutputFormat(StrEnum):
-    """How results are written."""
-
-    jsonl = "jsonl"
-    csv = "csv"
-    table = "table"
 
 
 def expand_inputs(paths: list[str], stdin_folder: Path | None = None) -> Iterator[BatchItem]:
@@ -55,6 +37,8 @@ def expand_inputs(paths: list[str], stdin_folder: Path | None = None) -> Iterato
         if raw == "-":
             # Up to one byte over the larger limit: content over the limit of its kind is then
             # refused by the hashing, with its size.
+            from shieldwall.config import get_settings  # noqa: PLC0415 (lazy: see the top)
+
             settings = get_settings()
             limit = max(settings.max_media_bytes, settings.max_video_bytes) + 1
             if stdin_folder is None:
@@ -64,8 +48,12 @@ def expand_inputs(paths: list[str], stdin_folder: Path | None = None) -> Iterato
             continue
         path = Path(raw)
         if path.is_dir():
+            from shieldwall.media import IMAGE_EXTENSIONS  # noqa: PLC0415 (lazy: see the top)
+            from shieldwall.media.video import VIDEO_EXTENSIONS  # noqa: PLC0415
+
+            extensions = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in _MEDIA_EXTENSIONS:
+                if child.is_file() and child.suffix.lower() in extensions:
                     yield str(child)
         else:
             yield raw
@@ -81,6 +69,13 @@ def _spool_stdin(path: Path, limit: int) -> Path:
 
 def _columns(items: list[BatchItem]) -> tuple[str, ...]:
     """Default signals for the kinds of content among ``items`` (photos first)."""
+    from shieldwall.hashing import (  # noqa: PLC0415 (lazy: see the top)
+        content_type_of,
+        default_signals,
+        sniff_content_type,
+    )
+    from shieldwall.signals import ContentType  # noqa: PLC0415
+
     kinds = {
         sniff_content_type(item[1]) if isinstance(item, tuple) else content_type_of(Path(item))
         for item in items
@@ -106,13 +101,21 @@ def result_to_json(result: HashResult) -> dict[str, object]:
 
 
 class _Writer:
-    def __init__(self, fmt: OutputFormat, signals: tuple[str, ...], out: TextIO) -> None:
+    """The results in ``fmt``: csv flattens each signal into its own column (and its quality
+    into ``<name>_quality``); json and jsonl write :func:`result_to_json` objects."""
+
+    def __init__(self, fmt: Format, signals: tuple[str, ...], out: TextIO) -> None:
         self.fmt = fmt
         self.signals = signals
         self.out = out
         self.table: Table | None = None
         self.csv: csv.DictWriter[str] | None = None
-        if fmt is OutputFormat.csv:
+        self.records = RecordWriter(fmt, out) if fmt in (Format.json, Format.jsonl) else None
+        from rich.table import Table  # noqa: PLC0415 (lazy: see the top)
+
+        from shieldwall.signals import get_signal_type  # noqa: PLC0415
+
+        if fmt is Format.csv:
             fields = ["path"]
             for name in signals:
                 fields.append(name)
@@ -121,10 +124,12 @@ class _Writer:
             fields.append("error")
             self.csv = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
             self.csv.writeheader()
-        elif fmt is OutputFormat.table:
+        elif fmt is Format.table:
             self.table = Table("path", *signals, "error", show_lines=False)
 
     def write(self, result: HashResult) -> None:
+        from shieldwall.signals import Comparison, get_signal_type  # noqa: PLC0415
+
         if self.csv is not None:
             row: dict[str, object] = {"path": result.source, "error": result.error_message or ""}
             for name, signal in result.signals.items():
@@ -145,11 +150,14 @@ class _Writer:
                 else:
                     cells.append(found.value)
             self.table.add_row(result.source, *cells, result.error_message or "")
-        else:
-            self.out.write(json.dumps(result_to_json(result)) + "\n")
-            self.out.flush()
+        elif self.records is not None:
+            self.records.write(result_to_json(result))
 
     def close(self) -> None:
+        from rich.console import Console  # noqa: PLC0415
+
+        if self.records is not None:
+            self.records.close()
         if self.table is not None:
             Console(file=self.out, width=400).print(self.table)
 
@@ -164,9 +172,7 @@ def hash_command(
         int | None,
         typer.Option("--workers", "-w", min=0, help="Processes to use (default: all cores)."),
     ] = None,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.jsonl,
+    fmt: FormatOption = Format.jsonl,
     signal: Annotated[
         list[str] | None,
         typer.Option(
@@ -184,7 +190,8 @@ def hash_command(
 ) -> None:
     """Hash images and videos: one result per input, in input order.
 
-    Output is JSON lines by default, one object per input:
+    Output is JSON lines by default (--format jsonl), one object per input (json: an array of
+    them; csv: a column per signal; table: for people):
     {"path": "a.jpg", "pdq": {"hash": "<64 hex>", "quality": 93}, "md5": {"hash": "<32 hex>"},
     "sha256": {"hash": "<64 hex>"}}, or {"path": "b.jpg", "error": "<reason>"} for an input that
     cannot be hashed; the batch goes on. Videos give "vpdq" (Meta's vpdq text form, one
@@ -192,6 +199,8 @@ def hash_command(
 
     Exit codes: 0 every input hashed, 1 some inputs failed, 2 usage error.
     """
+    from shieldwall.signals import get_signal_type  # noqa: PLC0415 (lazy: see the top)
+
     try:
         for name in signal or ():
             get_signal_type(name)
@@ -209,11 +218,22 @@ def hash_command(
 def _hash_all(
     items: list[BatchItem],
     signal: list[str] | None,
-    fmt: OutputFormat,
+    fmt: Format,
     workers: int | None,
     seconds_per_hash: float | None,
 ) -> int:
     """Hash and write ``items``; returns how many failed."""
+    from rich.console import Console  # noqa: PLC0415 (lazy: see the top)
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from shieldwall.hashing import hash_many  # noqa: PLC0415
+
     if not items:
         fail("no image or video files found in the given paths")
     names = tuple(signal) if signal else _columns(items)

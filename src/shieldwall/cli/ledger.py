@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shieldwall.cli._app import EXIT_OK, EXIT_SOME_FAILED, app, err_console
 from shieldwall.cli._db import open_database
+from shieldwall.cli._output import Format, FormatOption, emit
 from shieldwall.cli._progress import progress_bar
 from shieldwall.cli.hash import expand_inputs
 from shieldwall.errors import UsageError
-from shieldwall.hashing import hash_many, ledger_signals
-from shieldwall.signals.base import Signal
+
+if TYPE_CHECKING:
+    from shieldwall.signals.base import Signal
 
 __all__ = ["ledger_app"]
 
@@ -25,13 +26,6 @@ ledger_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(ledger_app)
-
-
-class Output(StrEnum):
-    """How results are shown."""
-
-    text = "text"
-    json = "json"
 
 
 @ledger_app.command("add")
@@ -49,6 +43,8 @@ def ledger_add_command(
 
     Exit codes: 0 all recorded, 1 some files could not be hashed (reported, the rest go on).
     """
+    from shieldwall.hashing import hash_many, ledger_signals  # noqa: PLC0415 (loaded when used)
+
     files = [str(p) for p in expand_inputs(paths) if not isinstance(p, tuple)]
     items: list[tuple[str, list[Signal]]] = []
     failed = 0
@@ -75,6 +71,8 @@ def ledger_import_command(
 ) -> None:
     """Record hosted content from JSON lines: ``{"content_id" (or "path"), "pdq": {"hash",
     "quality"}, "md5": {"hash"}, ...}`` per line, which is what ``shieldwall hash`` prints."""
+    from shieldwall.signals.base import Signal  # noqa: PLC0415 (loaded when used)
+
     items: list[tuple[str, list[Signal]]] = []
     try:
         lines = file.read_text(encoding="utf-8").splitlines()
@@ -105,7 +103,7 @@ def sweep_command(
     full: Annotated[
         bool, typer.Option("--full", help="Check every live block signal, not just new ones.")
     ] = False,
-    fmt: Annotated[Output, typer.Option("--format", "-f", help="Output format.")] = Output.text,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Find hosted copies of block-bank signals added since the last sweep, and store them as
     matches. Run it after adding hashes (or on a timer); running it again finds nothing new."""
@@ -115,9 +113,9 @@ def sweep_command(
     with progress_bar("sweeping ledger") as bar:
         task = bar.add_task("sweep", total=None)
         outcome = sweep(db, full=full, progress=lambda n: bar.advance(task, n))
-    if fmt is Output.json:
-        typer.echo(
-            json.dumps(
+    if fmt is not Format.table:
+        emit(
+            (
                 {
                     "from_seq": outcome.from_seq,
                     "to_seq": outcome.to_seq,
@@ -137,7 +135,8 @@ def sweep_command(
                     "quarantined_signals": outcome.quarantined,
                     "seconds": round(outcome.seconds, 3),
                 }
-            )
+            ),
+            fmt,
         )
         return
     typer.echo(

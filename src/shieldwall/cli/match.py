@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,11 +9,10 @@ import typer
 from shieldwall import banks
 from shieldwall.cli._app import EXIT_OK, app
 from shieldwall.cli._db import open_database
+from shieldwall.cli._output import Format, FormatOption, RecordWriter
 from shieldwall.cli._progress import progress_bar
 from shieldwall.cli.hash import expand_inputs
-from shieldwall.config import get_settings
 from shieldwall.errors import ShieldwallError, UsageError
-from shieldwall.hashing import hash_many
 
 if TYPE_CHECKING:
     from shieldwall.matching import BankMatch, MatchOutcome
@@ -25,13 +22,8 @@ __all__ = ["EXIT_INPUT_FAILED", "EXIT_MATCHED", "match_to_json", "outcome_to_jso
 #: ``match`` exit codes: something matched; nothing matched but some input failed.
 EXIT_MATCHED = 1
 EXIT_INPUT_FAILED = 3
-
-
-class MatchFormat(StrEnum):
-    """How results are written."""
-
-    text = "text"
-    json = "json"
+#: The csv columns (the keys an input's object may have).
+_COLUMNS = ("input", "content_id", "matches", "allowed_by", "error")
 
 
 def match_to_json(m: BankMatch) -> dict[str, object]:
@@ -72,9 +64,9 @@ def _describe(m: BankMatch) -> str:
     return text + ")"
 
 
-def _write(source: str, outcome: MatchOutcome, fmt: MatchFormat) -> None:
-    if fmt is MatchFormat.json:
-        typer.echo(json.dumps(outcome_to_json(source, outcome)))
+def _write(source: str, outcome: MatchOutcome, writer: RecordWriter | None) -> None:
+    if writer is not None:
+        writer.write(outcome_to_json(source, outcome))
     elif outcome.error is not None:
         typer.echo(f"{source}: error: {outcome.error.message}")
     elif outcome.matches:
@@ -112,7 +104,16 @@ def match_command(  # noqa: PLR0917 - a Typer signature
         typer.Option(
             "--normalise/--no-normalise",
             help="Also match photos with borders and caption bars cut, the photo inside a "
-            "screenshot, and small rotations undone (default: SHIELDWALL_MATCH_NORMALISE).",
+            "screenshot, and small rotations undone, and video frames with their borders cut "
+            "(default: SHIELDWALL_MATCH_NORMALISE).",
+        ),
+    ] = None,
+    local_features: Annotated[
+        bool | None,
+        typer.Option(
+            "--local-features/--no-local-features",
+            help="Also match photos by local features where a bank holds them (default: "
+            "SHIELDWALL_MATCH_LOCAL_FEATURES).",
         ),
     ] = None,
     record: Annotated[
@@ -121,13 +122,12 @@ def match_command(  # noqa: PLR0917 - a Typer signature
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", min=0, help="Hashing processes.")
     ] = None,
-    fmt: Annotated[MatchFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        MatchFormat.text
-    ),
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Match images, videos or hashes against every enabled bank, and store the matches.
 
-    With --format json, one object per input:
+    With --format jsonl, one object a line per input (json: an array of them; csv: a line
+    each, the matches as JSON):
     {"input": "a.jpg", "content_id": "a.jpg", "matches": [{"bank": "ncii", "entry_id": 7,
     "signal_type": "pdq"}]}, with an empty list when nothing matched ("allowed_by" names the
     allow banks that suppressed matches; "error" says why an input could not be checked).
@@ -149,18 +149,21 @@ def match_command(  # noqa: PLR0917 - a Typer signature
         queries = [(h, banks.parse_signal_string(h)) for h in hashes]
     except ShieldwallError as exc:
         raise UsageError(exc.message) from exc
-    from shieldwall.matching import Matcher, MatchOutcome  # noqa: PLC0415 (loaded when used)
+    from shieldwall.config import get_settings  # noqa: PLC0415 (loaded when used)
+    from shieldwall.hashing import hash_many  # noqa: PLC0415
+    from shieldwall.matching import Matcher, MatchOutcome  # noqa: PLC0415
 
     settings = get_settings()
     # In a batch, follow the log (and bank settings) at most once a second.
     matcher = Matcher.open(open_database(), settings=settings, refresh_interval=1.0)
     matched = failed = False
+    writer = None if fmt is Format.table else RecordWriter(fmt, columns=_COLUMNS)
 
     def done(source: str, outcome: MatchOutcome) -> None:
         nonlocal matched, failed
         matched |= outcome.matched
         failed |= outcome.error is not None
-        _write(source, outcome, fmt)
+        _write(source, outcome, writer)
 
     for text, signal in queries:
         done(text, matcher.match(content_id or text, [signal], record=record))
@@ -171,7 +174,11 @@ def match_command(  # noqa: PLR0917 - a Typer signature
         if workers is None and len(paths) == 1:
             workers = 1  # one file: hashed here, no worker pool to start
         for result in hash_many(
-            paths, workers=workers, seconds_per_hash=sampling, variants=options
+            paths,
+            workers=workers,
+            seconds_per_hash=sampling,
+            variants=options,
+            extra_signals=matcher.extra_signals(local_features),
         ):
             cid = content_id or result.source
             if result.error is not None:
@@ -187,6 +194,8 @@ def match_command(  # noqa: PLR0917 - a Typer signature
             done(result.source, outcome)
             bar.advance(task)
     matcher.checkpoint()
+    if writer is not None:
+        writer.close()
     if matched:
         raise typer.Exit(EXIT_MATCHED)
     raise typer.Exit(EXIT_INPUT_FAILED if failed else EXIT_OK)

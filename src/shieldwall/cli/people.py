@@ -4,40 +4,32 @@ log)."""
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shieldwall.cli._app import EXIT_SOME_FAILED, app
-from shieldwall.cli._db import open_database
+from shieldwall.cli._app import EXIT_SOME_FAILED, app, fail
+from shieldwall.cli._db import cli_actor, open_database
+from shieldwall.cli._output import Format, FormatOption, emit
 from shieldwall.errors import UsageError
 
 __all__ = ["audit_app", "user_app"]
 
-#: The actor the audit log records for changes made with the command line.
-CLI_ACTOR = "cli"
 
 user_app = typer.Typer(
     name="user",
-    help="People who sign in to the review console: create, list, roles, disable, passwd.",
+    help="People who sign in to the review console: create, list, roles, disable, passwd, "
+    "sign-out, two-factor.",
     no_args_is_help=True,
 )
 app.add_typer(user_app)
 audit_app = typer.Typer(
     name="audit",
-    help="The hash-chained case audit log: verify the chain, list events.",
+    help="The keyed, anchored hash-chained audit log: verify the chain, list events, make a key.",
     no_args_is_help=True,
 )
 app.add_typer(audit_app)
-
-
-class Output(StrEnum):
-    """How results are shown."""
-
-    text = "text"
-    json = "json"
 
 
 PasswordFile = Annotated[
@@ -88,30 +80,37 @@ def user_create_command(
         _password(password_file),
         roles,
         display_name=name,
-        by=CLI_ACTOR,
+        by=cli_actor(),
     )
     typer.echo(f"created {person.username} (roles: {', '.join(sorted(person.roles)) or 'none'})")
 
 
 @user_app.command("list")
 def user_list_command(
-    output: Annotated[Output, typer.Option("--format", "-f", help="text or json.")] = Output.text,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List console users, their roles and state."""
     from shieldwall.people.accounts import list_people  # noqa: PLC0415 (loaded when used)
 
     people = list_people(open_database())
-    if output is Output.json:
-        for p in people:
-            record = {
-                "username": p.username,
-                "display_name": p.display_name,
-                "roles": sorted(p.roles),
-                "disabled": p.disabled,
-                "locked_until": p.locked_until.isoformat() if p.locked_until else None,
-                "created_at": p.created_at.isoformat(),
-            }
-            typer.echo(json.dumps(record))
+    if fmt is not Format.table:
+        emit(
+            [
+                {
+                    "username": p.username,
+                    "display_name": p.display_name,
+                    "roles": sorted(p.roles),
+                    "disabled": p.disabled,
+                    "locked_until": p.locked_until.isoformat() if p.locked_until else None,
+                    "two_factor": p.two_factor,
+                    "two_factor_required": p.totp_required,
+                    "sso": p.sso,
+                    "created_at": p.created_at.isoformat(),
+                }
+                for p in people
+            ],
+            fmt,
+        )
         return
     for p in people:
         state = "disabled" if p.disabled else ("locked" if p.locked_until else "active")
@@ -127,7 +126,7 @@ def user_roles_command(
     """Replace a user's roles (recorded in the audit log)."""
     from shieldwall.people.accounts import set_roles  # noqa: PLC0415 (loaded when used)
 
-    person = set_roles(open_database(), username, roles, by=CLI_ACTOR)
+    person = set_roles(open_database(), username, roles, by=cli_actor())
     typer.echo(f"{person.username}: roles {', '.join(sorted(person.roles)) or 'none'}")
 
 
@@ -136,7 +135,7 @@ def user_disable_command(username: Annotated[str, typer.Argument(help="Login nam
     """Disable a user: no more logins; their sessions end now."""
     from shieldwall.people.accounts import disable  # noqa: PLC0415 (loaded when used)
 
-    disable(open_database(), username, by=CLI_ACTOR)
+    disable(open_database(), username, by=cli_actor())
     typer.echo(f"disabled {username}")
 
 
@@ -148,56 +147,135 @@ def user_passwd_command(
     """Set a user's password (unlocks the account and ends its sessions)."""
     from shieldwall.people.accounts import set_password  # noqa: PLC0415 (loaded when used)
 
-    set_password(open_database(), username, _password(password_file), by=CLI_ACTOR)
+    set_password(open_database(), username, _password(password_file), by=cli_actor())
     typer.echo(f"password of {username} changed")
 
 
-@audit_app.command("verify")
-def audit_verify_command() -> None:
-    """Check the whole hash chain.
-
-    Exit codes: 0 the chain is intact, 1 it is broken (the first broken event is named).
-    """
-    from shieldwall.audit import list_events, verify  # noqa: PLC0415 (loaded when used)
+@user_app.command("sign-out")
+def user_sign_out_command(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """End every console session of a user, in every browser (sign out everywhere)."""
+    from shieldwall.people.accounts import (  # noqa: PLC0415 (loaded when used)
+        get_person,
+        sign_out_everywhere,
+    )
 
     db = open_database()
-    broken = verify(db)
-    if broken is not None:
-        typer.echo(f"chain broken at event {broken}", err=True)
+    ended = sign_out_everywhere(db, get_person(db, username).id, by=cli_actor())
+    typer.echo(f"{username}: {ended} session{'' if ended == 1 else 's'} ended")
+
+
+@user_app.command("require-two-factor")
+def user_require_two_factor_command(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    off: Annotated[
+        bool, typer.Option("--off", help="Stop requiring it (the setting may still).")
+    ] = False,
+) -> None:
+    """Require two-factor sign-in (TOTP) of a user: from the next sign-in, a right password
+    without it leads to enrolment, never to the console."""
+    from shieldwall.people.twofactor import require_two_factor  # noqa: PLC0415 (loaded when used)
+
+    require_two_factor(open_database(), username, not off, by=cli_actor())
+    typer.echo(f"{username}: two-factor sign-in {'not ' if off else ''}required")
+
+
+@user_app.command("reset-two-factor")
+def user_reset_two_factor_command(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+) -> None:
+    """Turn two-factor sign-in off for a user who lost their authenticator (the secret and
+    recovery codes go, the sessions end)."""
+    from shieldwall.people.twofactor import reset_two_factor  # noqa: PLC0415 (loaded when used)
+
+    reset_two_factor(open_database(), username, by=cli_actor())
+    typer.echo(f"{username}: two-factor sign-in reset")
+
+
+@audit_app.command("verify")
+def audit_verify_command(
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help="Check against this copy of the anchor (e.g. from the log store) instead of "
+            "SHIELDWALL_AUDIT_ANCHOR_PATH.",
+        ),
+    ] = None,
+) -> None:
+    """Check the whole hash chain with the audit key, and the table against the anchor.
+
+    Names what is wrong: rows missing (a gap, or newest rows deleted after the anchored head),
+    a row altered, the chain recomputed without the key. Exit codes: 0 the chain is intact,
+    1 it is not.
+    """
+    from shieldwall.audit import check_chain  # noqa: PLC0415 (loaded when used)
+    from shieldwall.audit.keying import config_from_settings  # noqa: PLC0415
+    from shieldwall.config import get_settings  # noqa: PLC0415
+
+    db = open_database()
+    config = config_from_settings(get_settings(), create=False)
+    report = check_chain(db, key=config.key, anchor=anchor or config.anchor)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if not report.intact:
+        for problem in report.problems:
+            typer.echo(f"broken: {problem}", err=True)
+        typer.echo(f"chain broken at event {report.first_broken}", err=True)
         raise typer.Exit(EXIT_SOME_FAILED)
-    count = 0
-    after = 0
-    while events := list_events(db, after_seq=after, limit=10_000):
-        count += len(events)
-        after = events[-1].seq
-    typer.echo(f"chain intact: {count} events")
+    keyed = f", keyed from event {report.keyed_from}" if report.keyed_from else ", not keyed"
+    head = f", anchored head {report.anchored_head}" if report.anchored_head else ""
+    typer.echo(f"chain intact: {report.events} events{keyed}{head}")
+
+
+@audit_app.command("keygen")
+def audit_keygen_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the new key (must not exist).")],
+) -> None:
+    """Make a new audit chain key (32 random bytes in hex, mode 0600): give it to every process
+    as SHIELDWALL_AUDIT_KEY_FILE, and keep a copy apart from the database's backups."""
+    from shieldwall.audit.keying import generate_key_file  # noqa: PLC0415 (loaded when used)
+
+    try:
+        key = generate_key_file(path)
+    except FileExistsError:
+        fail(f"{path} exists already: a key is never overwritten")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}")
+    typer.echo(f"audit key {key.id} written to {path}")
 
 
 @audit_app.command("list")
 def audit_list_command(
     after: Annotated[int, typer.Option("--after", min=0, help="Events after this seq.")] = 0,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
-    output: Annotated[Output, typer.Option("--format", "-f", help="text or json.")] = Output.text,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """List audit events in order (JSON: one object per line)."""
+    """List audit events in order."""
     from shieldwall.audit import list_events  # noqa: PLC0415 (loaded when used)
 
-    for e in list_events(open_database(), after_seq=after, limit=limit):
-        if output is Output.json:
-            record = {
-                "seq": e.seq,
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "action": e.action,
-                "subject": e.subject,
-                "details": e.details,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-            typer.echo(json.dumps(record, sort_keys=True))
-        else:
-            details = json.dumps(e.details, sort_keys=True) if e.details else ""
-            typer.echo(
-                f"{e.seq}\t{e.at.isoformat(timespec='seconds')}\t{e.actor}\t{e.action}\t"
-                f"{e.subject}\t{details}".rstrip()
-            )
+    events = list_events(open_database(), after_seq=after, limit=limit)
+    if fmt is not Format.table:
+        emit(
+            [
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "subject": e.subject,
+                    "details": e.details,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                    "key_id": e.key_id,
+                }
+                for e in events
+            ],
+            fmt,
+        )
+        return
+    for e in events:
+        details = json.dumps(e.details, sort_keys=True) if e.details else ""
+        typer.echo(
+            f"{e.seq}\t{e.at.isoformat(timespec='seconds')}\t{e.actor}\t{e.action}\t"
+            f"{e.subject}\t{details}".rstrip()
+        )

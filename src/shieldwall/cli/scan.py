@@ -11,15 +11,39 @@ from typing import Annotated
 import typer
 
 from shieldwall.cli._app import app, fail
+from shieldwall.cli._output import FORMAT_HELP, Format, write_records
 
-__all__ = ["scan"]
+__all__ = ["ScanFormat", "scan"]
+
+#: The csv columns of a finding (``Finding.to_dict`` and its fingerprint).
+_FINDING_COLUMNS = (
+    "rule",
+    "family",
+    "weight",
+    "kind",
+    "signal",
+    "title",
+    "file",
+    "cell",
+    "line",
+    "evidence",
+    "decoded_by",
+    "origin",
+    "act",
+    "suppressed_by",
+    "fingerprint",
+)
 
 
-class OutputFormat(StrEnum):
-    """Output formats of ``shieldwall scan``."""
+class ScanFormat(StrEnum):
+    """The shared formats (``shieldwall.cli._output.Format``: table, json, jsonl, csv) and
+    SARIF 2.1.0 for code-scanning tools. A scan's records are its findings: ``json`` is the
+    whole report (verdict, reason, findings, errors), ``jsonl`` and ``csv`` the findings."""
 
-    text = "text"
+    table = "table"
     json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
     sarif = "sarif"
 
 
@@ -33,8 +57,15 @@ def scan(
         list[str] | None, typer.Option("--cmd", help="A command line to scan (repeatable).")
     ] = None,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text, json or sarif (SARIF 2.1.0).")
-    ] = OutputFormat.text,
+        ScanFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"{FORMAT_HELP} A scan's records are its findings (json: the whole report); "
+            "or sarif (SARIF 2.1.0).",
+            case_sensitive=False,
+        ),
+    ] = ScanFormat.table,
     rules: Annotated[
         list[Path] | None, typer.Option("--rules", help="An extra rule file (YAML; repeatable).")
     ] = None,
@@ -56,9 +87,13 @@ def scan(
         fail("give at least one PATH or --cmd")
     scanner = Scanner.from_files(rules or [], allow)
     report = scanner.scan(paths=paths or [], commands=cmd or [])
-    if output_format is OutputFormat.json:
+    if output_format is ScanFormat.json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    elif output_format is OutputFormat.sarif:
+    elif output_format in (ScanFormat.jsonl, ScanFormat.csv):
+        findings = report.to_dict()["findings"]
+        assert isinstance(findings, list)
+        write_records(findings, Format(output_format.value), columns=_FINDING_COLUMNS)
+    elif output_format is ScanFormat.sarif:
         typer.echo(json.dumps(to_sarif(report, scanner.rules), indent=2, ensure_ascii=False))
     else:
         typer.echo(report.message())

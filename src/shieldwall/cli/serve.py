@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -11,11 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from shieldwall.cli._app import EXIT_OK, app, err_console
-from shieldwall.cli._db import open_database
-from shieldwall.config import get_settings
+from shieldwall.cli._db import cli_actor, open_database
+from shieldwall.cli._output import Format, FormatOption, emit
 from shieldwall.errors import UsageError
 
 if TYPE_CHECKING:
+    from shieldwall.cli._demo_platform import DemoPlatform
     from shieldwall.store import Database
 
 __all__ = ["key_app"]
@@ -30,19 +32,59 @@ class RoleChoice(StrEnum):
     worker = "worker"
 
 
-class Output(StrEnum):
-    """How results are shown."""
-
-    text = "text"
-    json = "json"
-
-
-DEMO_BANK = "demo-ncii"
+DEMO_BANK = "demo-ncii"  # shieldwall.deployment names them as demo data to remove
 DEMO_USER = "demo"
+#: The demo notice's post: on the stand-in platform, not in the ledger.
+DEMO_POST = "demo-post-1"
+#: An altered re-upload of it (recompressed, smaller) that the ledger knows: the sweep's find.
+DEMO_REPOST = "demo-repost-1"
 
 
-def _demo_setup(port: int, host: str) -> None:
-    """A demo bank holding a generated photo, a key with every scope, and how to try it."""
+def demo_posts() -> dict[str, bytes]:
+    """The stand-in platform's posts: the reported one, an altered re-upload, an unrelated."""
+    import numpy as np  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
+
+    from shieldwall.media import synthetic  # noqa: PLC0415
+
+    reported = synthetic.scene(seed=11)
+    img = Image.fromarray(reported)
+    smaller = np.asarray(img.resize((img.width * 3 // 4, img.height * 3 // 4)))
+    return {
+        DEMO_POST: synthetic.encode(reported),
+        DEMO_REPOST: synthetic.encode(smaller, quality=40),
+        "demo-post-2": synthetic.encode(synthetic.scene(seed=12)),
+    }
+
+
+def _demo_ledger(db: Database, posts: dict[str, bytes]) -> None:
+    """The platform's ledger of hosted content: every demo post but the reported one."""
+    from shieldwall.hashing import hash_bytes, ledger_signals  # noqa: PLC0415
+    from shieldwall.matching import add_to_ledger  # noqa: PLC0415
+
+    items = []
+    for content_id, data in posts.items():
+        if content_id != DEMO_POST:
+            result = hash_bytes(data, content_id, list(ledger_signals()))
+            items.append((content_id, list(result.signals.values())))
+    add_to_ledger(db, items)
+
+
+def _demo_environment(platform: DemoPlatform) -> None:
+    """Point the previews at the stand-in platform, which the outbound address policy must let
+    through (it is on loopback). Set in the environment, not only in this process's settings:
+    ``--workers`` processes read their settings from it."""
+    from shieldwall.config import get_settings  # noqa: PLC0415
+
+    networks = [*get_settings().outbound_allowed_networks, "127.0.0.1/32"]
+    os.environ["SHIELDWALL_PREVIEW_URL_TEMPLATE"] = platform.template
+    os.environ["SHIELDWALL_OUTBOUND_ALLOWED_NETWORKS"] = json.dumps(networks)
+    get_settings.cache_clear()
+
+
+def _demo_setup(port: int, host: str, platform: DemoPlatform | None = None) -> None:
+    """A demo bank holding a generated photo, a key with every scope, the ledger of the
+    stand-in platform's posts, and how to try it."""
     from shieldwall import banks  # noqa: PLC0415
     from shieldwall.errors import NotFound  # noqa: PLC0415
     from shieldwall.hashing import hash_file  # noqa: PLC0415
@@ -50,6 +92,7 @@ def _demo_setup(port: int, host: str) -> None:
     from shieldwall.people.keys import create_key  # noqa: PLC0415
 
     db = open_database()
+    _demo_ledger(db, platform.posts if platform is not None else demo_posts())
     try:
         banks.get_bank(db, DEMO_BANK)
     except NotFound:
@@ -71,12 +114,18 @@ def _demo_setup(port: int, host: str) -> None:
     _, secret = create_key(db, "demo", "admin,read-distances")
     base = f"http://{host}:{port}"
     console_line = _demo_console(db)
+    where = f" on the stand-in platform {platform.url}" if platform is not None else ""
     typer.echo(
         f"""
 Shieldwall demo: bank {DEMO_BANK!r} holds {original}.
 API key (admin, shown once): {secret}
 {console_line}
 Report form: {base}/report   Review console: {base}/console
+
+The demo notice reports {DEMO_POST}{where}. The ledger of hosted content knows an altered
+re-upload of it ({DEMO_REPOST}) but not the post itself. Remove the case in the console: its
+hashes are taken from the platform's preview, banked, the sweep finds {DEMO_REPOST}, and a copy
+task opens for it; the case page says what was banked and what the sweep found.
 
 Try it (a recompressed copy matches; an unrelated photo does not):
   curl -s -H 'Authorization: Bearer {secret}' -F file=@{folder / "copy-q40.jpg"} {base}/v1/lookup
@@ -93,6 +142,7 @@ def _demo_console(db: Database) -> str:
 
     from shieldwall.cases import submit_notice  # noqa: PLC0415
     from shieldwall.cases.notices import DECLARATIONS  # noqa: PLC0415
+    from shieldwall.config import get_settings  # noqa: PLC0415
     from shieldwall.errors import Conflict  # noqa: PLC0415
     from shieldwall.people.accounts import create_person  # noqa: PLC0415
 
@@ -104,7 +154,7 @@ def _demo_console(db: Database) -> str:
             password,
             "admin,reviewer,senior_reviewer,auditor",
             display_name="Demo Reviewer",
-            by="cli",
+            by=cli_actor(),
         )
     except Conflict:
         return (
@@ -119,8 +169,8 @@ def _demo_console(db: Database) -> str:
             "reporter_email": "reporter@demo.invalid",
             "signature": "Demo Reporter",
             "explanation": "A demo notice: an intimate image of me posted without my consent.",
-            "urls": ["https://platform.example/posts/demo-post-1"],
-            "content_ids": ["demo-post-1"],
+            "urls": [f"https://platform.example/posts/{DEMO_POST}"],
+            "content_ids": [DEMO_POST],
             "content_kind": "synthetic",
             **dict.fromkeys(DECLARATIONS, True),
         },
@@ -159,21 +209,37 @@ def serve_command(
     ] = False,
 ) -> None:
     """Run the HTTP service until SIGTERM or Ctrl-C (in-flight requests finish first)."""
+    from shieldwall.config import get_settings  # noqa: PLC0415
+    from shieldwall.custody import check_sealing  # noqa: PLC0415
     from shieldwall.server.run import serve  # noqa: PLC0415
 
+    platform = None
+    if demo:
+        from shieldwall.cli._demo_platform import DemoPlatform  # noqa: PLC0415
+
+        platform = DemoPlatform(demo_posts()).start()
+        _demo_environment(platform)
     settings = get_settings()
+    from shieldwall.cases.platform import check_preview_source  # noqa: PLC0415
+
+    check_preview_source(settings)  # before the database is opened or anything is made
     bind_host = host or settings.api_host
     bind_port = settings.api_port if port is None else port
     chosen = role.value if role is not None else settings.service_role
     db = open_database()
+    check_sealing(db)  # values sealed with the current key, or none (docs/security.md)
     if chosen != "all" and db.dialect == "sqlite":
         err_console.print(
             "[yellow]note:[/] separate roles share one database; use PostgreSQL "
             "(SHIELDWALL_DATABASE_URL) when they run on several machines"
         )
     if demo:
-        _demo_setup(bind_port, bind_host)
-    serve(settings, role=chosen, host=bind_host, port=bind_port, workers=workers)
+        _demo_setup(bind_port, bind_host, platform)
+    try:
+        serve(settings, role=chosen, host=bind_host, port=bind_port, workers=workers)
+    finally:
+        if platform is not None:
+            platform.stop()
 
 
 key_app = typer.Typer(
@@ -189,7 +255,8 @@ def key_create_command(
         typer.Option(
             "--scopes",
             "-s",
-            help="Comma-separated: hash, match, curate, review, admin, read-distances.",
+            help="Comma-separated: hash, match, curate, review, scan, admin, read-distances, "
+            "federate.",
         ),
     ],
     name: Annotated[str, typer.Option("--name", "-n", help="What the key is for.")] = "key",
@@ -197,14 +264,14 @@ def key_create_command(
         float | None,
         typer.Option("--rate-limit", help="Requests per second (default: api_rate_limit)."),
     ] = None,
-    output: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Create a key and print it; it is stored hashed and cannot be shown again."""
     from shieldwall.people.keys import create_key  # noqa: PLC0415
 
     info, secret = create_key(open_database(), name, scopes, rate_limit=rate_limit)
-    if output is Output.json:
-        typer.echo(json.dumps({**info.to_dict(), "key": secret}))
+    if fmt is not Format.table:
+        emit({**info.to_dict(), "key": secret}, fmt)
     else:
         typer.echo(secret)
         err_console.print(
@@ -216,15 +283,14 @@ def key_create_command(
 
 @key_app.command("list")
 def key_list_command(
-    output: Annotated[Output, typer.Option("--format", "-f")] = Output.text,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """List keys (never their secrets)."""
     from shieldwall.people.keys import list_keys  # noqa: PLC0415
 
     found = list_keys(open_database())
-    if output is Output.json:
-        for k in found:
-            typer.echo(json.dumps(k.to_dict()))
+    if fmt is not Format.table:
+        emit([k.to_dict() for k in found], fmt)
         return
     for k in found:
         state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"

@@ -7,7 +7,6 @@ import json
 import logging
 import signal
 import threading
-from enum import StrEnum
 from types import FrameType
 from typing import Annotated
 
@@ -15,6 +14,7 @@ import typer
 
 from shieldwall.cli._app import EXIT_OK, app, err_console
 from shieldwall.cli._db import open_database
+from shieldwall.cli._output import Format, FormatOption, emit
 from shieldwall.errors import UsageError
 
 __all__ = ["jobs_app", "worker_command"]
@@ -35,13 +35,18 @@ def worker_command(
     SIGINT; the job in hand is finished before the worker exits. Several workers, on one
     machine or many, may share a queue.
     """
+    from shieldwall.custody import check_sealing  # noqa: PLC0415
+    from shieldwall.media.budget import return_freed_buffers  # noqa: PLC0415
     from shieldwall.worker import default_worker  # noqa: PLC0415 (loaded when used)
 
+    return_freed_buffers()  # the decode budget bounds resident memory (docs/security.md)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    worker = default_worker(open_database(), kinds=kinds)
+    db = open_database()
+    check_sealing(db)  # values sealed with the current key, or none (docs/security.md)
+    worker = default_worker(db, kinds=kinds)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -72,23 +77,16 @@ jobs_app = typer.Typer(
 app.add_typer(jobs_app)
 
 
-class Output(StrEnum):
-    """How results are shown."""
-
-    text = "text"
-    json = "json"
-
-
 @jobs_app.command("depth")
 def jobs_depth_command(
-    fmt: Annotated[Output, typer.Option("--format", "-f", help="Output format.")] = Output.text,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """How many jobs are in each state (queued, running, retry, done, dead)."""
     from shieldwall.jobs import queue_depth  # noqa: PLC0415 (loaded when used)
 
     depth = queue_depth(open_database())
-    if fmt is Output.json:
-        typer.echo(json.dumps(depth))
+    if fmt is not Format.table:
+        emit(depth, fmt)
     else:
         typer.echo("  ".join(f"{state} {count}" for state, count in depth.items()))
 
@@ -103,7 +101,7 @@ def jobs_list_command(
         str | None, typer.Option("--kind", "-k", help="Only jobs of this kind.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Most jobs shown.")] = 100,
-    fmt: Annotated[Output, typer.Option("--format", "-f", help="Output format.")] = Output.text,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Jobs in id order, with their attempts and last error."""
     from shieldwall.jobs import JobState, list_jobs  # noqa: PLC0415 (loaded when used)
@@ -111,9 +109,9 @@ def jobs_list_command(
     if state is not None and state not in {s.value for s in JobState}:
         raise UsageError(f"unknown state {state!r}; one of {', '.join(s.value for s in JobState)}")
     jobs = list_jobs(open_database(), state=state, kind=kind, limit=limit)
-    if fmt is Output.json:
-        typer.echo(
-            json.dumps(
+    if fmt is not Format.table:
+        emit(
+            (
                 [
                     {
                         "id": j.id,
@@ -127,7 +125,8 @@ def jobs_list_command(
                     }
                     for j in jobs
                 ]
-            )
+            ),
+            fmt,
         )
         return
     for j in jobs:
@@ -153,9 +152,16 @@ def jobs_enqueue_command(
         str, typer.Option("--payload", "-p", help="The job's payload, a JSON object.")
     ] = "{}",
 ) -> None:
-    """Queue a job (``shieldwall jobs enqueue sweep``: a sweep run by a worker)."""
+    """Queue a job (``shieldwall jobs enqueue sweep``: a sweep run by a worker). A kind that no
+    worker runs is refused (exit 2), naming the kinds there are: it would wait for ever."""
     from shieldwall.jobs import enqueue  # noqa: PLC0415 (loaded when used)
+    from shieldwall.worker import builtin_handlers  # noqa: PLC0415
 
+    known = builtin_handlers()
+    if kind not in known:
+        raise UsageError(
+            f"unknown job kind {kind!r}: no worker runs it; known: {', '.join(sorted(known))}"
+        )
     try:
         data = json.loads(payload)
     except json.JSONDecodeError as exc:

@@ -24,7 +24,11 @@ __all__ = [
 
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")", "|&"})
 _WRAPPERS = frozenset({"sudo", "nohup", "time", "exec", "env", "nice", "stdbuf", "xargs", "!"})
-_PYTHON_RE = re.compile(r"^(python|python3|python3\.\d+|py|pypy3?|ipython)$")
+# Also an interpreter held in a shell variable: DeepFaceLab's scripts run "$DFL_PYTHON" main.py.
+_PYTHON_RE = re.compile(
+    r"^(python|python3|python3\.\d+|py|pypy3?|ipython|\$\{?[A-Za-z_]*PYTHON[A-Za-z0-9_]*\}?)$",
+    re.IGNORECASE,
+)
 _SHELL_RE = re.compile(r"^(bash|sh|zsh|dash)$")
 _ASSIGN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 

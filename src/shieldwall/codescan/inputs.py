@@ -6,13 +6,17 @@ bytes parsed as text, archive members, uncompressed archive bytes, compression r
 nesting, model bytes. Past a limit the input gets an
 :class:`~shieldwall.codescan.model.InputError` and the scan goes on with the rest: a zip bomb, a
 2 GB file or a corrupt notebook costs a bounded amount of work and never hides the other inputs'
-findings.
+findings. Every scan also has a budget, of time (``codescan_max_scan_seconds``) and of bytes
+read (``codescan_max_scan_bytes``): once it is spent, each input not read yet is named with a
+``scan_budget_exceeded`` error (a directory's remaining files in one error) and the scan ends
+with what it has.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +28,7 @@ from shieldwall.codescan.models import sha256_stream
 from shieldwall.codescan.pyfacts import DecodeBudget
 from shieldwall.codescan.readers import MODEL_EXTS, OpaqueReader, Source, reader_for
 from shieldwall.config import Settings
-from shieldwall.errors import CorruptInput, InputTooLarge, ScanInputError
+from shieldwall.errors import CorruptInput, InputTooLarge, ScanBudgetExceeded, ScanInputError
 
 __all__ = ["InputReader", "Unit"]
 
@@ -65,6 +69,25 @@ class InputReader:
         self.errors: list[InputError] = []
         self.tree = Unit("(tree)")
         self._files_seen = 0
+        self._started = time.monotonic()
+        self._bytes_read = 0
+        self.budget_spent: str | None = None  # why, once the scan's budget is spent
+
+    def _over_budget(self, size: int) -> str | None:
+        """Why ``size`` more bytes may not be read now (``None`` when they may)."""
+        if self.budget_spent is not None:
+            return self.budget_spent
+        s = self.settings
+        elapsed = time.monotonic() - self._started
+        if elapsed >= s.codescan_max_scan_seconds:
+            self.budget_spent = (
+                f"the scan's time budget of {s.codescan_max_scan_seconds:g} s is spent"
+            )
+        elif self._bytes_read + size > s.codescan_max_scan_bytes:
+            self.budget_spent = (
+                f"the scan's budget of {s.codescan_max_scan_bytes} bytes read is spent"
+            )
+        return self.budget_spent
 
     def add_path(self, path: Path) -> None:
         """Read a file or a directory tree."""
@@ -86,6 +109,7 @@ class InputReader:
 
     def _walk(self, root: Path) -> None:
         top = root.resolve().name or str(root)
+        skipped = 0
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
             rel_dir = Path(dirpath).relative_to(root).as_posix()
@@ -107,7 +131,20 @@ class InputReader:
                         )
                     )
                     return
+                if self.budget_spent is not None:
+                    skipped += 1
+                    self._files_seen += 1
+                    self.tree.facts.files.append((f"{prefix}/{fname}", Location(str(full))))
+                    continue
                 self._visit_file(full, f"{prefix}/{fname}")
+        if skipped:
+            self.errors.append(
+                InputError(
+                    str(root),
+                    ScanBudgetExceeded.code,
+                    f"{root}: {skipped} more file(s) not scanned: {self.budget_spent}",
+                )
+            )
 
     def _visit_file(self, path: Path, rel: str) -> None:
         self._files_seen += 1
@@ -117,6 +154,19 @@ class InputReader:
         self._guarded(source)
 
     def _guarded(self, source: Source) -> None:
+        # What reading it costs: files over every parse limit are only sniffed (8 KiB).
+        s = self.settings
+        parse_limit = max(s.codescan_max_file_bytes, s.codescan_max_model_bytes)
+        cost = source.size if source.size <= parse_limit else 8192
+        spent = self._over_budget(cost)
+        if spent is not None:
+            self.errors.append(
+                InputError(
+                    source.name, ScanBudgetExceeded.code, f"{source.name}: not scanned: {spent}"
+                )
+            )
+            return
+        self._bytes_read += cost
         try:
             self._read(source)
         except ScanInputError as exc:

@@ -6,13 +6,22 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
 from shieldwall.codescan.commands import normalise
-from shieldwall.codescan.model import Facts, Finding, Fragment, Location, OnnxSummary, Origin
+from shieldwall.codescan.jobflow import clone_runs, same_repo
+from shieldwall.codescan.model import (
+    Facts,
+    Finding,
+    Fragment,
+    Location,
+    OnnxSummary,
+    Origin,
+    Weight,
+)
 from shieldwall.codescan.rules import (
     CallSpec,
     CommandSpec,
@@ -155,6 +164,20 @@ class _Hit:
     evidence: str
     layers: tuple[str, ...] = ()
     origin: Origin = Origin.STATIC
+    matched: str = ""  # the matched text alone (evidence may add context around it)
+    declared: bool = False  # from a command line a program declares (its argparse flags)
+    in_output: bool = False  # from a notebook cell's output: the tool printed it, so it ran
+
+
+def _act(rule: Rule, hit: _Hit) -> str:
+    """The act a hit shows: the rule's, except that a program's declared command line is its
+    source (not a run), and what a tool printed into a notebook's output shows it ran."""
+    act = rule.act_key
+    if hit.declared and act in ("run", "data"):
+        return "source"
+    if hit.in_output and act in ("source", "model"):
+        return "run"
+    return act
 
 
 class Matcher:
@@ -231,7 +254,7 @@ class Matcher:
                 continue  # nothing of the kind these rules read
             for rule in group:
                 self._apply(rule, facts, urls, findings)
-        return findings
+        return _names_in_urls(findings) + _runs_in_clones(facts, findings)
 
     def _apply(
         self,
@@ -257,6 +280,8 @@ class Matcher:
                     evidence=hit.evidence,
                     layers=hit.layers,
                     origin=hit.origin,
+                    act=_act(rule, hit),
+                    matched=hit.matched or hit.evidence,
                 )
             )
 
@@ -295,7 +320,8 @@ class Matcher:
         elif m.command is not None:
             for cmd in facts.commands:
                 if _command_matches(m.command, cmd.argv):
-                    yield _Hit(cmd.location, cmd.text[:300], cmd.layers, cmd.origin)
+                    yield _Hit(cmd.location, cmd.text[:300], cmd.layers, cmd.origin,
+                               declared=cmd.declared)  # fmt: skip
         elif m.package is not None:
             pats = self._patterns[rule.id]
             found: dict[int, tuple[str, Location]] = {}
@@ -349,7 +375,7 @@ class Matcher:
                 offset = len(data[: instance.offset].decode("utf-8", "replace"))
                 matched = instance.matched_data.decode("utf-8", "replace")
                 yield _Hit(_line_of(frag, offset), f"yara {name}: {matched[:200]}", frag.layers,
-                           frag.origin)  # fmt: skip
+                           frag.origin, matched[:200], in_output=frag.kind == "output")  # fmt: skip
 
     def _text_hits(
         self, rule: Rule, fragments: Iterable[Fragment], require: str | int
@@ -376,6 +402,8 @@ class Matcher:
                     _snippet(frag.text, mt.start(), mt.end()),
                     frag.layers,
                     frag.origin,
+                    mt.group(0)[:200],
+                    in_output=frag.kind == "output",
                 )
                 if needed == 1:
                     yield hit
@@ -385,7 +413,54 @@ class Matcher:
             base = hits[0][1]
             joined = " | ".join(h.evidence for _, h in hits)
             layers = tuple(x for _, h in hits for x in h.layers)
-            yield _Hit(base.location, joined[:600], layers, base.origin)
+            matched = " | ".join(h.matched for _, h in hits)
+            yield _Hit(base.location, joined[:600], layers, base.origin, matched[:600],
+                       in_output=base.in_output)  # fmt: skip
+
+
+def _names_in_urls(findings: list[Finding]) -> list[Finding]:
+    """A model named inside a download URL is the download, not a model file at hand: such a
+    name finding takes the URL finding's act (``obtain``), so one line is one kind of evidence."""
+    urls = {
+        (f.location.path, f.location.cell, f.location.line): f.matched.lower()
+        for f in findings
+        if f.act == "obtain" and "/" in f.matched
+    }
+    if not urls:
+        return findings
+    out = []
+    for f in findings:
+        url = urls.get((f.location.path, f.location.cell, f.location.line))
+        in_url = f.act == "model" and url is not None and bool(f.matched)
+        out.append(replace(f, act="obtain") if in_url and f.matched.lower() in (url or "") else f)
+    return out
+
+
+def _runs_in_clones(facts: Facts, findings: list[Finding]) -> list[Finding]:
+    """A script run inside the clone of a known tool's repository runs that tool: the
+    repository finding again, as a *run*, located at the command (one per repository)."""
+    if not facts.commands:
+        return []
+    obtained = [f for f in findings if f.act == "obtain" and f.weight is Weight.STRONG]
+    out: list[Finding] = []
+    done: set[tuple[str, str]] = set()
+    for url, cmd in clone_runs(facts.commands):
+        for f in obtained:
+            if (f.rule_id, url) in done or not same_repo(f.matched or f.evidence, url):
+                continue
+            done.add((f.rule_id, url))
+            out.append(
+                replace(
+                    f,
+                    location=cmd.location,
+                    evidence=f"{cmd.text[:240]} (run inside the clone of {url})",
+                    matched=f"run in {url}: {cmd.text[:200]}",
+                    layers=cmd.layers,
+                    origin=cmd.origin,
+                    act="run",
+                )
+            )
+    return out
 
 
 def _concealed_hits(spec: ConcealedSpec, findings: list[Finding]) -> Iterator[_Hit]:

@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ACTS",
     "Call",
     "Command",
     "Facts",
@@ -41,6 +42,19 @@ class Verdict(enum.StrEnum):
     ALLOW = "allow"
     WARN = "warn"
     BLOCK = "block"
+
+
+# What a finding says the job does with face-swap tooling (docs/codescan.md, "Verdict model"):
+# the verdict reasons about which of these acts the evidence shows, not how many rules fired.
+ACTS: dict[str, str] = {
+    "obtain": "obtains a face-swap tool or its weights (clone, pip install, download)",
+    "run": "runs a face-swap tool (import, entry point, command line, swap call, its logs)",
+    "source": "holds a face-swap tool's own source (entry script, module layout, requirements)",
+    "model": "holds or names face-swap model files (weights by name, fingerprint or structure)",
+    "data": "feeds a face swap its faces (a source face and a target, two identity face sets)",
+    "intent": "shows intent (NSFW filter removed, celebrity identity models, concealment)",
+    "context": "context only (vocabulary, dual-use face tooling)",
+}
 
 
 class Origin(enum.StrEnum):
@@ -104,6 +118,9 @@ class Command:
     location: Location
     layers: tuple[str, ...] = ()
     origin: Origin = Origin.STATIC
+    # True for the command line a program declares (argparse flags and sub-commands): evidence
+    # of the tool's own source, not of a run.
+    declared: bool = False
 
     @property
     def text(self) -> str:
@@ -167,6 +184,15 @@ class Finding:
     layers: tuple[str, ...] = ()
     origin: Origin = Origin.STATIC
     suppressed_by: str | None = None
+    act: str = "run"  # a key of ACTS
+    matched: str = ""  # the text the rule matched, without context (the fingerprint's basis)
+
+    @property
+    def fingerprint_key(self) -> str:
+        """What identifies this finding across scans: rule, file and the matched text, but no
+        line or cell number, so that editing other lines keeps the same key."""
+        text = " ".join((self.matched or self.evidence).split())
+        return f"{self.rule_id}|{self.location.path}|{text}"
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready form."""
@@ -183,6 +209,7 @@ class Finding:
             "evidence": self.evidence,
             "decoded_by": list(self.layers),
             "origin": self.origin.value,
+            "act": self.act,
             "suppressed_by": self.suppressed_by,
         }
 

@@ -28,6 +28,11 @@ _TEXT_CELL = {
 }
 _ASSIGN_SHELL = re.compile(r"^(\s*)([A-Za-z_][\w, ]*)=\s*!(.*)$")
 _HELP = re.compile(r"^(\?\??[\w.]+|[\w.]+\?\??)\s*$")
+# name = "text" (a Colab form field too: name = "text" #@param ...), for IPython's expansion of
+# $name and {name} in shell lines.
+_STR_ASSIGN = re.compile(r"""^\s*([A-Za-z_]\w*)\s*=\s*(?:'([^'\n]*)'|"([^"\n]*)")\s*(#.*)?$""")
+_ANY_ASSIGN = re.compile(r"^\s*([A-Za-z_]\w*)\s*(\+|-)?=(?!=)")
+_EXPAND = re.compile(r"\$\{?([A-Za-z_]\w*)\}?|\{([A-Za-z_]\w*)\}")
 _MAX_OUTPUT_CHARS = 2_000_000  # per cell: logs beyond this add time, not evidence
 
 
@@ -43,8 +48,48 @@ def _line_magic(body: str) -> str | None:
     return None
 
 
-def cell_facts(source: str, location: Location, budget: DecodeBudget) -> Facts:
-    """Facts from one code cell's source (also used by the notebook-kernel guard)."""
+def _expand(shell: str, env: dict[str, str]) -> tuple[str, bool]:
+    """IPython expands ``$name`` and ``{name}`` in ``!`` lines with Python variables: do the same
+    for the string variables known so far (others are left as written)."""
+    changed = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal changed
+        name = m.group(1) or m.group(2)
+        if name in env:
+            changed = True
+            return env[name]
+        return m.group(0)
+
+    out = _EXPAND.sub(sub, shell)
+    return out, changed
+
+
+def _track(line: str, is_shell: bool, env: dict[str, str]) -> None:
+    """Keep ``env`` as the kernel would: a string assigned, or a name rebound to something
+    else (another value, a shell command's output)."""
+    if is_shell:
+        if m := _ASSIGN_SHELL.match(line):
+            for name in m.group(2).split(","):
+                env.pop(name.strip(), None)
+    elif m := _STR_ASSIGN.match(line):
+        env[m.group(1)] = m.group(2) if m.group(2) is not None else m.group(3)
+    elif m := _ANY_ASSIGN.match(line):
+        env.pop(m.group(1), None)
+
+
+def _shell_line(shell: str, loc: Location, env: dict[str, str], budget: DecodeBudget) -> Facts:
+    """One ``!`` line or magic, with the notebook's variables expanded (layer ``$var``)."""
+    expanded, changed = _expand(shell, env) if "$" in shell or "{" in shell else (shell, False)
+    return shell_facts(expanded, loc, budget=budget, layers=("$var",) if changed else ())
+
+
+def cell_facts(
+    source: str, location: Location, budget: DecodeBudget, env: dict[str, str] | None = None
+) -> Facts:
+    """Facts from one code cell's source (also used by the notebook-kernel guard). ``env``
+    holds the notebook's string variables so far (updated here), for ``$name`` in ``!`` lines."""
+    env = {} if env is None else env
     facts = Facts()
     first, _, rest = source.partition("\n")
     stripped = first.strip()
@@ -89,13 +134,14 @@ def cell_facts(source: str, location: Location, budget: DecodeBudget) -> Facts:
             python_lines.append(f"{indent}pass")  # obj? / ?obj: IPython help, runs nothing
         else:
             python_lines.append(line)
+        _track(line, shell is not None, env)
         # "!cmd \" continues on the next lines, as in a shell; they belong to the command.
         while shell is not None and shell.rstrip().endswith("\\") and offset + 1 < len(lines):
             offset += 1
             shell = shell.rstrip()[:-1] + " " + lines[offset].strip()
             python_lines.append(f"{indent}pass")
         if shell is not None:
-            facts.extend(shell_facts(shell, loc, budget=budget))
+            facts.extend(_shell_line(shell, loc, env, budget))
     facts.extend(python_facts("\n".join(python_lines), location, budget=budget))
     return facts
 
@@ -146,6 +192,7 @@ def notebook_facts(text: str, path: str, budget: DecodeBudget) -> Facts:
     name = colab.get("name") if isinstance(colab, dict) else None
     if isinstance(name, str) and name:
         facts.files.append((name, Location(path)))
+    env: dict[str, str] = {}  # string variables, cell after cell, as the kernel would hold them
     for index, cell in enumerate(cells, 1):
         if not isinstance(cell, dict):
             raise CorruptInput(f"{path}: cell {index} is not an object")
@@ -157,7 +204,7 @@ def notebook_facts(text: str, path: str, budget: DecodeBudget) -> Facts:
         loc = Location(path, 1, index)
         kind = cell.get("cell_type")
         if kind == "code":
-            facts.extend(cell_facts(source, loc, budget))
+            facts.extend(cell_facts(source, loc, budget, env))
             outputs = cell.get("outputs", [])
             outputs = outputs if isinstance(outputs, list) else []
             out = "\n".join(_output_text(o) for o in outputs if isinstance(o, dict))

@@ -101,6 +101,10 @@ class _Visitor(ast.NodeVisitor):
         self.folder = Folder()
         self.facts = Facts()
         self.flags: list[str] = []
+        self.subcommands: list[str] = []
+        # Argument lists bound to names whose parts only partly fold (``cmd = ["python",
+        # "run.py", "-s", source_path, ...]`` then ``subprocess.run(cmd)``).
+        self.partial_lists: dict[str, list[str]] = {}
         self._seen: set[tuple[str, int]] = set()
         self._dispatch: dict[type[ast.AST], Callable[[Any], None]] = {
             ast.Import: self.visit_Import,
@@ -200,9 +204,18 @@ class _Visitor(ast.NodeVisitor):
             return
         value = self.folder.fold(node.value)
         self._emit(value, node)
+        partial = (
+            self._argv_of(node.value)
+            if value is None and isinstance(node.value, ast.List | ast.Tuple)
+            else None
+        )
         for target in node.targets:
             if isinstance(target, ast.Name):
                 self.folder.bind(target.id, value)
+                if partial is not None:
+                    self.partial_lists[target.id] = partial
+                else:
+                    self.partial_lists.pop(target.id, None)
             elif isinstance(target, ast.Tuple | ast.List):
                 items = value.value if value and isinstance(value.value, list) else None
                 for i, elt in enumerate(target.elts):
@@ -290,6 +303,8 @@ class _Visitor(ast.NodeVisitor):
                 self.facts.imports.append((mod, self._at(node), (*self.layers, *args[0].layers)))
         elif name in _EXEC and args and args[0] is not None:
             self._nested(args[0], node)
+        elif name.endswith(".add_parser") and args and args[0] and args[0].text:
+            self.subcommands.append(args[0].text)
         elif name.endswith(".add_argument"):
             self.flags += [t for a in args if a and (t := a.text) is not None]
             self.flags += [
@@ -320,6 +335,8 @@ class _Visitor(ast.NodeVisitor):
             got = self.folder.fold(inner)
             if got is not None and isinstance(got.value, list):
                 return [str(x) for x in got.value]
+            if isinstance(inner, ast.Name) and inner.id in self.partial_lists:
+                return list(self.partial_lists[inner.id])
             return None if isinstance(node, ast.Name) else ["<?>"]
         if not isinstance(node, ast.List | ast.Tuple):
             return None
@@ -415,10 +432,12 @@ def python_facts(
     except RecursionError:
         facts.notes.append(f"{location}: syntax tree too deep; partly analysed")
     facts.extend(visitor.facts)
-    if len(visitor.flags) >= 2:
-        # The flags a tool declares with argparse are its command line, even unseen.
+    if len(visitor.flags) + len(visitor.subcommands) >= 2:
+        # The flags and sub-commands a tool declares with argparse are its command line, even
+        # unseen: evidence of the tool's source (``declared``), not of a run.
         prog = location.path.rsplit("/", 1)[-1]
-        facts.commands.append(Command((prog, *visitor.flags), location, layers))
+        argv = (prog, *visitor.subcommands, *visitor.flags)
+        facts.commands.append(Command(argv, location, layers, declared=True))
     return facts
 
 

@@ -224,7 +224,10 @@ class TextReader(FileReader):
 
     def read(self, source: Source, settings: Settings, budget: DecodeBudget) -> Facts:
         text = source.read_text(settings)
-        return Facts(fragments=[Fragment(text, Location(source.name, 1), "text")])
+        # Documentation (a README citing the tools a detection project studies) is prose, read
+        # only by rules that name the markdown scope, like a notebook's markdown cells.
+        kind = "markdown" if source.base().endswith((".md", ".rst", ".markdown")) else "text"
+        return Facts(fragments=[Fragment(text, Location(source.name, 1), kind)])
 
 
 def _is_text(head: bytes) -> bool:

@@ -11,6 +11,8 @@ A rule file is::
         title: roop-style face-swap command line
         weight: strong               # strong | medium | weak
         kind: capability             # capability (what the code does) | threat (intent)
+        act: run                     # optional: obtain | run | source | model | data | intent
+                                     #   | context (default from the match kind)
         signal: roop-cli             # optional; findings sharing a signal are one signal
         scope: [shell, command]      # optional; fragment kinds the rule looks at
         match:                       # exactly one match kind
@@ -271,6 +273,26 @@ FRAGMENT_KINDS = frozenset(
 )
 
 
+Act = Literal["obtain", "run", "source", "model", "data", "intent", "context"]
+
+# The act a rule's findings show when the rule names none, by match kind (threat rules: intent).
+_DEFAULT_ACT: dict[str, str] = {
+    "url": "obtain",
+    "package": "obtain",
+    "import": "run",
+    "call": "run",
+    "command": "run",
+    "filename": "source",
+    "hash": "model",
+    "onnx": "model",
+    "layout": "data",
+    "concealed": "intent",
+    "literal": "source",
+    "regex": "source",
+    "yara": "source",
+}
+
+
 class Rule(_Spec):
     """One detection rule (see the module docstring for the format)."""
 
@@ -280,9 +302,21 @@ class Rule(_Spec):
     weight: Weight
     kind: Literal["capability", "threat"] = "capability"
     signal: str | None = None
+    act: Act | None = None
     scope: list[str] | None = None
     description: str = ""
     match: MatchSpec
+
+    @property
+    def act_key(self) -> str:
+        """What the rule's findings say the job does (see ``ACTS`` in the model)."""
+        if self.act is not None:
+            return self.act
+        if self.kind == "threat":
+            return "intent"
+        if self.weight is not Weight.STRONG:
+            return "context"
+        return _DEFAULT_ACT[self.match.kind()]
 
     @field_validator("scope")
     @classmethod
@@ -434,6 +468,7 @@ def _load_yara(path: Path) -> list[Rule]:
             "weight": meta.get("weight"),
             "kind": meta.get("kind", "capability"),
             "signal": meta.get("signal"),
+            "act": meta.get("act"),
             "description": meta.get("description", ""),
             "match": {"yara": {"file": str(path), "rule": yrule.identifier}},
         }

@@ -5,6 +5,12 @@ strong -> error, medium -> warning, weak -> note); each finding a ``result`` wit
 location (a notebook cell appears as a logical location, and its cell-relative line in the
 result's properties, since SARIF lines count from the top of the file); the verdict, score and
 message go in the run's ``properties``; input errors become ``toolExecutionNotifications``.
+
+For code hosts that track alerts across commits: every result carries
+``partialFingerprints["shieldwall/v1"]`` (rule, file and matched text, no line number: an alert
+keeps its fingerprint when lines move), and the run carries ``automationDetails`` with the scan
+id, which is new for every scan. The appeal route and the evidence are in every result's message
+and properties, and in the run's properties.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from urllib.parse import quote
 from shieldwall._version import __version__
 from shieldwall.codescan.model import Weight
 from shieldwall.codescan.rules import RuleSet
-from shieldwall.codescan.verdict import Report
+from shieldwall.codescan.verdict import Report, fingerprints
 
 __all__ = ["SARIF_SCHEMA_URI", "to_sarif"]
 
@@ -55,7 +61,10 @@ def to_sarif(report: Report, rules: RuleSet) -> dict[str, object]:
             }
         )
     results = []
-    for finding in [*report.findings, *report.suppressed]:
+    appeal = report.appeal
+    every = [*report.findings, *report.suppressed]
+    basis = {f.rule_id for f in report.basis}
+    for finding, print_ in zip(every, fingerprints(every), strict=True):
         loc = finding.location
         physical: dict[str, object] = {"artifactLocation": {"uri": _uri(loc.path)}}
         if loc.cell is None and loc.line is not None:
@@ -69,10 +78,19 @@ def to_sarif(report: Report, rules: RuleSet) -> dict[str, object]:
             "ruleId": finding.rule_id,
             "ruleIndex": index[finding.rule_id],
             "level": _LEVEL[finding.weight],
-            "message": {"text": f"{finding.title}: {finding.evidence}"},
+            "message": {
+                "text": f"{finding.title}: {finding.evidence} (verdict {report.verdict.value}: "
+                f"{report.reason}; {appeal['how']})"
+            },
             "locations": [location],
+            "partialFingerprints": {"shieldwall/v1": print_},
             "properties": {
                 "evidence": finding.evidence,
+                "act": finding.act,
+                "family": finding.family,
+                "verdictBasis": finding.rule_id in basis,
+                "appealUrl": appeal["url"],
+                "scanId": report.scan_id,
                 "decodedBy": list(finding.layers),
                 "cell": loc.cell,
                 "cellLine": loc.line if loc.cell is not None else None,
@@ -107,11 +125,21 @@ def to_sarif(report: Report, rules: RuleSet) -> dict[str, object]:
                         "toolExecutionNotifications": notifications,
                     }
                 ],
+                "automationDetails": {
+                    "id": f"shieldwall-codescan/{report.scan_id}",
+                    "description": {"text": f"shieldwall scan {report.scan_id}"},
+                },
                 "results": results,
                 "properties": {
                     "verdict": report.verdict.value,
                     "score": round(report.score, 1),
+                    "reason": report.reason,
+                    "basis": [f.rule_id for f in report.basis],
                     "scanId": report.scan_id,
+                    "scannedAt": report.scanned_at,
+                    "evidenceDigest": report.evidence_digest,
+                    "appeal": appeal,
+                    "policy": {"name": report.policy.name, "url": report.policy.url},
                     "message": report.message(),
                 },
             }

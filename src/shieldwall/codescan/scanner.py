@@ -24,7 +24,7 @@ from shieldwall.codescan.match import Matcher
 from shieldwall.codescan.model import Facts, Finding, Fragment, Location, Origin
 from shieldwall.codescan.pyfacts import DecodeBudget, command_facts
 from shieldwall.codescan.rules import RuleSet, load_rules
-from shieldwall.codescan.verdict import Policy, Report, decide
+from shieldwall.codescan.verdict import Policy, Report, decision
 from shieldwall.config import Settings, get_settings
 
 __all__ = ["Scanner"]
@@ -126,12 +126,13 @@ class Scanner:
                 active.append(f)
             else:
                 suppressed.append(_suppress(f, entry))
-        verdict, score, reason = decide(active)
+        decided = decision(active)
         notes = [n for u in (reader.units if reader else []) for n in u.facts.notes]
         return Report(
-            verdict=verdict,
-            score=score,
-            reason=reason,
+            verdict=decided.verdict,
+            score=decided.score,
+            reason=decided.reason,
+            basis=decided.basis,
             findings=active,
             policy=self.policy,
             suppressed=suppressed,

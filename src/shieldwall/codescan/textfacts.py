@@ -24,21 +24,33 @@ def requirements_facts(text: str, location: Location) -> Facts:
 _REQ_IN_STRING = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
+def _table(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _array(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
 def pyproject_facts(text: str, location: Location) -> Facts:
     """Facts from ``pyproject.toml``: its text and the dependencies it declares (PEP 621
     ``dependencies`` and optional groups, Poetry's ``dependencies``)."""
     facts = Facts(fragments=[Fragment(text, location, "requirements")])
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        facts.notes.append(f"{location}: not valid TOML ({exc}); matched as text only")
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # [[[[... nests too deep
+        why = exc if isinstance(exc, tomllib.TOMLDecodeError) else "nested too deeply"
+        facts.notes.append(f"{location}: not valid TOML ({why}); matched as text only")
         return facts
-    project = data.get("project", {})
-    specs: list[str] = list(project.get("dependencies", []) or [])
-    for group in (project.get("optional-dependencies", {}) or {}).values():
-        specs += list(group)
-    poetry = data.get("tool", {}).get("poetry", {})
-    specs += list((poetry.get("dependencies", {}) or {}).keys())
+    # Any shape TOML allows (``project = 3``, ``dependencies = "x"``) was a TypeError or an
+    # AttributeError here (found with fuzz/codescan_files.py): what is not a table or an
+    # array is read as empty.
+    project = _table(data.get("project"))
+    specs: list[object] = list(_array(project.get("dependencies")))
+    for group in _table(project.get("optional-dependencies")).values():
+        specs += _array(group)
+    poetry = _table(_table(data.get("tool")).get("poetry"))
+    specs += list(_table(poetry.get("dependencies")))
     for spec in specs:
         if isinstance(spec, str) and (m := _REQ_IN_STRING.match(spec)):
             facts.packages.append((normalise_package(m.group(1)), location))

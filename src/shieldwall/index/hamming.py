@@ -165,6 +165,27 @@ class HammingIndex:
             raise UsageError(f"radius must be between 0 and {MAX_RADIUS}, not {radius}")
         queries = as_codes(codes)
         nq = queries.shape[0]
+        qs, ids, ds = self.search_arrays(queries, radius)
+        result: list[list[Hit]] = [[] for _ in range(nq)]
+        if not qs.shape[0]:
+            return result
+        order = np.lexsort((ids, ds, qs))
+        bounds = np.searchsorted(qs[order], np.arange(nq + 1)).tolist()
+        id_list, d_list = ids[order].tolist(), ds[order].tolist()
+        for qi in range(nq):
+            lo, hi = bounds[qi], bounds[qi + 1]
+            if lo < hi:
+                result[qi] = list(map(Hit, id_list[lo:hi], d_list[lo:hi]))
+        return result
+
+    def search_arrays(
+        self, codes: Sequence[CodeLike] | npt.NDArray[np.generic], radius: int = 31
+    ) -> tuple[I64, I64, I64]:
+        """:meth:`search_batch` as three arrays ``(query row, id, distance)``, unordered: for
+        callers that aggregate many hits (no :class:`Hit` objects are made)."""
+        if not 0 <= radius <= MAX_RADIUS:
+            raise UsageError(f"radius must be between 0 and {MAX_RADIUS}, not {radius}")
+        queries = as_codes(codes)
         parts_q: list[I64] = []
         parts_id: list[I64] = []
         parts_d: list[I64] = []
@@ -181,20 +202,10 @@ class HammingIndex:
                     parts_q.append(m.query)
                     parts_id.append(self._delta_ids[m.row])
                     parts_d.append(m.distance)
-        result: list[list[Hit]] = [[] for _ in range(nq)]
         if not parts_q:
-            return result
-        qs = np.concatenate(parts_q)
-        ids = np.concatenate(parts_id)
-        ds = np.concatenate(parts_d)
-        order = np.lexsort((ids, ds, qs))
-        bounds = np.searchsorted(qs[order], np.arange(nq + 1)).tolist()
-        id_list, d_list = ids[order].tolist(), ds[order].tolist()
-        for qi in range(nq):
-            lo, hi = bounds[qi], bounds[qi + 1]
-            if lo < hi:
-                result[qi] = list(map(Hit, id_list[lo:hi], d_list[lo:hi]))
-        return result
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty.copy(), empty.copy()
+        return np.concatenate(parts_q), np.concatenate(parts_id), np.concatenate(parts_d)
 
     def items(self) -> tuple[I64, U64]:
         """All live entries as ``(ids, codes)`` arrays (segment order, then the delta)."""

@@ -27,6 +27,7 @@ from shieldwall.index.changes import Change, ChangeOp
 from shieldwall.index.exact import ExactIndex
 from shieldwall.index.hamming import CodeLike, HammingIndex, Hit
 from shieldwall.signals import IndexKind, SignalType, get_signal_type
+from shieldwall.store.sealing import Keyring
 
 __all__ = ["SignalIndex"]
 
@@ -149,20 +150,23 @@ class SignalIndex:
             return []
         return part.lookup(value)
 
-    def save(self, path: Path) -> None:
-        """Write a snapshot file (see :mod:`shieldwall.index.snapshot`), atomically."""
+    def save(self, path: Path, *, keyring: Keyring | None = None) -> None:
+        """Write a snapshot file (see :mod:`shieldwall.index.snapshot`), atomically; sealed
+        with ``keyring``'s current key when given."""
         with self._lock:
             snapshot.write(
                 path,
                 seq=self.seq,
                 hamming={name: part.state() for name, part in self.hamming_parts.items()},
                 exact={name: part.items() for name, part in self.exact.items()},
+                keyring=keyring,
             )
 
     @classmethod
-    def load(cls, path: Path) -> SignalIndex:
-        """Read a snapshot file; raises :class:`~shieldwall.errors.SnapshotError` if unusable."""
-        content = snapshot.read(path)
+    def load(cls, path: Path, *, keyring: Keyring | None = None) -> SignalIndex:
+        """Read a snapshot file (sealed with a key of ``keyring``, or plain); raises
+        :class:`~shieldwall.errors.SnapshotError` if unusable."""
+        content = snapshot.read(path, keyring)
         index = cls(seq=content.seq)
         index.format_version = content.version
         for name, part in content.hamming.items():

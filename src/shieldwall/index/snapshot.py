@@ -16,6 +16,10 @@ The format is documented in ``docs/index.md``; in short::
 No pickle: every byte is either JSON or a plain array. Loading checks the magic, the version,
 the header checksum, the file size and every section's checksum, and raises
 :class:`~shieldwall.errors.SnapshotError` on any mismatch.
+
+With at-rest keys (``keyring``), the whole file is sealed (:mod:`shieldwall.store.sealing`:
+AES-256-GCM in chunks, the key id in its header); reading opens it in memory first, and reads
+a plain snapshot as before (written before sealing was turned on).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import io
 import json
 import os
 import struct
+import tempfile
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +38,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from shieldwall.errors import SnapshotError
+from shieldwall.errors import SealError, SnapshotError
 from shieldwall.index import _kernels
 from shieldwall.index.segment import (
     MAX_DIR_SHIFT,
@@ -41,6 +46,7 @@ from shieldwall.index.segment import (
     Segment,
     unpack_dirs,
 )
+from shieldwall.store.sealing import Keyring, SealedWriter, is_sealed_file, open_sealed
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "HammingPart", "SnapshotContent", "read", "write"]
 
@@ -137,9 +143,11 @@ def write(
     seq: int,
     hamming: dict[str, HammingState],
     exact: dict[str, ExactState],
+    keyring: Keyring | None = None,
 ) -> None:
     """Write an index's parts to ``path`` atomically (a temporary file, fsync, then rename):
-    the log ``seq`` it reflects, each Hamming type's state and each exact type's entries."""
+    the log ``seq`` it reflects, each Hamming type's state and each exact type's entries;
+    sealed with the current key of ``keyring`` when given."""
     meta, arrays = _sections(seq, hamming, exact)
     table: list[dict[str, Any]] = []
     for name, arr in arrays.items():
@@ -172,24 +180,46 @@ def write(
     raw = json.dumps(header, sort_keys=True).encode()
     if table and _align(_PREAMBLE.size + len(raw) + _CRC.size) != table[0]["offset"]:
         raise SnapshotError("internal error: snapshot header did not settle")  # pragma: no cover
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as f:
-        head = _PREAMBLE.pack(MAGIC, FORMAT_VERSION, len(raw)) + raw
-        f.write(head + _CRC.pack(zlib.crc32(head)))
-        for entry in table:
-            _pad_to(f, entry["offset"])
-            f.write(_bytes(arrays[entry["name"]]))
-        _pad_to(f, header["file_bytes"])
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def read(path: Path) -> SnapshotContent:
-    """Load a snapshot written by :func:`write` (any supported format version)."""
+    # A temporary file of this writer's own: several processes (``serve --workers N``) may
+    # save the same snapshot at once, and two writers sharing one temporary name interleave
+    # their bytes into a corrupt file that each then renames into place.
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    tmp = Path(name)
     try:
-        with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        with os.fdopen(fd, "wb") as out:
+            f: BinaryIO | SealedWriter = out if keyring is None else SealedWriter(out, keyring)
+            head = _PREAMBLE.pack(MAGIC, FORMAT_VERSION, len(raw)) + raw
+            f.write(head + _CRC.pack(zlib.crc32(head)))
+            for entry in table:
+                _pad_to(f, entry["offset"])
+                f.write(_bytes(arrays[entry["name"]]))
+            _pad_to(f, header["file_bytes"])
+            if isinstance(f, SealedWriter):
+                f.close()  # seals the last chunk; the file itself is closed by the block
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def read(path: Path, keyring: Keyring | None = None) -> SnapshotContent:
+    """Load a snapshot written by :func:`write` (any supported format version), sealed (with a
+    key of ``keyring``) or not."""
+    try:
+        with path.open("rb") as raw:
+            f: io.BufferedIOBase = raw
+            size = os.fstat(raw.fileno()).st_size
+            if is_sealed_file(raw.read(8)):
+                raw.seek(0)
+                try:
+                    f = io.BytesIO(b"".join(open_sealed(raw, keyring, f"index snapshot {path}")))
+                except SealError as exc:
+                    raise SnapshotError(exc.message) from exc
+                size = len(f.getbuffer())
+            else:
+                raw.seek(0)
             header = _read_header(f, path, size)
             arrays = {}
             for entry in header["sections"]:
@@ -223,7 +253,7 @@ def read(path: Path) -> SnapshotContent:
         raise SnapshotError(f"index snapshot {path} is inconsistent: {exc!r}") from exc
 
 
-def _read_header(f: io.BufferedReader, path: Path, size: int) -> dict[str, Any]:
+def _read_header(f: io.BufferedIOBase, path: Path, size: int) -> dict[str, Any]:
     pre = f.read(_PREAMBLE.size)
     if len(pre) < _PREAMBLE.size:
         raise SnapshotError(f"{path} is truncated: no snapshot header")
@@ -253,7 +283,7 @@ def _read_header(f: io.BufferedReader, path: Path, size: int) -> dict[str, Any]:
     return header
 
 
-def _read_section(f: io.BufferedReader, path: Path, size: int, entry: dict[str, Any]) -> Array:
+def _read_section(f: io.BufferedIOBase, path: Path, size: int, entry: dict[str, Any]) -> Array:
     name, dtype, shape = entry["name"], entry["dtype"], tuple(entry["shape"])
     if dtype not in _DTYPES:
         raise SnapshotError(f"{path}: section {name} has unsupported dtype {dtype}")
@@ -347,7 +377,7 @@ def _segment_v1(arrays: dict[str, Array], name: str, k: int, p: dict[str, Any]) 
     return Segment.build(codes[live], ids[live].astype(np.int64))
 
 
-def _expect_zero_padding(f: io.BufferedReader, path: Path, until: int) -> None:
+def _expect_zero_padding(f: io.BufferedIOBase, path: Path, until: int) -> None:
     """The alignment padding up to ``until`` must be zeros: no byte of the file goes unchecked."""
     gap = until - f.tell()
     if gap < 0 or gap > _ALIGN or f.read(gap) != b"\0" * gap:
@@ -358,7 +388,7 @@ def _align(offset: int) -> int:
     return -(-offset // _ALIGN) * _ALIGN
 
 
-def _pad_to(f: BinaryIO, offset: int) -> None:
+def _pad_to(f: BinaryIO | SealedWriter, offset: int) -> None:
     gap = offset - f.tell()
     if gap:
         f.write(b"\0" * gap)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from shieldwall.errors import Conflict, NotFound
 from shieldwall.index.hamming import HammingIndex
@@ -28,7 +29,36 @@ from shieldwall.signals.vpdq import (
     video_match,
 )
 
-__all__ = ["VideoIndex"]
+__all__ = ["VariantMatch", "VideoIndex"]
+
+
+@dataclass(frozen=True, slots=True)
+class VariantMatch:
+    """A banked video that a query matched, as given and through its frame variants.
+
+    ``original``: the match on the query's frames as given; ``through_variants``: the match
+    counting a frame when any of its variants matched, when that adds frames; each ``None``
+    when it does not reach the thresholds (one of them is set). ``variant``: the query-side
+    variant that matched most of the frames the original did not (``"original"`` when none
+    added any).
+    """
+
+    video_id: int
+    original: VideoMatch | None
+    through_variants: VideoMatch | None
+    variant: str
+
+    @property
+    def best(self) -> VideoMatch:
+        """The match with the larger query share (the frames as given on a tie)."""
+        if self.original is None:
+            assert self.through_variants is not None
+            return self.through_variants
+        if self.through_variants is None:
+            return self.original
+        if self.through_variants.query_share > self.original.query_share:
+            return self.through_variants
+        return self.original
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,29 +139,87 @@ class VideoIndex:
         A video is returned when its match reaches both thresholds (share of the query's
         usable frames matched, share of the banked video's usable frames matched).
         """
+        found = self.search_variants(
+            query,
+            {},
+            frame_threshold=frame_threshold,
+            query_threshold=query_threshold,
+            compared_threshold=compared_threshold,
+        )
+        return [(m.video_id, m.original) for m in found if m.original is not None]
+
+    def search_variants(
+        self,
+        query: Sequence[FrameHash],
+        variants: Mapping[str, Sequence[FrameHash]],
+        *,
+        frame_threshold: int = FRAME_THRESHOLD,
+        query_threshold: float = 0.8,
+        compared_threshold: float = 0.0,
+    ) -> list[VariantMatch]:
+        """Banked videos that ``query`` matches, as given or through its frame variants (each
+        frame's variants by name, a variant frame carrying its frame's number), best first.
+
+        All the frames and their variants are searched in one batch. A query frame counts as
+        matched through its variants when any of them is within ``frame_threshold`` of a
+        banked frame; a frame counts as usable when any of its versions is. Each video's
+        :attr:`VariantMatch.original` is its match on the frames as given (what
+        :meth:`search` returns), :attr:`VariantMatch.through_variants` the match with the
+        variants, when they add frames; each is kept only when it reaches the thresholds.
+        """
         q = usable(query, self._quality_floor)
-        if not q:
+        by_number: dict[int, FrameHash] = {f.number: f for f in q}
+        names = list(variants)
+        alternatives: list[tuple[int, int, str]] = []  # (frame number, version, pdq)
+        alternatives += [(f.number, 0, f.pdq) for f in q]
+        for k, name in enumerate(names, start=1):
+            for f in usable(variants[name], self._quality_floor):
+                by_number.setdefault(f.number, f)
+                alternatives.append((f.number, k, f.pdq))
+        if not alternatives:
             return []
-        hits = self._index.search_batch([f.pdq for f in q], frame_threshold)
-        query_hits: dict[int, np.ndarray] = {}
-        banked_hits: dict[int, np.ndarray] = {}
+        frames_all = sorted(by_number.values(), key=lambda f: (f.timestamp, f.number))
+        position = {f.number: i for i, f in enumerate(frames_all)}
+        original_at = np.array([position[f.number] for f in q], dtype=np.intp)
+        hits = self._index.search_batch([pdq for *_, pdq in alternatives], frame_threshold)
+        # Per video: which (version, frame) pairs hit, and which banked frames were hit by the
+        # frames as given and by any version.
+        versions: dict[int, npt.NDArray[np.bool_]] = {}
+        banked_plain: dict[int, npt.NDArray[np.bool_]] = {}
+        banked_any: dict[int, npt.NDArray[np.bool_]] = {}
         with self._lock:
-            for qi, frame_hits in enumerate(hits):
+            for (number, version, _), frame_hits in zip(alternatives, hits, strict=True):
+                at = position[number]
                 for hit in frame_hits:
                     video_id = self._owner(hit.id)
                     if video_id is None:
                         continue
                     banked = self._videos[video_id]
-                    if video_id not in query_hits:
-                        query_hits[video_id] = np.zeros(len(q), dtype=np.bool_)
-                        banked_hits[video_id] = np.zeros(len(banked.frames), dtype=np.bool_)
-                    query_hits[video_id][qi] = True
-                    banked_hits[video_id][hit.id - banked.first_id] = True
-            candidates = [(v, self._videos[v].frames) for v in query_hits]
+                    if video_id not in versions:
+                        versions[video_id] = np.zeros((len(names) + 1, len(frames_all)), np.bool_)
+                        banked_plain[video_id] = np.zeros(len(banked.frames), dtype=np.bool_)
+                        banked_any[video_id] = np.zeros(len(banked.frames), dtype=np.bool_)
+                    versions[video_id][version, at] = True
+                    banked_any[video_id][hit.id - banked.first_id] = True
+                    if version == 0:
+                        banked_plain[video_id][hit.id - banked.first_id] = True
+            candidates = [(v, self._videos[v].frames) for v in versions]
         results = []
         for video_id, frames in candidates:
-            match = video_match(q, query_hits[video_id], frames, banked_hits[video_id])
-            if match.is_match(query_threshold, compared_threshold):
-                results.append((video_id, match))
-        results.sort(key=lambda item: (-item[1].query_share, -item[1].compared_share, item[0]))
+            matched = versions[video_id]
+            as_given = np.asarray(matched[0, original_at], dtype=np.bool_)
+            plain = video_match(q, as_given, frames, banked_plain[video_id])
+            original = plain if plain.is_match(query_threshold, compared_threshold) else None
+            through: VideoMatch | None = None
+            variant = "original"
+            gained = matched[1:] & ~matched[0]
+            if gained.any():
+                variant = names[int(np.argmax(gained.sum(axis=1)))]
+                anyhow = np.asarray(matched.any(axis=0), dtype=np.bool_)
+                either = video_match(frames_all, anyhow, frames, banked_any[video_id])
+                if either.is_match(query_threshold, compared_threshold):
+                    through = either
+            if original is not None or through is not None:
+                results.append(VariantMatch(video_id, original, through, variant))
+        results.sort(key=lambda m: (-m.best.query_share, -m.best.compared_share, m.video_id))
         return results

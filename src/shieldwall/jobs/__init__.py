@@ -22,15 +22,17 @@ from shieldwall.jobs._queue import (
     job_record,
     list_jobs,
     queue_depth,
+    queue_lag,
     reclaim_expired,
     requeue,
 )
-from shieldwall.jobs._worker import Handler, Worker
+from shieldwall.jobs._worker import Handler, Schedule, Worker
 
 __all__ = [
     "Handler",
     "Job",
     "JobState",
+    "Schedule",
     "Worker",
     "backoff_delay",
     "claim",
@@ -42,6 +44,7 @@ __all__ = [
     "job_record",
     "list_jobs",
     "queue_depth",
+    "queue_lag",
     "reclaim_expired",
     "requeue",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -38,6 +38,7 @@ __all__ = [
     "job_record",
     "list_jobs",
     "queue_depth",
+    "queue_lag",
     "reclaim_expired",
     "requeue",
 ]
@@ -329,6 +330,27 @@ def queue_depth(db: Database) -> dict[str, int]:
         ):
             depth[state] = int(count)
     return depth
+
+
+def queue_lag(db: Database, *, now: datetime | None = None) -> dict[str, float]:
+    """By job kind: how late, in seconds, its longest-waiting due job is (queued or waiting
+    to retry, ``run_after`` passed); kinds with no due job are absent."""
+    now = now or utcnow()
+    lag: dict[str, float] = {}
+    with db.session() as session:
+        for kind, first in session.execute(
+            select(JobRecord.kind, func.min(JobRecord.run_after))
+            .where(
+                JobRecord.state.in_((JobState.QUEUED.value, JobState.RETRY.value)),
+                JobRecord.run_after <= now,
+            )
+            .group_by(JobRecord.kind)
+        ):
+            earliest = datetime.fromisoformat(first) if isinstance(first, str) else first
+            if earliest.tzinfo is None:
+                earliest = earliest.replace(tzinfo=UTC)
+            lag[kind] = max(0.0, (now - earliest).total_seconds())
+    return lag
 
 
 def get_job(db: Database, job_id: int) -> Job:

@@ -5,7 +5,7 @@
 True
 """
 
-from shieldwall.matching._matcher import BankMatch, Matcher, MatchOutcome
+from shieldwall.matching._matcher import BankMatch, Matcher, MatchOutcome, prepare_snapshot
 from shieldwall.matching.index import (
     BruteForceIndex,
     IndexHit,
@@ -41,6 +41,7 @@ __all__ = [
     "list_quarantined",
     "load_index",
     "log_head",
+    "prepare_snapshot",
     "release_signal",
     "remove_from_ledger",
     "snapshot_path",

@@ -6,9 +6,12 @@ stored matches, with flood protection.
     >>> [(m.bank, m.entry_id, m.signal_type) for m in outcome.matches]  # doctest: +SKIP
     [('ncii', 7, 'pdq')]
 
-The index only proposes candidates; every candidate is checked against the database (signal
-live and not quarantined, bank enabled, entry active or its disable time passed, distance within
-the bank's own threshold) before it counts.
+The index only proposes candidates; every candidate is checked before it counts (signal live
+and not quarantined, bank enabled, entry active or its disable time passed, distance within the
+bank's own threshold), from memory: a signal's bank, entry and variant never change and are
+read once per process, the rest follows the database at each refresh (the signal log for
+withdrawals, the few quarantined signals and disabled entries through partial indexes), so a
+lookup that matches waits on the database no more than one that does not.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from shieldwall.banks import BankKind, EntryStatus
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ShieldwallError
 from shieldwall.hashing import hash_file, sniff_content_type
+from shieldwall.matching.features import FeatureSignals
 from shieldwall.matching.index import (
     FOLLOW_BATCH,
     IndexFactory,
@@ -38,6 +41,7 @@ from shieldwall.matching.index import (
     load_index,
     snapshot_path,
 )
+from shieldwall.matching.memory import release_memory
 from shieldwall.matching.video import VideoSignals
 from shieldwall.signals import (
     Comparison,
@@ -49,6 +53,7 @@ from shieldwall.signals import (
     bankable_types,
     get_signal_type,
 )
+from shieldwall.signals.local_features import FeatureMatch
 from shieldwall.signals.vpdq import VideoMatch, parse_vpdq
 from shieldwall.store import (
     Bank,
@@ -56,11 +61,13 @@ from shieldwall.store import (
     BankSignal,
     Database,
     MatchRecord,
+    close_databases,
+    open_database,
     signal_log,
     utcnow,
 )
 
-__all__ = ["BankMatch", "MatchOutcome", "Matcher"]
+__all__ = ["BankMatch", "MatchOutcome", "Matcher", "prepare_snapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +89,9 @@ class BankMatch:
     #: The bank-side variant matched (a crop of the banked photo, ``crop-top-10``), or
     #: ``None`` for the banked signal itself.
     bank_variant: str | None = None
+    #: For a local-feature match (``orb``): how the keypoints line up (inliers, the share of
+    #: the banked photo they cover, scale, rotation). ``distance`` is then ``100 - inliers``.
+    features: FeatureMatch | None = None
 
     @property
     def through_variant(self) -> bool:
@@ -141,8 +151,14 @@ class MatchOutcome:
         return self.error.message if self.error is not None else None
 
 
-#: A candidate: distance, signal type, variant, and the frame-set match of a video.
-_Candidate = tuple[int, str, str, VideoMatch | None]
+#: A candidate: distance, signal type, variant, and the frame-set match of a video or the
+#: local-feature match of a photo.
+_Candidate = tuple[int, str, str, VideoMatch | FeatureMatch | None]
+
+
+def _unmatched(video: VideoMatch) -> int:
+    """A frame-set match's distance: the share of the query's frames not matched, in %."""
+    return 100 - round(100 * video.query_share)
 
 
 def _better(known: _Candidate | None, distance: int, variant: str) -> bool:
@@ -155,11 +171,65 @@ def _better(known: _Candidate | None, distance: int, variant: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class _SignalFacts:
+    """What never changes about a bank signal once written: its bank, entry and bank-side
+    variant (so a matcher may keep them, and verify a candidate without the database)."""
+
+    bank_id: int
+    entry_id: int
+    variant: str | None
+
+
+_DISABLED = text(f"bank_entry.status = '{EntryStatus.DISABLED.value}'")
+
+#: Signals whose facts a matcher keeps (about 200 bytes each); past it the oldest half goes.
+FACTS_CACHE_SIZE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
 class _BankRule:
     name: str
     kind: BankKind
     thresholds: dict[str, int]
     match_variants: bool = True
+    local_features: bool = False
+
+
+def _compact_through_snapshot(
+    db: Database, index: SignalIndexLike, path: Path
+) -> tuple[SignalIndexLike, bool]:
+    """An index just built from the database, saved at ``path`` at once and read back from it.
+
+    A built index holds the same arrays as a loaded one, but building leaves the process about
+    100 MB larger at 1M hashes (the rows read, freed into a heap the allocator keeps); reading
+    the snapshot back and dropping the built index gives the smaller process, and the next
+    worker to start finds the snapshot instead of building again. Returns the index to use and
+    whether it came from the snapshot (not, when it could not be saved: the built one then)."""
+    save = getattr(index, "save", None)
+    if save is None:
+        return index, False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save(path)
+        reloaded, loaded = load_index(db, path)
+    except (OSError, ShieldwallError):
+        return index, False
+    if not loaded:
+        return index, False
+    del index
+    release_memory()
+    return reloaded, True
+
+
+def prepare_snapshot(settings: Settings) -> None:
+    """Bring this database's index snapshot in ``data_dir`` up to date (build and save it, or
+    load it, follow the log and save it when it moved): what ``serve --workers N`` runs in a
+    process of its own before starting the workers, which then load it."""
+    db = open_database(settings)
+    try:
+        Matcher.open(db, settings=settings, refresh_interval=float("inf")).checkpoint()
+    finally:
+        close_databases()
 
 
 class Matcher:
@@ -188,10 +258,18 @@ class Matcher:
         #: Banked videos (frame sets): read from the database at start (it is
         #: not in the snapshot), then following the log with the rest of the index.
         self.video = VideoSignals.build(db, quality_floor=self.settings.video_frame_quality_floor)
+        #: Banked photos' local features (banks that opted in), likewise.
+        self.features = FeatureSignals.build(db)
         self.snapshot: Path | None = None
         self._saved_seq = -1
         self._rules: dict[int, _BankRule] = {}
         self._radius: dict[str, int] = {}
+        #: What can change about banked signals without a log entry, read at each refresh:
+        #: the quarantined signals, and the disabled entries with the time they are disabled
+        #: until. (Withdrawn entries' signals leave the index through the log.)
+        self._quarantined: frozenset[int] = frozenset()
+        self._disabled: dict[int, datetime | None] = {}
+        self._facts: dict[int, _SignalFacts] = {}
         self.refresh()
 
     @classmethod
@@ -204,6 +282,8 @@ class Matcher:
         settings = settings or get_settings()
         path = snapshot_path(db, settings.data_dir)
         index, loaded = load_index(db, path)
+        if not loaded:
+            index, loaded = _compact_through_snapshot(db, index, path)
         matcher = cls(db, settings=settings, index=index, refresh_interval=refresh_interval)
         matcher.snapshot = path
         matcher._saved_seq = index.seq if loaded else -1
@@ -218,7 +298,10 @@ class Matcher:
         if self._saved_seq >= 0 and self.index.seq - self._saved_seq < min_changes:
             return False
         self.snapshot.parent.mkdir(parents=True, exist_ok=True)
-        save(self.snapshot)
+        if self.db.keyring is not None:  # snapshots sealed at rest (docs/security.md)
+            save(self.snapshot, keyring=self.db.keyring)
+        else:
+            save(self.snapshot)
         self._saved_seq = self.index.seq
         return True
 
@@ -229,17 +312,30 @@ class Matcher:
         self._refreshed_at = time.monotonic()
         with self.db.session() as session:
             while True:  # the log tail and the bank settings, read in one session
-                start = min(self.index.seq, self.video.seq)
+                start = min(self.index.seq, self.video.seq, self.features.seq)
                 entries = signal_log.read_after(session, start, FOLLOW_BATCH)
                 applied += apply_entries(self.index, entries)
                 applied += self.video.apply(session, entries)
+                applied += self.features.apply(session, entries)
                 if len(entries) < FOLLOW_BATCH:
                     break
             banks = session.scalars(select(Bank).where(Bank.enabled))
             self._rules = {
-                b.id: _BankRule(b.name, BankKind(b.kind), dict(b.thresholds), b.match_variants)
+                b.id: _BankRule(
+                    b.name, BankKind(b.kind), dict(b.thresholds), b.match_variants, b.local_features
+                )
                 for b in banks
             }
+            # Both are few rows, found through partial indexes (migration 0021).
+            self._quarantined = frozenset(
+                session.scalars(select(BankSignal.id).where(BankSignal.quarantined_at.is_not(None)))
+            )
+            # A literal, not a bound parameter: SQLite uses a partial index only when the
+            # query's condition is the index's own.
+            disabled = session.execute(
+                select(BankEntry.id, BankEntry.disabled_until).where(_DISABLED)
+            )
+            self._disabled = {int(entry_id): until for entry_id, until in disabled}
         radius: dict[str, int] = {}
         for rule in self._rules.values():
             for kind in bankable_types():
@@ -255,35 +351,36 @@ class Matcher:
             return 100 - round(100 * self.settings.video_match_query_share)
         return kind.default_threshold
 
-    def _search_frames(self, kind: SignalType, value: str) -> list[tuple[int, VideoMatch]]:
-        """Banked videos whose frames ``value`` matches, by the loosest bank's share."""
-        radius = self._radius.get(kind.name, self._default_threshold(kind))
-        return self.video.search(
-            parse_vpdq(value),
-            frame_threshold=self.settings.video_frame_distance,
-            query_threshold=(100 - radius) / 100,  # each bank then checks its own
-            compared_threshold=self.settings.video_match_bank_share,
-        )
-
     # -- finding -------------------------------------------------------------------------
 
     def _candidates(
         self, signals: Iterable[Signal], variants: Mapping[str, Signal]
-    ) -> dict[int, _Candidate]:
-        """signal id -> (distance, signal type, variant, video match), best distance per id."""
+    ) -> dict[int, list[_Candidate]]:
+        """signal id -> candidates (distance, signal type, variant, video or feature match),
+        in the order :meth:`_verify` tries them: the best per id, and for a frame set the
+        match on the frames as given before the match through their variants."""
         best: dict[int, _Candidate] = {}
         queries = [("original", s) for s in signals] + list(variants.items())
         #: Per indexed type: each distinct value once, under the first variant that gave it.
         batches: dict[str, dict[str, str]] = {}
+        #: Per frame-set type: the frames as given and each variant's frames, by name.
+        frame_sets: dict[str, dict[str, str]] = {}
         for variant, signal in queries:
             kind = get_signal_type(signal.type)
+            if kind.bankable and kind.index is IndexKind.FRAMES:
+                # Each frame counts on its own (the index skips those below the floor): a
+                # letterboxed video's frames may be too flat as given and fine trimmed.
+                frame_sets.setdefault(kind.name, {}).setdefault(variant, signal.value)
+                continue
             if not kind.bankable or not kind.is_usable(signal):
                 continue  # no bank holds this type, or below the quality floor: never matched
-            if kind.index is IndexKind.FRAMES:
-                for signal_id, video in self._search_frames(kind, signal.value):
-                    distance = 100 - round(100 * video.query_share)
-                    if _better(best.get(signal_id), distance, variant):
-                        best[signal_id] = (distance, kind.name, variant, video)
+            if kind.index is IndexKind.LOCAL:
+                radius = self._radius.get(kind.name, kind.default_threshold)
+                for signal_id, lined_up in self.features.search(
+                    signal.value, min_inliers=max(1, 100 - radius)
+                ):
+                    if _better(best.get(signal_id), lined_up.distance, variant):
+                        best[signal_id] = (lined_up.distance, kind.name, variant, lined_up)
                 continue
             batches.setdefault(kind.name, {}).setdefault(signal.value, variant)
         for name, named in batches.items():
@@ -293,49 +390,101 @@ class Matcher:
                 for hit in hits:
                     if _better(best.get(hit.id), hit.distance, variant):
                         best[hit.id] = (hit.distance, name, variant, None)
-        return best
+        out = {signal_id: [candidate] for signal_id, candidate in best.items()}
+        for name, named in frame_sets.items():
+            out.update(self._frame_candidates(get_signal_type(name), named))
+        return out
 
-    def _verify(
-        self, session: Session, found: dict[int, _Candidate], now: datetime
-    ) -> list[BankMatch]:
+    def _frame_candidates(
+        self, kind: SignalType, named: dict[str, str]
+    ) -> dict[int, list[_Candidate]]:
+        """Banked videos that a video's frames match (``named``: the frames as given under
+        ``original`` and each query-side variant's frames), by the loosest bank's share:
+        the match as given first, then the one through the variants (a frame counts when any
+        of its variants matched)."""
+        radius = self._radius.get(kind.name, self._default_threshold(kind))
+        given = named.get("original")
+        found = self.video.search_variants(
+            parse_vpdq(given) if given is not None else [],
+            {v: parse_vpdq(text) for v, text in named.items() if v != "original"},
+            frame_threshold=self.settings.video_frame_distance,
+            query_threshold=(100 - radius) / 100,  # each bank then checks its own
+            compared_threshold=self.settings.video_match_bank_share,
+        )
+        out: dict[int, list[_Candidate]] = {}
+        for m in found:
+            tries: list[_Candidate] = []
+            if m.original is not None:
+                tries.append((_unmatched(m.original), kind.name, "original", m.original))
+            if m.through_variants is not None:
+                tries.append(
+                    (_unmatched(m.through_variants), kind.name, m.variant, m.through_variants)
+                )
+            out[m.video_id] = tries
+        return out
+
+    def _signal_facts(self, ids: Iterable[int]) -> dict[int, _SignalFacts]:
+        """The facts of these signals: from memory, the ones not seen yet read once (a signal
+        matched for the first time in this process; most lookups match nothing and most
+        matches repeat a banked item)."""
+        facts = self._facts
+        missing = [i for i in ids if i not in facts]
+        if missing:
+            if len(facts) + len(missing) > FACTS_CACHE_SIZE:
+                for old in list(facts)[: len(facts) // 2]:
+                    del facts[old]
+            with self.db.session() as session:
+                for i in range(0, len(missing), 500):
+                    rows = session.execute(
+                        select(
+                            BankSignal.id,
+                            BankSignal.bank_id,
+                            BankSignal.entry_id,
+                            BankSignal.variant,
+                        ).where(BankSignal.id.in_(missing[i : i + 500]))
+                    )
+                    for signal_id, bank_id, entry_id, variant in rows:
+                        facts[signal_id] = _SignalFacts(bank_id, entry_id, variant)
+        return {i: facts[i] for i in ids if i in facts}
+
+    def _verify(self, found: dict[int, list[_Candidate]], now: datetime) -> list[BankMatch]:
+        """The candidates that count, checked from memory: the bank enabled (its rule), the
+        signal in the index (live: a withdrawal's log entry removes it) and not quarantined,
+        the entry not disabled (or its disable time passed), the distance within the bank's
+        own threshold and its choice of variants."""
         if not found:
             return []
-        rows = session.execute(
-            select(BankSignal, BankEntry)
-            .join(BankEntry, BankEntry.id == BankSignal.entry_id)
-            .where(BankSignal.id.in_(list(found)))
-        )
         out: list[BankMatch] = []
-        for signal, entry in rows:
+        for signal_id, signal in sorted(self._signal_facts(found).items()):
             rule = self._rules.get(signal.bank_id)
-            if rule is None or not signal.live or signal.quarantined_at is not None:
+            if rule is None or signal_id in self._quarantined:
                 continue
-            if entry.status == EntryStatus.WITHDRAWN:
-                continue
-            if entry.status == EntryStatus.DISABLED and (
-                entry.disabled_until is None or entry.disabled_until > now
-            ):
-                continue
-            distance, signal_type, variant, video = found[signal.id]
-            if not rule.match_variants and (variant != "original" or signal.variant):
-                continue  # this bank counts its signals as given only
-            kind = get_signal_type(signal_type)
-            limit = rule.thresholds.get(kind.name, self._default_threshold(kind))
-            if distance > limit:
-                continue
-            out.append(
-                BankMatch(
-                    rule.name,
-                    rule.kind,
-                    entry.id,
-                    signal.id,
-                    signal_type,
-                    distance,
-                    variant,
-                    video,
-                    signal.variant,
+            if signal.entry_id in self._disabled:
+                until = self._disabled[signal.entry_id]
+                if until is None or until > now:
+                    continue
+            for distance, signal_type, variant, detail in found[signal_id]:
+                if not rule.match_variants and (variant != "original" or signal.variant):
+                    continue  # this bank counts its signals as given only
+                kind = get_signal_type(signal_type)
+                limit = rule.thresholds.get(kind.name, self._default_threshold(kind))
+                if distance > limit:
+                    continue
+                out.append(
+                    BankMatch(
+                        rule.name,
+                        rule.kind,
+                        signal.entry_id,
+                        signal_id,
+                        signal_type,
+                        distance,
+                        variant,
+                        detail if isinstance(detail, VideoMatch) else None,
+                        signal.variant,
+                        detail if isinstance(detail, FeatureMatch) else None,
+                    )
                 )
-            )
+                break  # the first candidate that counts: the frames as given before variants
         # One match per bank entry and signal type: its signal as given before a bank-side
         # variant, the content as given before a query-side variant, then the nearest.
         best: dict[tuple[str, int, str], BankMatch] = {}
@@ -357,10 +506,9 @@ class Matcher:
         """Every bank signal the given signals match now (allow banks included), storing
         nothing. ``variants`` are extra query signals by name (dihedral PDQ variants)."""
         found = self._candidates(signals, variants or {})
-        if not found:  # most content matches nothing: no database round trip
+        if not found:  # most content matches nothing
             return []
-        with self.db.session() as session:
-            return self._verify(session, found, utcnow())
+        return self._verify(found, utcnow())
 
     # -- matching ------------------------------------------------------------------------
 
@@ -431,6 +579,7 @@ class Matcher:
                     if int(others or 0) >= limit:
                         signal.quarantined_at = now
                         outcome.quarantined.append(hit.signal_id)
+                        self._quarantined = self._quarantined | {hit.signal_id}
                         continue
                     session.add(
                         MatchRecord(
@@ -461,6 +610,7 @@ class Matcher:
         content_type: ContentType | None = None,
         normalise: bool | None = None,
         source: str | None = None,
+        local_features: bool | None = None,
     ) -> MatchOutcome:
         """Hash a file on disk and match it (``content_id`` defaults to the path; ``source``
         names the content in error messages, default the path).
@@ -469,10 +619,13 @@ class Matcher:
         an upload saved to a temporary file works), unless the caller already knows
         (``content_type``: the service sniffed the upload as it saved it). A video is streamed
         from disk by the decoder, hashed at ``video_query_seconds_per_hash`` and matched by its
-        frames (each vpdq match carries :attr:`BankMatch.video`), its MD5 and SHA-256;
-        ``dihedral`` applies to photos only. A photo is read and decoded once, each PDQ computed
-        once: the rotations and flips come from the same DCT. A file that cannot be hashed gives
-        an outcome with ``error`` set (size and duration limits included).
+        frames (each vpdq match carries :attr:`BankMatch.video`), its MD5 and SHA-256, and
+        (``normalise``) also by each frame with its borders trimmed; ``dihedral`` and the
+        rotation sweep apply to photos only. A photo is read and decoded once, each PDQ computed
+        once: the rotations and flips come from the same DCT. A photo is also described by its
+        local features when some bank holds them (:meth:`uses_local_features`;
+        ``local_features`` false: not). A file that cannot be hashed gives an outcome with
+        ``error`` set (size and duration limits included).
         """
         cid = content_id if content_id is not None else str(path)
         if content_type is None:
@@ -480,10 +633,11 @@ class Matcher:
         options = self.variant_options(dihedral=dihedral, normalise=normalise)
         result = hash_file(
             path,
+            extra_signals=self.extra_signals(local_features),
             settings=self.settings,
             content_type=content_type,
             seconds_per_hash=self.settings.video_query_seconds_per_hash,
-            variants=options if content_type is ContentType.PHOTO else None,
+            variants=options,
             source=source,
         )
         if not result.ok:
@@ -491,6 +645,22 @@ class Matcher:
         outcome = self.match(cid, result.signals.values(), variants=result.variants, record=record)
         outcome.skipped_variants = result.skipped
         return outcome
+
+    def uses_local_features(self, wanted: bool | None = None) -> bool:
+        """Whether a photo looked up now is described by its local features: some bank holds
+        them or opted into them, and the lookup (``wanted``) or else ``match_local_features``
+        says yes."""
+        on = self.settings.match_local_features if wanted is None else wanted
+        return on and (
+            len(self.features) > 0 or any(r.local_features for r in self._rules.values())
+        )
+
+    def extra_signals(self, local_features: bool | None = None) -> tuple[str, ...]:
+        """Types to compute beside the defaults for a lookup (where they apply): the
+        local-feature types when :meth:`uses_local_features`."""
+        if not self.uses_local_features(local_features):
+            return ()
+        return tuple(sorted(FeatureSignals.types()))
 
     def variant_options(
         self, *, dihedral: bool | None = None, normalise: bool | None = None

@@ -29,6 +29,7 @@ from shieldwall.errors import SnapshotError
 from shieldwall.index import FORMAT_VERSION, Change, ChangeOp, SignalIndex
 from shieldwall.signals import IndexKind, all_signal_types, get_signal_type
 from shieldwall.store import BankSignal, Database, LogEntry, LogOp, signal_log
+from shieldwall.store.sealing import Keyring
 
 __all__ = [
     "BruteForceIndex",
@@ -253,14 +254,14 @@ class MultiIndex:
             for hits in self.inner.search_many(signal_type, values, radius)
         ]
 
-    def save(self, path: Path) -> None:
-        """Write a snapshot file (atomically)."""
-        self.inner.save(path)
+    def save(self, path: Path, *, keyring: Keyring | None = None) -> None:
+        """Write a snapshot file (atomically), sealed when ``keyring`` is given."""
+        self.inner.save(path, keyring=keyring)
 
     @classmethod
-    def load(cls, path: Path) -> MultiIndex:
+    def load(cls, path: Path, *, keyring: Keyring | None = None) -> MultiIndex:
         """Read a snapshot file; :class:`~shieldwall.errors.SnapshotError` when unusable."""
-        return cls(SignalIndex.load(path))
+        return cls(SignalIndex.load(path, keyring=keyring))
 
 
 def default_index(seq: int = 0) -> SignalIndexLike:
@@ -306,7 +307,7 @@ def load_index(db: Database, path: Path) -> tuple[SignalIndexLike, bool]:
     ``video_md5`` entries (now ``md5``) were not in the snapshot, so following on from it would
     miss them."""
     try:
-        loaded = MultiIndex.load(path)
+        loaded = MultiIndex.load(path, keyring=db.keyring)
     except SnapshotError:
         return build_index(db), False
     if loaded.inner.format_version < FORMAT_VERSION:

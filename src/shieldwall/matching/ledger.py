@@ -16,12 +16,12 @@ looks exact digests up in the database's index.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from shieldwall.banks import BankKind, EntryStatus
@@ -44,7 +44,20 @@ from shieldwall.store import (
 )
 from shieldwall.store.bulk import insert_rows
 
-__all__ = ["SweepOutcome", "add_to_ledger", "sweep"]
+__all__ = [
+    "LedgerPartition",
+    "PartitionHit",
+    "PartitionRunner",
+    "SweepOutcome",
+    "SweepTarget",
+    "add_to_ledger",
+    "ledger_kept",
+    "ledger_partitions",
+    "record_stamped",
+    "scan_locally",
+    "scan_partition",
+    "sweep",
+]
 
 SWEEP_NAME = "ledger"
 #: Ledger rows read per query during a sweep.
@@ -68,22 +81,43 @@ def add_to_ledger(
     while chunk := list(islice(iterator, chunk_size)):
         ready: dict[str, dict[str, Signal]] = {}
         for content_id, signals in chunk:
-            clean: dict[str, Signal] = {}
-            for s in signals:
-                kind = get_signal_type(s.type)
-                if not kind.in_ledger:
-                    continue
-                signal = kind.parse(s.value, s.quality)
-                if kind.is_usable(signal):
-                    clean[signal.type] = signal
-            ready[content_id] = clean  # a later pair for the same id wins
+            ready[content_id] = ledger_kept(signals)  # a later pair for the same id wins
         with db.transaction() as session:
             _record_chunk(session, ready)
         count += len(chunk)
     return count
 
 
-def _record_chunk(session: Session, ready: dict[str, dict[str, Signal]]) -> None:
+def ledger_kept(signals: Iterable[Signal]) -> dict[str, Signal]:
+    """The signals the ledger keeps of ``signals``, by type: validated (raises
+    :class:`~shieldwall.errors.MalformedSignal` ...), those below their type's quality floor
+    and the types the ledger does not keep left out."""
+    clean: dict[str, Signal] = {}
+    for s in signals:
+        kind = get_signal_type(s.type)
+        if not kind.in_ledger:
+            continue
+        signal = kind.parse(s.value, s.quality)
+        if kind.is_usable(signal):
+            clean[signal.type] = signal
+    return clean
+
+
+def record_stamped(
+    session: Session, ready: dict[str, dict[str, Signal]], stamps: dict[str, str | None]
+) -> None:
+    """Record ``ready`` (content id -> kept signals, see :func:`ledger_kept`) in the session's
+    transaction with each item's source stamp (a backfill's). A content id seen before is
+    recorded afresh, under a new id: a backfill's sweep checkpoint (a ledger id) then sees it
+    as new."""
+    _record_chunk(session, ready, stamps)
+
+
+def _record_chunk(
+    session: Session,
+    ready: dict[str, dict[str, Signal]],
+    stamps: dict[str, str | None] | None = None,
+) -> None:
     ids = list(ready)
     known: dict[str, int] = {}
     for i in range(0, len(ids), 500):
@@ -95,6 +129,14 @@ def _record_chunk(session: Session, ready: dict[str, dict[str, Signal]]) -> None
         for cid, item_id in rows:
             known[cid] = item_id
     now = utcnow()
+    ids_after = 0
+    if known and stamps is not None:
+        old = list(known.values())
+        ids_after = max(old)
+        for i in range(0, len(old), 500):
+            session.execute(delete(LedgerSignal).where(LedgerSignal.item_id.in_(old[i : i + 500])))
+            session.execute(delete(LedgerItem).where(LedgerItem.id.in_(old[i : i + 500])))
+        known.clear()
     if known:
         old = list(known.values())
         for i in range(0, len(old), 500):
@@ -111,8 +153,12 @@ def _record_chunk(session: Session, ready: dict[str, dict[str, Signal]]) -> None
         new_ids = insert_rows(
             session,
             LedgerItem,
-            [{"content_id": cid, "seen_at": now} for cid in fresh],
+            [
+                {"content_id": cid, "seen_at": now, "source_stamp": (stamps or {}).get(cid)}
+                for cid in fresh
+            ],
             returning_ids=True,
+            ids_after=ids_after,
         )
         known.update(zip(fresh, new_ids, strict=True))
     signal_rows = [
@@ -142,7 +188,9 @@ class SweepOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class _Target:
+class SweepTarget:
+    """A block-bank signal a sweep looks for in the ledger, with its bank's threshold."""
+
     signal_id: int
     entry_id: int
     bank: str
@@ -151,7 +199,7 @@ class _Target:
     threshold: int
 
 
-def _targets(session: Session, after: int, upto: int, full: bool) -> list[_Target]:
+def _targets(session: Session, after: int, upto: int, full: bool) -> list[SweepTarget]:
     now = utcnow()
     query = (
         select(BankSignal, BankEntry, Bank)
@@ -179,7 +227,7 @@ def _targets(session: Session, after: int, upto: int, full: bool) -> list[_Targe
             continue
         kind = get_signal_type(signal.type)
         out.append(
-            _Target(
+            SweepTarget(
                 signal.id,
                 entry.id,
                 bank.name,
@@ -191,20 +239,63 @@ def _targets(session: Session, after: int, upto: int, full: bool) -> list[_Targe
     return out
 
 
-def _scan_hamming(  # noqa: PLR0917 - private, called once
+@dataclass(frozen=True, slots=True)
+class LedgerPartition:
+    """The ledger rows of one Hamming type whose ``ledger_signal`` ids lie in
+    ``first_id..last_id`` (inclusive): a sweep's unit of work, which any process that reaches
+    the database can scan (a Ray task on another node)."""
+
+    signal_type: str
+    first_id: int
+    last_id: int
+
+
+#: One hit of a partition scan: ``(ledger item id, index of the target, distance)``.
+PartitionHit = tuple[int, int, int]
+#: Scans partitions and gives each one's ``(hits, rows scanned)``, in any order: in turn in
+#: this process (:func:`scan_locally`), or across a Ray cluster
+#: (:func:`shieldwall.matching.backfill_ray.scan_on_ray`).
+PartitionRunner = Callable[
+    [Database, Sequence[LedgerPartition], Sequence[SweepTarget], int],
+    Iterable[tuple[list[PartitionHit], int]],
+]
+
+
+def ledger_partitions(db: Database, signal_type: str, parts: int) -> list[LedgerPartition]:
+    """Split the ledger's rows of ``signal_type`` into ``parts`` ranges of ids of about equal
+    width (ids are dense when rows are only added, so of about equal row counts); none when
+    the ledger holds no such row."""
+    with db.session() as session:
+        low, high = session.execute(
+            select(func.min(LedgerSignal.id), func.max(LedgerSignal.id)).where(
+                LedgerSignal.type == signal_type
+            )
+        ).one()
+    if low is None:
+        return []
+    parts = max(1, parts)
+    width = -(-(int(high) - int(low) + 1) // parts)
+    return [
+        LedgerPartition(signal_type, first, min(int(high), first + width - 1))
+        for first in range(int(low), int(high) + 1, width)
+    ]
+
+
+def scan_partition(
     db: Database,
-    signal_type: str,
-    targets: list[_Target],
-    found: dict[int, list[tuple[_Target, int]]],
-    chunk_rows: int,
-    progress: Callable[[int], None] | None,
-) -> int:
-    """Stream the ledger's codes of the Hamming type ``signal_type`` and add every (item,
-    target, distance) within threshold."""
+    partition: LedgerPartition,
+    targets: Sequence[SweepTarget],
+    chunk_rows: int = SWEEP_CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[PartitionHit], int]:
+    """Stream the ledger codes of ``partition`` in id order, ``chunk_rows`` per query, and
+    return every ``(item id, target index, distance)`` within the target's threshold, with
+    the number of rows scanned. Memory is one chunk, whatever the partition's size."""
     queries = pdq_codes([t.value for t in targets])
     limits = np.array([t.threshold for t in targets], dtype=np.int64)
+    hits: list[PartitionHit] = []
     scanned = 0
-    last_id = 0
+    last_id = partition.first_id - 1
     # Compare a block of ledger codes with every target at once, bounding the temporary
     # (rows x targets x 4 words of 8 bytes) to about 32 MiB.
     block = max(1, (1 << 20) // max(1, len(targets)))
@@ -212,12 +303,16 @@ def _scan_hamming(  # noqa: PLR0917 - private, called once
         with db.session() as session:
             rows = session.execute(
                 select(LedgerSignal.id, LedgerSignal.item_id, LedgerSignal.value)
-                .where(LedgerSignal.type == signal_type, LedgerSignal.id > last_id)
+                .where(
+                    LedgerSignal.type == partition.signal_type,
+                    LedgerSignal.id > last_id,
+                    LedgerSignal.id <= partition.last_id,
+                )
                 .order_by(LedgerSignal.id)
                 .limit(chunk_rows)
             ).all()
         if not rows:
-            return scanned
+            return hits, scanned
         last_id = rows[-1][0]
         item_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
         codes = pdq_codes([r[2] for r in rows])
@@ -228,11 +323,51 @@ def _scan_hamming(  # noqa: PLR0917 - private, called once
             )
             hit_rows, hit_targets = np.nonzero(distances <= limits[None, :])
             for r, t in zip(hit_rows.tolist(), hit_targets.tolist(), strict=True):
-                item = int(item_ids[start + r])
-                found.setdefault(item, []).append((targets[t], int(distances[r, t])))
+                hits.append((int(item_ids[start + r]), t, int(distances[r, t])))
         scanned += len(rows)
         if progress is not None:
             progress(len(rows))
+
+
+def scan_locally(
+    db: Database,
+    partitions: Sequence[LedgerPartition],
+    targets: Sequence[SweepTarget],
+    chunk_rows: int,
+) -> Iterator[tuple[list[PartitionHit], int]]:
+    """The default :data:`PartitionRunner`: each partition in turn, in this process."""
+    for partition in partitions:
+        yield scan_partition(db, partition, targets, chunk_rows)
+
+
+def _scan_hamming(  # noqa: PLR0917 - private, called once
+    db: Database,
+    signal_type: str,
+    targets: list[SweepTarget],
+    found: dict[int, list[tuple[SweepTarget, int]]],
+    chunk_rows: int,
+    progress: Callable[[int], None] | None,
+    partitions: int,
+    runner: PartitionRunner | None,
+) -> int:
+    """Scan the ledger's codes of the Hamming type ``signal_type`` and add every (item,
+    target, distance) within threshold."""
+    parts = ledger_partitions(db, signal_type, partitions)
+    scanned = 0
+    if runner is None:
+        # One process: stream the partitions in turn, with progress per chunk.
+        results: Iterable[tuple[list[PartitionHit], int]] = (
+            scan_partition(db, p, targets, chunk_rows, progress) for p in parts
+        )
+    else:
+        results = runner(db, parts, targets, chunk_rows)
+    for hits, rows in results:
+        for item, t, distance in hits:
+            found.setdefault(item, []).append((targets[t], distance))
+        scanned += rows
+        if runner is not None and progress is not None:
+            progress(rows)
+    return scanned
 
 
 def sweep(
@@ -243,6 +378,8 @@ def sweep(
     matcher: Matcher | None = None,
     chunk_rows: int = SWEEP_CHUNK,
     progress: Callable[[int], None] | None = None,
+    partitions: int = 1,
+    runner: PartitionRunner | None = None,
 ) -> SweepOutcome:
     """Find the ledger items that match block-bank signals added since the last sweep (every
     live block signal with ``full``), store them as matches, and move the checkpoint.
@@ -251,6 +388,10 @@ def sweep(
     that matches more than ``flood_max_contents`` hosted items is quarantined for review
     instead of matching them all. Running it again finds nothing new; a sweep that crashed is
     simply run again (stored matches are never duplicated).
+
+    The ledger is scanned in ``partitions`` ranges of ids (:func:`ledger_partitions`), by
+    ``runner`` (default: in turn, here); the partitions' hits are then stored here, so a
+    runner that spreads them over machines (Ray) finds exactly what one process finds.
     """
     started = time.perf_counter()
     settings = settings or get_settings()
@@ -260,15 +401,15 @@ def sweep(
         upto = signal_log.head(session)
         targets = _targets(session, after, upto, full)
     outcome = SweepOutcome(after, upto, signals_checked=len(targets))
-    found: dict[int, list[tuple[_Target, int]]] = {}
-    by_index: dict[IndexKind, list[_Target]] = {}
+    found: dict[int, list[tuple[SweepTarget, int]]] = {}
+    by_index: dict[IndexKind, list[SweepTarget]] = {}
     for t in targets:
         by_index.setdefault(get_signal_type(t.signal_type).index, []).append(t)
     hamming = by_index.get(IndexKind.HAMMING, [])
     for signal_type in sorted({t.signal_type for t in hamming}):
         of_type = [t for t in hamming if t.signal_type == signal_type]
         outcome.ledger_scanned += _scan_hamming(
-            db, signal_type, of_type, found, chunk_rows, progress
+            db, signal_type, of_type, found, chunk_rows, progress, partitions, runner
         )
     # A video's frame set is not swept: the ledger keeps only the exact hashes of videos.
     exact = by_index.get(IndexKind.EXACT, [])
@@ -303,7 +444,7 @@ def sweep(
 def _store(
     db: Database,
     matcher: Matcher,
-    found: dict[int, list[tuple[_Target, int]]],
+    found: dict[int, list[tuple[SweepTarget, int]]],
     outcome: SweepOutcome,
 ) -> None:
     ids = list(found)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from shieldwall.audit import record_event
 from shieldwall.errors import Conflict, NotFound
 from shieldwall.store import Bank, BankSignal, Database, utcnow
 
@@ -46,8 +47,9 @@ def list_quarantined(db: Database) -> list[QuarantinedSignal]:
         ]
 
 
-def release_signal(db: Database, signal_id: int) -> None:
-    """Let a quarantined signal match again; flood counting restarts from now."""
+def release_signal(db: Database, signal_id: int, *, by: str = "system") -> None:
+    """Let a quarantined signal match again; flood counting restarts from now (audited as
+    ``bank.release`` by ``by``)."""
     with db.transaction() as session:
         signal = session.get(BankSignal, signal_id)
         if signal is None:
@@ -56,3 +58,4 @@ def release_signal(db: Database, signal_id: int) -> None:
             raise Conflict(f"bank signal {signal_id} is not quarantined")
         signal.quarantined_at = None
         signal.released_at = utcnow()
+        record_event(session, by, "bank.release", f"signal:{signal_id}", {})

@@ -4,7 +4,8 @@ Everything that turns uploaded bytes into an image goes through here, so that th
 (bytes, pixels, dimensions) and the error messages are the same everywhere.
 """
 
-from shieldwall.media import synthetic
+from typing import TYPE_CHECKING, Any
+
 from shieldwall.media.content import Media
 from shieldwall.media.image import (
     IMAGE_EXTENSIONS,
@@ -13,6 +14,9 @@ from shieldwall.media.image import (
     decode_image,
     probe_image,
 )
+
+if TYPE_CHECKING:
+    from shieldwall.media import synthetic
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -23,3 +27,13 @@ __all__ = [
     "probe_image",
     "synthetic",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``shieldwall.media.synthetic`` (test pictures and videos) loads when first asked for: it
+    brings PyAV, which a process that never sees a video does not need."""
+    if name == "synthetic":
+        import importlib  # noqa: PLC0415
+
+        return importlib.import_module("shieldwall.media.synthetic")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

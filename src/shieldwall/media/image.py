@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -24,6 +24,17 @@ import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from shieldwall.errors import CorruptMedia, EmptyMedia, MediaTooLarge, UnsupportedMedia
+from shieldwall.media.budget import (
+    DEFAULT_MAX_DECODE_BYTES,
+    DecodeBudget,
+    image_decode_cost,
+    shared_budget,
+)
+
+# Our own limits (ImageLimits, checked from the header before any decoding) replace Pillow's
+# process-wide decompression-bomb guard, whose error would name Pillow's limit, not the
+# setting that the operator can change, and which fires before we see the header at all.
+Image.MAX_IMAGE_PIXELS = None
 
 try:  # HEIC/HEIF support is a plug-in of Pillow's registry.
     import pillow_heif
@@ -79,11 +90,18 @@ _ORIENTATION_TRANSPOSE: Final = {
 
 @dataclass(frozen=True, slots=True)
 class ImageLimits:
-    """Refuse images over these sizes before decoding a single pixel."""
+    """Refuse images over these sizes before decoding a single pixel.
+
+    ``max_decode_bytes`` bounds the memory one decode may hold at its peak (estimated from the
+    header: see :mod:`shieldwall.media.budget`); ``budget`` is the process's budget that
+    concurrent decodes share.
+    """
 
     max_bytes: int = 64 * 1024 * 1024
     max_pixels: int = 80_000_000
     max_dimension: int = 30_000
+    max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES
+    budget: DecodeBudget = field(default_factory=shared_budget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +153,14 @@ def _open(data: bytes, source: str, limits: ImageLimits) -> Image.Image:
         raise CorruptMedia(f"{source}: image header gives an empty size {width}x{height}")
     if max(width, height) > limits.max_dimension:
         raise MediaTooLarge(
-            f"{source}: {width}x{height} has a side over the limit of {limits.max_dimension:,} px"
+            f"{source}: {width}x{height} has a side over the limit of {limits.max_dimension:,} px "
+            "(max_image_dimension, SHIELDWALL_MAX_IMAGE_DIMENSION)"
         )
     if width * height > limits.max_pixels:
         raise MediaTooLarge(
             f"{source}: {width}x{height} = {width * height:,} pixels is over the limit of "
-            f"{limits.max_pixels:,} (decompression bomb?)"
+            f"{limits.max_pixels:,} (max_image_pixels, SHIELDWALL_MAX_IMAGE_PIXELS; "
+            "decompression bomb?)"
         )
     return img
 
@@ -161,19 +181,40 @@ def _orientation(img: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
+#: Greyscale modes wider than 8 bits: scaled to 8 bits (Pillow's own conversion clips them).
+_WIDE_GREY: Final = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
+#: Rows converted at a time from wide greyscale: the float64 working copy stays small.
+_WIDE_ROWS: Final = 256
+
+
+def _wide_to_grey(img: Image.Image) -> Image.Image:
+    """16- and 32-bit greyscale scaled to 8 bits (``L``), a band of rows at a time, so that
+    the float64 working copy never holds the whole image."""
+    src = np.asarray(img)
+    mode = img.mode
+    divide = mode.startswith("I;16") or (mode == "I" and src.max(initial=0) > 255)
+    multiply = mode == "F" and src.max(initial=0) <= 1.0
+    grey = np.empty(src.shape, dtype=np.uint8)
+    for start in range(0, src.shape[0], _WIDE_ROWS):
+        band = src[start : start + _WIDE_ROWS].astype(np.float64)
+        if divide:
+            band /= 257.0
+        elif multiply:
+            band *= 255.0
+        np.rint(band, out=band)
+        np.clip(band, 0, 255, out=band)
+        grey[start : start + _WIDE_ROWS] = band
+    del src, band  # before Pillow copies the grey into an image of its own
+    return Image.fromarray(grey)
+
+
 def _to_rgb(img: Image.Image) -> Image.Image:
     """Convert any mode to 8-bit RGB the way hash banks do, scaling wide greyscale."""
     mode = img.mode
     if mode == "RGB":
         return img
-    if mode in {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}:
-        arr = np.asarray(img, dtype=np.float64)
-        if mode.startswith("I;16") or (mode == "I" and arr.max(initial=0) > 255):
-            arr = arr / 257.0
-        elif mode == "F" and arr.max(initial=0) <= 1.0:
-            arr = arr * 255.0
-        grey = np.clip(np.rint(arr), 0, 255).astype(np.uint8)
-        return Image.fromarray(grey).convert("RGB")
+    if mode in _WIDE_GREY:
+        return _wide_to_grey(img).convert("RGB")
     return img.convert("RGB")
 
 
@@ -182,6 +223,15 @@ def _jpeg_scale(width: int, height: int, min_side: int) -> int:
         if -(-width // scale) >= min_side and -(-height // scale) >= min_side:
             return scale
     return 1
+
+
+def _frame_count(img: Image.Image, source: str) -> int:
+    """How many frames the image has; reading it walks a TIFF's or GIF's frame headers, where
+    Pillow reports a damaged one with a ``TypeError`` or ``KeyError`` (found by fuzzing)."""
+    try:
+        return int(getattr(img, "n_frames", 1) or 1)
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as exc:
+        raise CorruptMedia(f"{source}: a frame header is damaged ({exc})") from exc
 
 
 def decode_image(
@@ -205,35 +255,81 @@ def decode_image(
     limits = limits or ImageLimits()
     img = _open(data, source, limits)
     full_w, full_h = img.size
-    frames = int(getattr(img, "n_frames", 1) or 1)
+    frames = _frame_count(img, source)
     fmt = str(img.format)
     try:
         if frames > 1:
             img.seek(0)
-        factor = 1
         if min_side is not None and fmt in {"JPEG", "MPO"}:
             factor = _jpeg_scale(full_w, full_h, min_side)
             if factor > 1:
                 grey = luma_ok and img.mode in {"RGB", "L"}  # YCbCr or greyscale, not CMYK
                 img.draft("L" if grey else "RGB", (-(-full_w // factor), -(-full_h // factor)))
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise CorruptMedia(f"{source}: image data is damaged or truncated ({exc})") from exc
+    # The cost is known from the header (and the draft scale) before a pixel is decoded.
+    width, height = img.size
+    reduced = min_side is not None and min(width, height) // min_side >= 2
+    cost = image_decode_cost(width, height, img.mode, reduced=reduced, image_format=fmt)
+    if cost > limits.max_decode_bytes:
+        raise MediaTooLarge(
+            f"{source}: decoding {full_w}x{full_h} ({img.mode}) would take about "
+            f"{cost / 2**20:,.0f} MiB, over the limit of {limits.max_decode_bytes / 2**20:,.0f} "
+            "MiB a decode (max_decode_bytes, SHIELDWALL_MAX_DECODE_BYTES)"
+        )
+    with limits.budget.hold(cost, source):
+        return _decode(
+            img,
+            source,
+            (full_w, full_h, frames),
+            min_side=min_side,
+            apply_orientation=apply_orientation,
+            luma_ok=luma_ok,
+        )
+
+
+def _decode(
+    img: Image.Image,
+    source: str,
+    header: tuple[int, int, int],
+    *,
+    min_side: int | None,
+    apply_orientation: bool,
+    luma_ok: bool,
+) -> ReducedImage:
+    """Load, convert and reduce ``img`` (opened, maybe drafted; ``header`` is the full width,
+    height and frame count), within the caller's hold of the budget."""
+    full_w, full_h, frames = header
+    fmt = str(img.format)
+    try:
         img.load()
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise CorruptMedia(f"{source}: image data is damaged or truncated ({exc})") from exc
-    except Image.DecompressionBombError as exc:  # pragma: no cover - caught at open
-        raise MediaTooLarge(f"{source}: {exc}") from exc
     # After the pixels: a PNG's EXIF may follow its image data, so reading it first would load
     # the pixels inside _orientation, which swallows errors (a damaged PNG hashed as black).
     orientation = _orientation(img) if apply_orientation else 1
     factor_x = max(1, round(full_w / img.size[0]))
     factor_y = max(1, round(full_h / img.size[1]))
     is_luma = img.mode == "L" and luma_ok and factor_x > 1
-    rgb_img = img if is_luma else _to_rgb(img)
+    if img.mode in _WIDE_GREY:
+        img = _wide_to_grey(img)  # then reduced as greyscale, before its RGB conversion
+    extra = 1
     if min_side is not None:
-        extra = min(rgb_img.size[0] // min_side, rgb_img.size[1] // min_side)
-        if extra >= 2:
-            rgb_img = rgb_img.reduce(extra)
-            factor_x *= extra
-            factor_y *= extra
+        extra = min(img.size[0] // min_side, img.size[1] // min_side)
+    if extra >= 2 and img.mode in {"L", "1"}:
+        # Greyscale to RGB copies the grey into each channel, so box-reducing first gives the
+        # same pixels, without the full-size RGB copy (4 bytes a pixel in Pillow). Bilevel
+        # pixels become 0 or 255 either way, so they go through greyscale (1 byte a pixel).
+        img = (img.convert("L") if img.mode == "1" else img).reduce(extra)
+        factor_x *= extra
+        factor_y *= extra
+        extra = 1
+    rgb_img = img if is_luma else _to_rgb(img)
+    del img  # the decoded original is no longer needed once converted
+    if extra >= 2:
+        rgb_img = rgb_img.reduce(extra)
+        factor_x *= extra
+        factor_y *= extra
     if orientation != 1:
         rgb_img = rgb_img.transpose(_ORIENTATION_TRANSPOSE[orientation])
         if orientation in _TRANSPOSING_ORIENTATIONS:

@@ -30,6 +30,7 @@ import numpy.typing as npt
 __all__ = [
     "Box",
     "caption_cuts",
+    "framed_picture",
     "inner_crop",
     "photo_in_screenshot",
     "rotate_back",
@@ -103,6 +104,9 @@ def trim_borders(y: F32, *, spread: float = 3.0) -> Box | None:
     h, w = y.shape
     if h < 16 or w < 16:
         return None
+    edges = (y[0], y[-1], y[:, 0], y[:, -1])
+    if all(float(line.std()) >= spread for line in edges):
+        return None  # no edge line is flat: nothing to trim (most photos; skips the rest)
     box = _edges(y.std(axis=1) < spread, y.std(axis=0) < spread)
     return box if box.is_cut_of(h, w) else None
 
@@ -126,16 +130,90 @@ def trim_blurred(y: F32, *, ratio: float = 0.4) -> Box | None:
     return box if box.is_cut_of(h, w) else None
 
 
+def _symmetric_edge(
+    y: F32, axis: int, *, step: float, contrast: float, lo: float, hi: float
+) -> int:
+    """The distance ``k`` from both ends of ``axis`` (1: columns, 0: rows) of a pair of
+    straight edges across ``y``, or 0 when there is none. An edge's strength is the median,
+    over the lines across it (every third), of the step in luma there: a pasted picture's edge
+    steps in nearly every line, a scene's edges only in some. One edge of the pair must be at
+    least ``step`` and ``contrast`` times the strength at a typical position; its mirror (to
+    within a line: sizes are rounded when pasted) at least ``step`` too, or a spike: twice as
+    strong as the lines two and three away on either side, and at least 3 levels (where the
+    background happens to resemble the picture's own edge there)."""
+    lines = y[::3] if axis == 1 else y[:, ::3].T
+    n = y.shape[axis]
+    first, last = max(3, int(n * lo)), int(n * hi)
+    if last <= first:
+        return 0
+    steps = cv2.absdiff(lines[:, 1:], lines[:, :-1])
+    # A median of at least ``step`` needs half the lines at least ``step``: a cheap count
+    # leaves the medians to the few positions that pass it.
+    half = (steps >= step).mean(axis=0) >= 0.5
+    k = np.arange(first, last)
+    mirror = np.stack([n - k - 2, n - k - 1, np.minimum(n - k, n - 2)])
+    passing = k[half[k - 1] | half[mirror].any(axis=0)]
+    if passing.size == 0:
+        return 0
+    typical = float(np.median(np.median(steps[:, ::8], axis=0)))
+    medians: dict[int, float] = {}
+
+    def strength(j: int) -> float:
+        if j not in medians:
+            medians[j] = float(np.median(steps[:, j])) if 0 <= j < n - 1 else 0.0
+        return medians[j]
+
+    def spike(j: int) -> bool:
+        around = max(strength(j + d) for d in (-3, -2, 2, 3))
+        return strength(j) >= max(3.0, 2 * around)
+
+    best = (0.0, 0)
+    for at in (int(a) for a in passing):
+        near = at - 1
+        far = max((n - at - 2, n - at - 1, min(n - at, n - 2)), key=strength)
+        strong, weak = sorted((near, far), key=strength, reverse=True)
+        if strength(strong) < max(step, contrast * typical):
+            continue
+        if strength(weak) >= step or spike(weak):
+            best = max(best, (strength(strong) + strength(weak), at))
+    return best[1]
+
+
+def framed_picture(
+    y: F32, *, step: float = 10.0, contrast: float = 3.0, lo: float = 0.02, hi: float = 0.3
+) -> Box | None:
+    """A picture pasted centred on a background (a blurred, enlarged copy of itself, a
+    gradient, a pattern): straight edges across the whole picture at the same distance from
+    both sides (or from top and bottom), one of them with a median step in luma over the
+    lines across of at least ``step`` levels and ``contrast`` times that at a typical position
+    (see :func:`_symmetric_edge`). Scenes have edges, but seldom two straight ones mirrored
+    across the middle that nearly every line crosses. ``None`` when there is none or the rest
+    is too small."""
+    h, w = y.shape
+    if h < 16 or w < 16:
+        return None
+    box = Box(0, h, 0, w)
+    k = _symmetric_edge(y, 1, step=step, contrast=contrast, lo=lo, hi=hi)
+    if k:
+        box = Box(0, h, k, w - k)
+    k = _symmetric_edge(y, 0, step=step, contrast=contrast, lo=lo, hi=hi)
+    if k:
+        box = Box(k, h - k, box.left, box.right)
+    return box if box.is_cut_of(h, w) else None
+
+
 def _band_end(y: F32, *, from_top: bool) -> int:
     """Rows of a caption band at the top (or bottom) edge: a band of one colour (the edge
     row's) with text in it, ending at its last row that is all band colour before the picture.
     0 when there is none."""
     h = y.shape[0]
-    rows = y if from_top else y[::-1]
+    limit = int(h * 0.45)
+    rows = (y if from_top else y[::-1])[:limit]
     colour = float(np.median(rows[0]))
+    if float(np.mean(np.abs(rows[0] - colour) <= 12.0)) < 0.5:
+        return 0  # the edge row is not mostly one colour: no band (most photos)
     near = np.abs(rows - colour) <= 12.0
     share = near.mean(axis=1)
-    limit = int(h * 0.45)
     mostly = share[:limit] >= 0.5
     span = _run_from(mostly)  # the band: rows mostly of its colour (text rows included)
     if span < int(h * 0.04):

@@ -8,6 +8,8 @@ noise), deterministic for a seed, with PDQ quality well above the floor.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -16,7 +18,34 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-__all__ = ["encode", "panorama", "scene", "video"]
+__all__ = ["encode", "flat_png", "panorama", "scene", "video"]
+
+_PNG_COLOUR = {"L": (0, 1), "RGB": (2, 3), "RGBA": (6, 4), "LA": (4, 2)}
+
+
+def flat_png(width: int, height: int, mode: str = "L") -> bytes:
+    """A PNG of one colour (black), ``width`` x ``height`` in ``mode`` (L, LA, RGB, RGBA),
+    compressed as hard as zlib can: the worst case of decoding cost per byte (80 million
+    pixels take about 80 KB). Written row by row, so making it costs little memory."""
+    colour, channels = _PNG_COLOUR[mode]
+    row = bytes(1 + width * channels)  # filter byte 0, then the row's samples
+    compressor = zlib.compressobj(9)
+    parts = [compressor.compress(row) for _ in range(height)]
+    parts.append(compressor.flush())
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", header),
+            chunk(b"IDAT", b"".join(parts)),
+            chunk(b"IEND", b""),
+        )
+    )
 
 
 def scene(

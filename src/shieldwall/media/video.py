@@ -19,16 +19,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
-import av.error
 import numpy as np
 import numpy.typing as npt
 
 from shieldwall.errors import CorruptMedia, EmptyMedia, MediaTooLarge, UnsupportedMedia
+from shieldwall.media.budget import (
+    DEFAULT_MAX_DECODE_BYTES,
+    DecodeBudget,
+    shared_budget,
+    video_decode_cost,
+)
+
+if TYPE_CHECKING:
+    import av
+    import av.container
+    import av.video.stream
 
 __all__ = [
     "VIDEO_EXTENSIONS",
@@ -60,12 +70,19 @@ VIDEO_EXTENSIONS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class VideoLimits:
-    """Refuse videos over these sizes from the container header, before decoding."""
+    """Refuse videos over these sizes from the container header, before decoding.
+
+    ``max_decode_bytes`` bounds the decoder's memory (estimated from the frame size: see
+    :func:`~shieldwall.media.budget.video_decode_cost`); ``budget`` is the process's budget
+    that concurrent decodes share, held for the whole decode.
+    """
 
     max_bytes: int = 4 * 1024**3
     max_duration_seconds: float = 4 * 3600.0
     max_frames: int = 1_000_000
     max_dimension: int = 8192
+    max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES
+    budget: DecodeBudget = field(default_factory=shared_budget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +130,8 @@ def looks_like_video(head: bytes) -> bool:
 
 
 def _fail_open(exc: Exception, source: str, head: bytes) -> CorruptMedia | UnsupportedMedia:
+    import av.error  # noqa: PLC0415 (loaded with the first video)
+
     if looks_like_video(head):  # a video container that FFmpeg cannot read: damaged
         return CorruptMedia(
             f"{source}: cannot read the video container (truncated or damaged?): {exc}"
@@ -128,6 +147,9 @@ def probe_video(path: Path, source: str, limits: VideoLimits | None = None) -> V
     Raises :class:`~shieldwall.errors.MediaError` subclasses naming ``source``: no video stream
     (audio-only files included), an unreadable container, or a video over a limit.
     """
+    import av  # noqa: PLC0415 (PyAV, 23 MiB resident: loaded with the first video)
+    import av.error  # noqa: PLC0415
+
     limits = limits or VideoLimits()
     try:
         size = path.stat().st_size
@@ -151,6 +173,8 @@ def probe_video(path: Path, source: str, limits: VideoLimits | None = None) -> V
 def _describe(
     container: av.container.InputContainer, source: str, limits: VideoLimits
 ) -> VideoInfo:
+    import av  # noqa: PLC0415 (loaded by probe_video already)
+
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams})
         what = f"only {', '.join(kinds)} streams" if kinds else "no streams"
@@ -166,8 +190,11 @@ def _describe(
     elif container.duration is not None:
         duration = container.duration / av.time_base
     frames = stream.frames or round(duration * fps)
-    width = stream.codec_context.width
-    height = stream.codec_context.height
+    codec = stream.codec_context
+    if codec is None:  # FFmpeg knows no decoder for the stream's codec (found by fuzzing)
+        raise UnsupportedMedia(f"{source}: no decoder for the video stream's codec")
+    width = codec.width
+    height = codec.height
     if width <= 0 or height <= 0:
         raise CorruptMedia(f"{source}: the video stream has no frame size")
     if max(width, height) > limits.max_dimension:
@@ -183,7 +210,14 @@ def _describe(
         raise MediaTooLarge(
             f"{source}: {frames:,} frames is over the limit of {limits.max_frames:,}"
         )
-    return VideoInfo(width, height, fps, duration, frames, stream.codec_context.name)
+    cost = video_decode_cost(width, height)
+    if cost > limits.max_decode_bytes:
+        raise MediaTooLarge(
+            f"{source}: decoding {width}x{height} frames would take about "
+            f"{cost / 2**20:,.0f} MiB, over the limit of {limits.max_decode_bytes / 2**20:,.0f} "
+            "MiB a decode (max_decode_bytes, SHIELDWALL_MAX_DECODE_BYTES)"
+        )
+    return VideoInfo(width, height, fps, duration, frames, codec.name)
 
 
 def _upright(luma: npt.NDArray[np.float32], rotation: int) -> npt.NDArray[np.float32]:
@@ -223,12 +257,18 @@ def sample_frames(
     Corrupt data raises :class:`~shieldwall.errors.CorruptMedia` naming the frame or time
     where decoding failed; a video with no frame raises it too.
     """
+    import av  # noqa: PLC0415 (loaded by probe_video already)
+    import av.error  # noqa: PLC0415
+
     limits = limits or VideoLimits()
     info = probe_video(path, source, limits)
     every = 1 if seconds_per_hash <= 0 else max(1, round(info.fps * seconds_per_hash))
     progress = _Progress()
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with (
+            limits.budget.hold(video_decode_cost(info.width, info.height), source),
+            av.open(str(path), metadata_errors="ignore") as container,
+        ):
             stream = container.streams.video[0]
             stream.thread_type = "NONE"
             stream.codec_context.thread_count = 1
@@ -277,6 +317,7 @@ def _decode(
     next_number = 0
     last_pts: int | None = None
     seek_from: int | None = None  # last_pts when we sought; the next frame must be later
+    sought: int | None = None  # the keyframe last sought: each seek must go past it
     while True:
         if seek_from is not None:
             container.seek(int(start + next_number * frame_ticks), stream=stream, backward=True)
@@ -315,8 +356,14 @@ def _decode(
                 next_number = number + every
             if may_seek and last_pts is not None and seek_from is None:
                 key = _keyframe_before(keyframes, start + next_number * frame_ticks)
-                if key is not None and key > last_pts + 2 * frame_ticks:
-                    seek_from = last_pts
+                # Each seek goes to a later keyframe than the last (a damaged index sent the
+                # decoder back to the same one forever: found by fuzzing), so seeks are bounded.
+                if (
+                    key is not None
+                    and key > last_pts + 2 * frame_ticks
+                    and (sought is None or key > sought)
+                ):
+                    seek_from, sought = last_pts, key
                     restart = True
                     break
         if not restart:

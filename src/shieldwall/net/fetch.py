@@ -33,7 +33,15 @@ from shieldwall.config import Settings, get_settings
 from shieldwall.errors import FetchError, FetchRefused, FetchTimeout, FetchTooLarge
 from shieldwall.net.policy import AddressPolicy, IPAddress, Resolver
 
-__all__ = ["FetchResult", "fetch_to_file", "get_bytes", "host_allowed", "post"]
+__all__ = [
+    "FetchResult",
+    "Response",
+    "fetch_to_file",
+    "get_bytes",
+    "host_allowed",
+    "post",
+    "request",
+]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
@@ -50,6 +58,16 @@ class FetchResult:
     content_type: str | None
     address: str
     redirects: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Response:
+    """An answer read whole into memory (:func:`request`): status, headers (names in lower
+    case) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -376,3 +394,24 @@ def get_bytes(
             raise FetchError(f"{url}: the server answered {response.status}")
         body = b"".join(_body(response, max_bytes=max_bytes, deadline=deadline, url=url))
         return body, response.getheader("Content-Type")
+
+
+def request(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: Mapping[str, str],
+    policy: AddressPolicy,
+    timeout_seconds: float,
+    max_bytes: int,
+) -> Response:
+    """One request to an operator-configured URL (a hash exchange's API) under the address
+    policy (no host allow-list, no redirects followed), its answer read whole whatever the
+    status. Raises :class:`FetchRefused`, :class:`FetchTooLarge`, :class:`FetchTimeout` (the
+    total time limit passed) or :class:`FetchError` (cannot connect)."""
+    with _direct(
+        url, method=method, body=body, headers=headers, policy=policy, timeout=timeout_seconds
+    ) as (response, deadline):
+        data = b"".join(_body(response, max_bytes=max_bytes, deadline=deadline, url=url))
+        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data)

@@ -13,10 +13,11 @@ import ipaddress
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from shieldwall.errors import FetchError, FetchRefused
+from shieldwall.errors import FetchError, FetchRefused, UsageError
 
-__all__ = ["AddressPolicy", "Resolver", "address_problem", "system_resolver"]
+__all__ = ["AddressPolicy", "Resolver", "address_problem", "check_saved_url", "system_resolver"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -120,3 +121,25 @@ class AddressPolicy:
         for ip in addresses:
             self.check(host, ip)
         return addresses
+
+
+def check_saved_url(
+    url: str, allowed_networks: Sequence[str], what: str, resolver: Resolver | None = None
+) -> None:
+    """Refuse (:class:`~shieldwall.errors.UsageError`, a 422) a URL the policy would refuse,
+    when it is saved (a webhook, an exchange's address) rather than at its first use: its host
+    is an address literal or a name that resolves to a loopback, link-local (the cloud metadata
+    address), private or otherwise non-public address outside ``allowed_networks``. A name
+    that does not resolve now is let through: every request checks again."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise UsageError(f"invalid {what} {url!r}: {exc}") from exc
+    policy = AddressPolicy.from_networks(allowed_networks, resolver)
+    try:
+        policy.resolve(parts.hostname or "", port)
+    except FetchRefused as exc:
+        raise UsageError(f"{what} {url!r} is {exc.message}") from exc
+    except FetchError:
+        return

@@ -1,10 +1,18 @@
-"""Console users: argon2 passwords, lock-out, sessions with sliding expiry and CSRF tokens.
+"""Console users: argon2 passwords, lock-out, sessions with idle and absolute expiry and CSRF
+tokens, and sign-out everywhere. The second factor (TOTP) is :mod:`shieldwall.people.twofactor`,
+single sign-on :mod:`shieldwall.people.sso`.
+
+A right password of an account with two-factor sign-in (or one that must enrol) opens a
+*pending* session: it opens no console page, only the code (or enrolment) step, for
+``PENDING_MINUTES``; the failure count is not reset until the code is right, so that wrong
+codes and wrong passwords add up to one lock-out.
 
 Every login (success, failure, lock-out), logout and change to a person (created, roles,
 password, disabled) is an event of the hash-chained audit log, written in the same transaction
 as the change. A failed login never says whether the username exists: unknown usernames cost
 one argon2 verification like known ones, and they are "locked" after the same number of
-failures (counted in the process), so the lock-out message tells nothing either.
+failures (counted in Redis shared by the replicas when ``redis_url`` is set, else in the
+process), so the lock-out message tells nothing either.
 """
 
 from __future__ import annotations
@@ -13,7 +21,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,11 +33,13 @@ from shieldwall.config import Settings, get_settings
 from shieldwall.errors import AccountLocked, Conflict, LoginFailed, NotFound, UsageError
 from shieldwall.people.passwords import dummy_hash, hash_secret, needs_rehash, verify_secret
 from shieldwall.people.roles import Actor, Role
+from shieldwall.replicas import Lockout, SharedStore
 from shieldwall.store import Database
 from shieldwall.store.models import LoginSession, Person, utcnow
 
 __all__ = [
     "LOGIN_FAILED_MESSAGE",
+    "PENDING_MINUTES",
     "PersonInfo",
     "SessionInfo",
     "actor_for",
@@ -38,6 +47,7 @@ __all__ = [
     "check_csrf",
     "create_person",
     "disable",
+    "get_pending",
     "get_person",
     "get_session",
     "list_people",
@@ -46,15 +56,15 @@ __all__ = [
     "set_password",
     "set_preferences",
     "set_roles",
+    "sign_out_everywhere",
+    "start_session",
 ]
 
 #: The one answer to a wrong username or a wrong password.
 LOGIN_FAILED_MESSAGE = "wrong username or password"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_phantom_lock = threading.Lock()
-#: Failures of unknown usernames in this process: name -> (count, locked until).
-_phantom: dict[str, tuple[int, datetime | None]] = {}
-_PHANTOM_MAX = 10_000
+#: How long a pending session (password right, code still to come) lasts.
+PENDING_MINUTES = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,12 @@ class PersonInfo:
     locked_until: datetime | None
     reveal_previews: bool
     created_at: datetime
+    #: Signs in with a TOTP code after the password.
+    two_factor: bool = False
+    #: An admin requires two-factor sign-in of this account.
+    totp_required: bool = False
+    #: Signs in through the OpenID Connect provider (no password).
+    sso: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +96,8 @@ class SessionInfo:
     person: PersonInfo
     csrf_token: str
     expires_at: datetime
+    #: ``None``: signed in; ``totp`` or ``enrol``: the second factor is still to come.
+    pending: str | None = None
 
 
 def _info(p: Person) -> PersonInfo:
@@ -93,6 +111,9 @@ def _info(p: Person) -> PersonInfo:
         locked,
         p.reveal_previews,
         p.created_at,
+        p.totp_enabled_at is not None,
+        bool(p.totp_required),
+        p.oidc_subject is not None,
     )
 
 
@@ -204,13 +225,31 @@ def set_password(
         record_event(session, by, "person.password", f"user:{row.id}", {})
 
 
+def _keep_an_admin(session: Session, row: Person, what: str) -> None:
+    """Refuse (:class:`Conflict`) to take the last enabled admin's role away: nobody could
+    manage the people of the console any more."""
+    if row.disabled or Role.ADMIN.value not in row.roles:
+        return
+    # Locked (PostgreSQL; SQLite has one writer): two changes at once cannot both see another
+    # admin left.
+    admins = session.scalars(select(Person).where(Person.disabled.is_(False)).with_for_update())
+    if not [p for p in admins if p.id != row.id and Role.ADMIN.value in p.roles]:
+        raise Conflict(
+            f"{row.username} is the last admin and cannot be {what}: give another person the "
+            "admin role first (shieldwall user roles NAME admin,...)"
+        )
+
+
 def set_roles(
     db: Database, username: str, roles: str | Iterable[str], *, by: str = "system"
 ) -> PersonInfo:
-    """Replace a person's roles (recorded with the old and new roles)."""
+    """Replace a person's roles (recorded with the old and new roles). The last enabled admin
+    keeps the admin role (:class:`Conflict`)."""
     chosen = parse_roles(roles)
     with db.transaction() as session:
         row = _person(session, username)
+        if Role.ADMIN not in chosen:
+            _keep_an_admin(session, row, "demoted")
         old = sorted(row.roles)
         row.roles = sorted(r.value for r in chosen)
         record_event(session, by, "person.roles", f"user:{row.id}", {"from": old, "to": row.roles})
@@ -218,9 +257,11 @@ def set_roles(
 
 
 def disable(db: Database, username: str, *, by: str = "system") -> PersonInfo:
-    """Disable a person: no more logins, and their sessions end now."""
+    """Disable a person: no more logins, and their sessions end now. The last enabled admin
+    cannot be disabled (:class:`Conflict`)."""
     with db.transaction() as session:
         row = _person(session, username)
+        _keep_an_admin(session, row, "disabled")
         row.disabled = True
         session.execute(delete(LoginSession).where(LoginSession.person_id == row.id))
         record_event(session, by, "person.disable", f"user:{row.id}", {})
@@ -253,21 +294,28 @@ def _locked_message(until: datetime, now: datetime) -> str:
     )
 
 
+def _phantom_lockout(settings: Settings) -> Lockout:
+    """The lock-out of unknown usernames: in Redis shared by the replicas when ``redis_url``
+    is set (a guesser spreading names over them is counted once), else in this process."""
+    return Lockout(
+        SharedStore.for_settings(settings),
+        "login",
+        max_failures=settings.login_max_failures,
+        lock_seconds=settings.login_lockout_minutes * 60,
+    )
+
+
 def _unknown_user(username: str, password: str, settings: Settings) -> None:
     """Spend the work of a real check and count the failure as if the name existed."""
     verify_secret(dummy_hash(settings), password)
     now = utcnow()
-    with _phantom_lock:
-        if len(_phantom) >= _PHANTOM_MAX:
-            _phantom.clear()
-        count, until = _phantom.get(username, (0, None))
-        if until is not None and until > now:
-            raise AccountLocked(_locked_message(until, now))
-        count += 1
-        if count >= settings.login_max_failures:
-            _phantom[username] = (0, now + timedelta(minutes=settings.login_lockout_minutes))
-        else:
-            _phantom[username] = (count, None)
+    phantom = _phantom_lockout(settings)
+    left = phantom.locked_for(username)
+    if left > 0:
+        raise AccountLocked(_locked_message(now + timedelta(seconds=left), now))
+    if phantom.failed(username) > 0:
+        until = now + timedelta(minutes=settings.login_lockout_minutes)
+        raise AccountLocked(_locked_message(until, now))
     raise LoginFailed(LOGIN_FAILED_MESSAGE)
 
 
@@ -321,8 +369,6 @@ def authenticate(
             else:
                 error = LoginFailed(LOGIN_FAILED_MESSAGE)
         else:
-            row.failed_logins = 0
-            row.locked_until = None
             session.execute(  # the person's expired sessions go (the others end when used)
                 delete(LoginSession).where(
                     LoginSession.person_id == row.id, LoginSession.expires_at <= now
@@ -330,45 +376,107 @@ def authenticate(
             )
             if needs_rehash(hashed, settings):
                 row.password_hash = hash_secret(password, settings)
-            token = secrets.token_urlsafe(32)
-            secret = secrets.token_hex(32)
-            login = LoginSession(
-                digest=_digest(token),
-                person_id=row.id,
-                csrf_secret=secret,
-                created_at=now,
-                last_seen=now,
-                expires_at=now + timedelta(minutes=settings.session_idle_minutes),
-            )
-            session.add(login)
-            session.flush()
-            record_event(session, subject, "login.success", subject, {"session": login.id})
-            info = SessionInfo(login.id, _info(row), _csrf(secret), login.expires_at)
+            pending: str | None = None
+            if row.totp_enabled_at is not None:
+                pending = "totp"
+            elif settings.totp_required or row.totp_required:
+                pending = "enrol"
+            if pending is None:
+                row.failed_logins = 0
+                row.locked_until = None
+            info, token = start_session(session, row, settings, pending=pending)
+            event = "login.success" if pending is None else "login.password_ok"
+            record_event(session, subject, event, subject, {"session": info.id})
     if error is not None:
         raise error
     return info, token
 
 
-def get_session(
-    db: Database, token: str, *, settings: Settings | None = None
-) -> SessionInfo | None:
-    """The live session of a cookie token, its expiry moved on (sliding); ``None`` when the
-    token is unknown, expired, or its person is disabled."""
+def start_session(
+    session: Session, row: Person, settings: Settings, *, pending: str | None = None
+) -> tuple[SessionInfo, str]:
+    """A new session of ``row`` in the caller's transaction and its cookie token (only the
+    token's digest is stored). A pending session lasts ``PENDING_MINUTES``."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    secret = secrets.token_hex(32)
+    minutes = PENDING_MINUTES if pending else settings.session_idle_minutes
+    login = LoginSession(
+        digest=_digest(token),
+        person_id=row.id,
+        csrf_secret=secret,
+        created_at=now,
+        last_seen=now,
+        expires_at=_expiry(now, now, minutes, settings),
+        pending=pending,
+    )
+    session.add(login)
+    session.flush()
+    return SessionInfo(login.id, _info(row), _csrf(secret), login.expires_at, pending), token
+
+
+def _expiry(created: datetime, now: datetime, idle_minutes: float, settings: Settings) -> datetime:
+    """The sooner of the idle and the absolute expiry."""
+    idle = now + timedelta(minutes=idle_minutes)
+    return min(idle, created + timedelta(hours=settings.session_max_hours))
+
+
+def _live(db: Database, token: str, settings: Settings, *, pending: bool) -> SessionInfo | None:
     if not token:
         return None
-    settings = settings or get_settings()
     with db.transaction() as session:
         login = session.scalar(select(LoginSession).where(LoginSession.digest == _digest(token)))
         if login is None:
             return None
         now = utcnow()
         person = session.get(Person, login.person_id)
-        if login.expires_at <= now or person is None or person.disabled:
+        ended = (
+            login.expires_at <= now
+            or login.created_at + timedelta(hours=settings.session_max_hours) <= now
+        )
+        if ended or person is None or person.disabled:
             session.delete(login)
             return None
-        login.last_seen = now
-        login.expires_at = now + timedelta(minutes=settings.session_idle_minutes)
-        return SessionInfo(login.id, _info(person), _csrf(login.csrf_secret), login.expires_at)
+        if (login.pending is not None) != pending:
+            return None
+        if not pending:
+            login.last_seen = now
+            login.expires_at = _expiry(
+                login.created_at, now, settings.session_idle_minutes, settings
+            )
+        return SessionInfo(
+            login.id, _info(person), _csrf(login.csrf_secret), login.expires_at, login.pending
+        )
+
+
+def get_session(
+    db: Database, token: str, *, settings: Settings | None = None
+) -> SessionInfo | None:
+    """The live session of a cookie token, its idle expiry moved on (never past the absolute
+    one, ``session_max_hours`` after sign-in); ``None`` when the token is unknown, expired,
+    pending (second factor still to come), or its person is disabled."""
+    return _live(db, token, settings or get_settings(), pending=False)
+
+
+def get_pending(
+    db: Database, token: str, *, settings: Settings | None = None
+) -> SessionInfo | None:
+    """The pending session of a cookie token (password right, second factor still to come);
+    ``None`` when there is none."""
+    return _live(db, token, settings or get_settings(), pending=True)
+
+
+def sign_out_everywhere(db: Database, person_id: int, *, by: str | None = None) -> int:
+    """End every session of the person (every browser, the pending ones too); how many."""
+    with db.transaction() as session:
+        row = session.get(Person, person_id)
+        if row is None:
+            raise NotFound(f"no person with the id {person_id}")
+        subject = f"user:{row.id}"
+        ended = session.execute(delete(LoginSession).where(LoginSession.person_id == row.id))
+        count = int(getattr(ended, "rowcount", 0) or 0)
+        record_event(session, by or subject, "logout.everywhere", subject, {"sessions": count})
+        return count
 
 
 def logout(db: Database, token: str) -> bool:

@@ -22,9 +22,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from shieldwall.errors import NotFound, UsageError
+from shieldwall.config import get_settings
+from shieldwall.errors import Conflict, NotFound, UsageError
 from shieldwall.people.roles import Actor, Role
 from shieldwall.people.scopes import Scope, parse_scopes
+from shieldwall.replicas import Revocations
 from shieldwall.store import Database
 from shieldwall.store.models import ApiKey, utcnow
 
@@ -179,28 +181,57 @@ def get_key(db: Database, key: str | int) -> KeyInfo:
     return _info(_find(db, key))
 
 
-def revoke_key(db: Database, key: str | int) -> KeyInfo:
-    """Revoke a key (by id or prefix); revoking twice is harmless."""
+def revoke_key(db: Database, key: str | int, *, revocations: Revocations | None = None) -> KeyInfo:
+    """Revoke a key (by id or prefix); revoking twice is harmless. ``revocations`` tells every
+    replica at once, after the commit (default: through ``redis_url`` when it is set). The last
+    active key with the ``admin`` scope cannot be revoked (:class:`~shieldwall.errors.Conflict`):
+    nobody could manage keys over the API any more."""
     found = _find(db, key)
     with db.transaction() as session:
         row = session.get(ApiKey, found.id)
         assert row is not None
         if row.revoked_at is None:
+            if Scope.ADMIN.value in row.scopes:
+                # Locked (PostgreSQL; SQLite has one writer): two revocations at once cannot
+                # both see another admin key left.
+                active = session.scalars(
+                    select(ApiKey).where(ApiKey.revoked_at.is_(None)).with_for_update()
+                )
+                if not [k for k in active if k.id != row.id and Scope.ADMIN.value in k.scopes]:
+                    raise Conflict(
+                        f"key {row.prefix} is the last active admin key and cannot be revoked: "
+                        "create another admin key first (shieldwall key create --scopes admin)"
+                    )
             row.revoked_at = utcnow()
         session.flush()
-        return _info(row)
+        info = _info(row)
+    if revocations is None:
+        revocations = Revocations.from_settings(get_settings())
+        try:
+            revocations.announce(info.prefix)
+        finally:
+            revocations.close()
+    else:
+        revocations.announce(info.prefix)
+    return info
 
 
 class KeyCache:
     """Authenticates bearer tokens, caching what it read for ``ttl`` seconds so that a busy
-    service does not query the database on every request. A revocation made by another
-    process takes effect here within ``ttl``."""
+    service does not query the database on every request.
 
-    def __init__(self, db: Database, ttl: float) -> None:
+    A revocation made by another process takes effect here within ``ttl``, or at once when
+    ``revocations`` is shared (Redis) and :meth:`follow_revocations` runs in a thread.
+    """
+
+    def __init__(self, db: Database, ttl: float, revocations: Revocations | None = None) -> None:
         self.db = db
         self.ttl = ttl
+        self.revocations = revocations or Revocations()
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, KeyInfo | None, bytes]] = {}
+        #: Bumped by every :meth:`forget`: a read that began before one is not cached.
+        self._generation = 0
 
     def authenticate(self, token: str) -> KeyInfo | None:
         """The key a token names, or ``None`` when it is malformed, unknown, wrong or
@@ -212,6 +243,7 @@ class KeyCache:
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(prefix)
+            generation = self._generation
         if cached is None or now - cached[0] > self.ttl:
             with self.db.session() as session:
                 row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
@@ -219,7 +251,8 @@ class KeyCache:
             with self._lock:
                 if len(self._cache) > 10_000:
                     self._cache.clear()
-                self._cache[prefix] = cached
+                if generation == self._generation:
+                    self._cache[prefix] = cached
         _, info, digest = cached
         if info is None or info.revoked or not hmac.compare_digest(digest, _digest(secret)):
             return None
@@ -228,7 +261,13 @@ class KeyCache:
     def forget(self, prefix: str | None = None) -> None:
         """Drop the cached keys (one, or all) so that the next request reads them again."""
         with self._lock:
+            self._generation += 1
             if prefix is None:
                 self._cache.clear()
             else:
                 self._cache.pop(prefix, None)
+
+    def follow_revocations(self, stop: threading.Event) -> None:
+        """Forget each key another replica announces revoked, until ``stop`` is set (a
+        thread's target; returns at once when revocations are not shared)."""
+        self.revocations.follow(self.forget, stop)

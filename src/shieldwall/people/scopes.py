@@ -24,6 +24,8 @@ class Scope(StrEnum):
     ADMIN = "admin"
     #: See match distances in answers (trusted reviewers only: distances help evasion).
     READ_DISTANCES = "read-distances"
+    #: Read the signed feeds of the banks shared with partner instances (a partner's key).
+    FEDERATE = "federate"
 
 
 def parse_scopes(text: str | list[str]) -> list[Scope]:

@@ -30,7 +30,8 @@ from shieldwall.errors import (
     Unauthenticated,
 )
 from shieldwall.people.keys import KeyInfo
-from shieldwall.service.state import ServiceState
+from shieldwall.service.addresses import client_key
+from shieldwall.service.state import KEYED_PREFIXES, ServiceState
 
 __all__ = ["PUBLIC_PREFIXES", "ErrorRenderer", "ServiceMiddleware"]
 
@@ -103,7 +104,7 @@ class ServiceMiddleware:
 
         metrics.in_flight.inc()
         try:
-            if path.startswith("/v1/") and not path.startswith(PUBLIC_PREFIXES):
+            if path.startswith(KEYED_PREFIXES) and not path.startswith(PUBLIC_PREFIXES):
                 key = self._authenticate(scope)
                 if key is None:
                     await self._reject(
@@ -128,7 +129,11 @@ class ServiceMiddleware:
                     return
             elif path.startswith("/v1/"):
                 client = scope.get("client")
-                address = f"ip:{client[0] if client else 'unknown'}"
+                wanted = settings.client_address_header.lower().encode("latin-1")
+                forwarded = b", ".join(v for k, v in scope.get("headers", ()) if k == wanted)
+                address = client_key(
+                    client[0] if client else None, forwarded.decode("latin-1") or None, settings
+                )
                 wait = self.state.public_limiter.take(address, settings.notice_rate_limit)
                 if wait > 0:
                     await self._reject(
@@ -215,7 +220,7 @@ class ServiceMiddleware:
             template = getattr(route, "path", None) or ("/v1/*" if path.startswith("/v1/") else "*")
             metrics.requests.labels(template, scope["method"], str(status[0])).inc()
             metrics.latency.labels(template).observe(elapsed)
-            if self.state.audit is not None and path.startswith("/v1/"):
+            if self.state.audit is not None and path.startswith(KEYED_PREFIXES):
                 self.state.audit.record(
                     AuditRow(
                         datetime.now(UTC),

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 import uvicorn
 
 from shieldwall.config import Settings, get_settings
-from shieldwall.server.app import create_app
 
 __all__ = ["JsonFormatter", "configure_logging", "serve"]
 
@@ -81,12 +80,17 @@ def _bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
 
 
 def _run(settings: Settings, role: str, sock: socket.socket, graceful_seconds: float) -> None:
+    from shieldwall.media.budget import return_freed_buffers  # noqa: PLC0415
+    from shieldwall.server.app import create_app  # noqa: PLC0415 (the supervisor never needs it)
+
+    return_freed_buffers()  # so that the decode budget bounds resident memory (docs/security.md)
     config = uvicorn.Config(
         create_app(settings, role=role),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(graceful_seconds),
         server_header=False,
+        proxy_headers=False,  # trusted_proxies decides (shieldwall.service.addresses)
     )
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -97,6 +101,16 @@ def _worker_process(role: str, host: str, port: int, graceful_seconds: float) ->
     settings = get_settings()
     configure_logging(settings)
     _run(settings, role, _bind(host, port, reuse_port=True), graceful_seconds)
+
+
+def _prepare_snapshot() -> None:
+    """Make the index snapshot the workers start from: in a process of its own, so that the
+    supervisor never holds an index (nor what building one leaves behind)."""
+    from shieldwall.matching import prepare_snapshot  # noqa: PLC0415
+
+    settings = get_settings()
+    configure_logging(settings)
+    prepare_snapshot(settings)
 
 
 def serve(
@@ -116,10 +130,22 @@ def serve(
     the settings in the environment, load their own index and follow the log. SIGTERM and
     SIGINT are passed on to them; each finishes its in-flight requests."""
     configure_logging(settings)
+    from shieldwall.cases.platform import check_preview_source  # noqa: PLC0415
+
+    check_preview_source(settings)  # before any process starts (each app checks it too)
     if workers == 1:
         _run(settings, role, _bind(host, port, reuse_port=False), graceful_seconds)
         return
     context = multiprocessing.get_context("spawn")
+    if role in ("all", "matcher"):
+        # One process builds the index (or brings the snapshot up to date) and saves it; the
+        # workers then each load the snapshot, instead of each building from the database.
+        prepare = context.Process(target=_prepare_snapshot, name="shieldwall-snapshot")
+        prepare.start()
+        prepare.join()
+        if prepare.exitcode != 0:
+            log.error("preparing the index snapshot failed (%s)", prepare.exitcode)
+            raise SystemExit(1)
     children = [
         context.Process(
             target=_worker_process,

@@ -23,7 +23,11 @@ from shieldwall.store import Database
 from shieldwall.webhooks import notify_matches
 from shieldwall.worker import default_worker
 
-__all__ = ["Role", "ServiceState"]
+__all__ = ["KEYED_PREFIXES", "Role", "ServiceState"]
+
+#: The paths that need an API key (and answer errors in the JSON shape): our API, and the
+#: HMA-compatible endpoints (``/h`` hashing, ``/m`` matching, ``/c`` curation).
+KEYED_PREFIXES: tuple[str, ...] = ("/v1/", "/h/", "/m/", "/c/")
 
 log = logging.getLogger("shieldwall.service")
 
@@ -96,6 +100,15 @@ class ServiceState:
         roles), the audit writer, and send match events to the webhooks."""
         if self.audit is not None:
             self.audit.start()
+        if self.keys.revocations.shared:
+            follower = threading.Thread(
+                target=self.keys.follow_revocations,
+                args=(self._stop,),
+                name="key-revocations",
+                daemon=True,
+            )
+            follower.start()
+            self._threads.append(follower)
         self._remove_stale_uploads()
         if self.notify_webhooks:
             self.match_listeners.append(self._notify_webhooks)
@@ -216,6 +229,12 @@ class ServiceState:
                 "Seconds since the index last caught up with the signal log.",
                 {"": float(lag if lag is not None else 0.0)},
             )
+        store = self.limiter.store
+        if store.shared:
+            gauges["shieldwall_redis_fallbacks"] = (
+                "Limit and throttle checks that Redis failed and this process answered alone.",
+                {"": float(store.fallbacks)},
+            )
         try:
             depth = queue_depth(self.db)
         except Exception:  # the database is away: /metrics still answers
@@ -244,3 +263,4 @@ class ServiceState:
                 log.exception("saving the index snapshot failed")
         if self.audit is not None:
             self.audit.close()
+        self.keys.revocations.close()

@@ -81,9 +81,8 @@ class Comparison(StrEnum):
     HAMMING = "hamming"
     #: A set of frame hashes (vPDQ): shares of frames matched, under a per-bank threshold.
     FRAME_SET = "frame_set"
-    #: A set of local features (keypoint descriptors) verified geometrically. No built-in type
-    #: compares this way yet; such a type is computed and validated but not banked until an
-    #: index serves it.
+    #: A set of local features (keypoint descriptors, candidates found by the Hamming index)
+    #: verified geometrically (ORB: ``orb``); ``distance`` is ``100 - inliers``.
     LOCAL_FEATURES = "local_features"
 
 
@@ -93,6 +92,8 @@ class IndexKind(StrEnum):
     EXACT = "exact"  # ids under a digest (shieldwall.index.ExactIndex)
     HAMMING = "hamming"  # multi-index hashing over 256-bit codes (shieldwall.index.HammingIndex)
     FRAMES = "frames"  # every usable frame of a video in a Hamming index (shieldwall.index.video)
+    #: every keypoint descriptor of a photo in a Hamming index (shieldwall.index.local_features)
+    LOCAL = "local"
     NONE = "none"  # no index: the type cannot be banked
 
 
@@ -121,7 +122,7 @@ _INDEX_OF = {
     Comparison.EXACT: IndexKind.EXACT,
     Comparison.HAMMING: IndexKind.HAMMING,
     Comparison.FRAME_SET: IndexKind.FRAMES,
-    Comparison.LOCAL_FEATURES: IndexKind.NONE,
+    Comparison.LOCAL_FEATURES: IndexKind.LOCAL,
 }
 
 

@@ -10,11 +10,11 @@ Layers above ask the registry about capabilities, never about names:
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Final
 
 from shieldwall.errors import UnknownSignalType
+from shieldwall.plugins import load_class
 from shieldwall.signals.base import Comparison, ContentType, Exchange, SignalType
 
 __all__ = [
@@ -38,6 +38,7 @@ DEFAULT_SIGNAL_TYPES: Final = (
     "shieldwall.signals.cryptographic:Md5Signal",
     "shieldwall.signals.cryptographic:Sha256Signal",
     "shieldwall.signals.vpdq:VpdqSignal",
+    "shieldwall.signals.local_features:OrbSignal",
 )
 #: The Hamming index serves 256-bit codes (four 64-bit words per code).
 HAMMING_CODE_BYTES: Final = 32
@@ -96,21 +97,13 @@ def unregister(name: str) -> None:
             _aliases.pop(alias, None)
 
 
-def _load_class(spec: str) -> type[SignalType]:
-    module_name, _, attr = spec.partition(":")
-    cls = getattr(import_module(module_name), attr)
-    if not (isinstance(cls, type) and issubclass(cls, SignalType)):
-        raise TypeError(f"{spec} is not a SignalType subclass")
-    return cls
-
-
 def _ensure_loaded() -> None:
     global _loaded  # noqa: PLW0603 - a process-wide registry, filled once
     if _loaded:
         return
     _loaded = True
     for spec in DEFAULT_SIGNAL_TYPES:
-        register(_load_class(spec))
+        register(load_class(spec, SignalType))
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         register(ep.load())
 

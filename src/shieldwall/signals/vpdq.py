@@ -14,10 +14,9 @@ query frame has a near-identical bank frame whatever offset the cut started at.
 
 from __future__ import annotations
 
-import re
 import tempfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import ClassVar, Final
@@ -25,7 +24,7 @@ from typing import ClassVar, Final
 import numpy as np
 import numpy.typing as npt
 
-from shieldwall.errors import LowQualitySignal, MalformedSignal
+from shieldwall.errors import LowQualitySignal
 from shieldwall.media import Media
 from shieldwall.media.video import VideoLimits, sample_frames
 from shieldwall.signals.base import (
@@ -35,11 +34,15 @@ from shieldwall.signals.base import (
     Signal,
     SignalType,
     Storage,
+    VariantOptions,
 )
+from shieldwall.signals.frame_hash import FrameHash, format_vpdq, parse_vpdq
 from shieldwall.signals.pdq import pdq_from_luma
+from shieldwall.signals.vpdq_variants import BANK_VARIANTS, QUERY_VARIANTS, FrameVariants
 
 __all__ = [
     "FrameHash",
+    "VideoHashes",
     "VideoMatch",
     "VpdqSignal",
     "format_vpdq",
@@ -55,43 +58,6 @@ QUERY_SECONDS_PER_HASH: Final = 1.0
 BANK_SECONDS_PER_HASH: Final = 0.0
 FRAME_THRESHOLD: Final = 31
 FRAME_QUALITY_FLOOR: Final = 50
-_LINE = re.compile(r"^(\d+),(\d{1,3}),([0-9a-f]{64}),(\d+(?:\.\d+)?)$")
-
-
-@dataclass(frozen=True, slots=True)
-class FrameHash:
-    """The PDQ hash of one sampled frame."""
-
-    number: int
-    quality: int
-    pdq: str
-    timestamp: float
-
-
-def format_vpdq(frames: Iterable[FrameHash]) -> str:
-    """Meta's vpdq text form: one ``number,quality,hash,timestamp`` line per frame."""
-    return "\n".join(f"{f.number},{f.quality},{f.pdq},{f.timestamp:.3f}" for f in frames)
-
-
-def parse_vpdq(text: str) -> list[FrameHash]:
-    """Read the vpdq text form; :class:`MalformedSignal` names the first bad line."""
-    frames = []
-    for i, raw in enumerate(text.strip().splitlines(), start=1):
-        line = raw.strip().lower()
-        if not line:
-            continue
-        m = _LINE.match(line)
-        if m is None:
-            raise MalformedSignal(
-                f"vpdq line {i} must be 'frame,quality,<64 hex pdq>,timestamp', got {raw[:80]!r}"
-            )
-        quality = int(m.group(2))
-        if quality > 100:
-            raise MalformedSignal(f"vpdq line {i}: quality {quality} is over 100")
-        frames.append(FrameHash(int(m.group(1)), quality, m.group(3), float(m.group(4))))
-    if not frames:
-        raise MalformedSignal("vpdq hash has no frames")
-    return frames
 
 
 def hash_video(
@@ -100,8 +66,10 @@ def hash_video(
     *,
     seconds_per_hash: float = QUERY_SECONDS_PER_HASH,
     limits: VideoLimits | None = None,
+    variants: FrameVariants | None = None,
 ) -> list[FrameHash]:
-    """PDQ hash of every sampled frame of the video at ``path``."""
+    """PDQ hash of every sampled frame of the video at ``path``; with ``variants``, each
+    frame's variants are collected there too, from the same decode."""
     out = []
     for frame in sample_frames(path, source, seconds_per_hash=seconds_per_hash, limits=limits):
         h = pdq_from_luma(
@@ -113,7 +81,22 @@ def hash_video(
             exact=False,
         )
         out.append(FrameHash(frame.number, h.quality, h.hex, frame.timestamp))
+        if variants is not None:
+            variants.add(frame.number, frame.timestamp, frame.luma)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class VideoHashes:
+    """A video's vpdq signal and frames, with its frame variants when asked for: query-side
+    ones by name (each a vpdq :class:`Signal` of the frames that gave it), bank-side ones (each
+    a vpdq :class:`Signal` with its ``variant`` name), and those skipped with the reason."""
+
+    signal: Signal
+    frames: list[FrameHash]
+    variants: dict[str, Signal] = field(default_factory=dict)
+    bank_variants: list[Signal] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def _bits(frames: Sequence[FrameHash]) -> npt.NDArray[np.uint8]:
@@ -240,6 +223,7 @@ class VpdqSignal(SignalType):
     default_threshold = 20
     exchange_names = MappingProxyType({Exchange.THREATEXCHANGE: "vpdq"})
     quality_floor: ClassVar[int | None] = FRAME_QUALITY_FLOOR
+    has_variants = True
     seconds_per_hash: float = QUERY_SECONDS_PER_HASH
 
     def compute(self, media: Media) -> Signal:
@@ -249,10 +233,34 @@ class VpdqSignal(SignalType):
         self, media: Media, seconds_per_hash: float = QUERY_SECONDS_PER_HASH
     ) -> tuple[Signal, list[FrameHash]]:
         """The signal and its frames, sampled every ``seconds_per_hash`` (0: every frame)."""
+        hashed = self.hash_frames(media, seconds_per_hash)
+        return hashed.signal, hashed.frames
+
+    def hash_frames(
+        self,
+        media: Media,
+        seconds_per_hash: float = QUERY_SECONDS_PER_HASH,
+        *,
+        normalise: bool = False,
+        bank_variants: bool = False,
+    ) -> VideoHashes:
+        """The signal and its frames, sampled every ``seconds_per_hash`` (0: every frame), and
+        from the same decode the query-side frame variants (``normalise``: borders trimmed)
+        and the bank-side ones (``bank_variants``: crops), see
+        :mod:`shieldwall.signals.vpdq_variants`."""
+        collect = (
+            FrameVariants(query=normalise, bank=bank_variants, quality_floor=FRAME_QUALITY_FLOOR)
+            if normalise or bank_variants
+            else None
+        )
         limits = media.video_limits
         if media.path is not None:
             frames = hash_video(
-                media.path, media.source, seconds_per_hash=seconds_per_hash, limits=limits
+                media.path,
+                media.source,
+                seconds_per_hash=seconds_per_hash,
+                limits=limits,
+                variants=collect,
             )
         else:  # content in memory (stdin, an upload): the decoder wants a file
             with tempfile.NamedTemporaryFile(suffix=".video") as tmp:
@@ -260,10 +268,39 @@ class VpdqSignal(SignalType):
                     tmp.write(chunk)
                 tmp.flush()
                 frames = hash_video(
-                    Path(tmp.name), media.source, seconds_per_hash=seconds_per_hash, limits=limits
+                    Path(tmp.name),
+                    media.source,
+                    seconds_per_hash=seconds_per_hash,
+                    limits=limits,
+                    variants=collect,
                 )
         best = max((f.quality for f in frames), default=0)
-        return Signal(self.name, format_vpdq(frames), best), frames
+        out = VideoHashes(Signal(self.name, format_vpdq(frames), best), frames)
+        if collect is None:
+            return out
+        found = collect.result()
+        out.skipped.update(found.skipped)
+        for name, cut in found.frames.items():
+            signal = Signal(self.name, format_vpdq(cut), max(f.quality for f in cut))
+            if normalise and name in QUERY_VARIANTS:
+                out.variants[name] = signal
+            if bank_variants and name in BANK_VARIANTS and signal.value != out.signal.value:
+                out.bank_variants.append(replace(signal, variant=name))
+        return out
+
+    def compute_with_variants(
+        self, media: Media, options: VariantOptions
+    ) -> tuple[Signal, dict[str, Signal], dict[str, str]]:
+        """The frames sampled every :attr:`seconds_per_hash`, and (``options.normalise``)
+        their query-side variants: each frame with its borders trimmed."""
+        hashed = self.hash_frames(media, self.seconds_per_hash, normalise=options.normalise)
+        return hashed.signal, hashed.variants, hashed.skipped
+
+    def compute_bank_variants(self, media: Media) -> dict[str, Signal]:
+        """Crops of every frame (and its borders trimmed), each a frame set to bank beside the
+        video's own (a second decode: :meth:`hash_frames` gives both from one)."""
+        hashed = self.hash_frames(media, BANK_SECONDS_PER_HASH, bank_variants=True)
+        return {s.variant or "": s for s in hashed.bank_variants}
 
     def validate(self, value: str) -> str:
         return format_vpdq(parse_vpdq(value))

@@ -26,9 +26,12 @@ def insert_rows(
     rows: Sequence[Mapping[str, Any]],
     *,
     returning_ids: bool = False,
+    ids_after: int = 0,
 ) -> list[int]:
     """Insert ``rows`` (every row with the same keys) into ``model``'s table in the session's
-    transaction; with ``returning_ids``, the new primary keys in the order of ``rows``."""
+    transaction; with ``returning_ids``, the new primary keys in the order of ``rows``, all
+    above ``ids_after`` (PostgreSQL's sequences never give an id twice; on SQLite, rows just
+    deleted would otherwise leave their ids to be given again)."""
     if not rows:
         return []
     table = Base.metadata.tables[model.__tablename__]
@@ -41,6 +44,7 @@ def insert_rows(
         # one statement per row. We hold the one writer's lock (BEGIN IMMEDIATE), so we can
         # number the rows ourselves, exactly as SQLite would (max + 1, ...).
         start = int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+        start = max(start, ids_after)
         ids = list(range(start + 1, start + 1 + len(rows)))
         connection.execute(
             insert(table), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]

@@ -17,12 +17,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
@@ -30,7 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ConfigError, ShieldwallError, StoreError
+from shieldwall.store import sealing
 from shieldwall.store.models import DatabaseInstance
+from shieldwall.store.sealing import Keyring
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 __all__ = ["MIGRATIONS", "Database", "open_database"]
 
@@ -65,7 +66,14 @@ class Database:
     open the same database at once (migrations are serialised by a lock).
     """
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 10_000,
+        migrate: bool = True,
+        keyring: Keyring | None = None,
+    ) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -85,10 +93,20 @@ class Database:
                 self.engine = create_engine(parsed, pool_pre_ping=True)
         except (SQLAlchemyError, ImportError) as exc:
             raise ConfigError(f"cannot use database URL {parsed!r}: {exc}") from exc
+        #: The keys that seal bank signal values (``at_rest_keys_file``), or ``None``.
+        self.keyring = keyring
+        sealing.attach(self.engine.dialect, keyring)
         self._instance_id: str | None = None
-        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        #: What higher layers attach to this database (the audit chain's key and anchor,
+        #: :func:`shieldwall.audit.configure`); every session sees it as
+        #: ``session.info["extensions"]``.
+        self.extensions: dict[str, Any] = {}
+        info = {"extensions": self.extensions}
+        self._reader = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writer = sessionmaker(
-            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+            self.engine.execution_options(sqlite_begin="IMMEDIATE"),
+            expire_on_commit=False,
+            info=info,
         )
         if migrate:
             self.migrate()
@@ -129,6 +147,8 @@ class Database:
     # -- migrations ------------------------------------------------------------------------
 
     def _alembic_config(self, connection: Connection) -> AlembicConfig:
+        from alembic.config import Config as AlembicConfig  # noqa: PLC0415 (see head_revision)
+
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection
@@ -136,18 +156,47 @@ class Database:
 
     def current_revision(self) -> str | None:
         """The schema revision the database is at (``None``: empty database)."""
+        from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+
         with self._guard(), self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
     @staticmethod
     def head_revision() -> str | None:
-        """The newest revision this version of Shieldwall ships."""
+        """The newest revision this version of Shieldwall ships. (Alembic, 11 MiB resident,
+        loads only where the schema is checked or migrated: not in a service's workers.)"""
+        from alembic.config import Config as AlembicConfig  # noqa: PLC0415
+        from alembic.script import ScriptDirectory  # noqa: PLC0415
+
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
         return ScriptDirectory.from_config(config).get_current_head()
 
+    def at_newest_revision(self) -> bool:
+        """Whether the schema is at the newest revision of the migrations folder, read without
+        Alembic: the file that sorts last holds the head, named after it (``0021_matcher_state.py``
+        is ``0021_matcher_state``; a test checks it), so that a service's workers, which open the
+        database but never migrate it, do not load Alembic."""
+        newest = max(
+            (p.stem for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")),
+            default=None,
+        )
+        if newest is None:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                found = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        except SQLAlchemyError:
+            return False  # no version table (an empty database), or unreachable: Alembic says
+        return [row[0] for row in found] == [newest]
+
     def migrate(self) -> None:
         """Bring the schema to the head revision; does nothing when it is there already."""
+        if self.at_newest_revision():
+            return
+        from alembic import command  # noqa: PLC0415
+        from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+
         head = self.head_revision()
         if self.current_revision() == head:
             return
@@ -194,7 +243,12 @@ def open_database(settings: Settings | None = None) -> Database:
     with _open_lock:
         db = _open.get(url)
         if db is None:
-            db = Database(url, busy_timeout_ms=settings.database_busy_timeout_ms)
+            keys = settings.at_rest_keys_file
+            db = Database(
+                url,
+                busy_timeout_ms=settings.database_busy_timeout_ms,
+                keyring=Keyring.from_file(keys) if keys is not None else None,
+            )
             _open[url] = db
         return db
 

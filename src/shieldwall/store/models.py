@@ -22,6 +22,10 @@ The tables (see ``docs/banks.md`` for what each column means)::
     notice ─< notice_event                          notices (issue 5) and their status history
       └── case_item ─< appeal                       the case a notice opens, its appeals
     content_score                                   platforms' detector scores per content id
+    exchange ─< exchange_feedback                   hash exchanges (StopNCII, NCMEC, ...) feeding
+                                                    a bank: checkpoint, counts; feedback to send
+
+    victim_case ─< victim_item                      cases people filed from their own device
 
 ``bank_signal`` is unique per ``(bank, type, value)``: adding the same hash to a bank twice finds
 the existing row. Rows are never deleted except with their bank; removal is a tombstone in
@@ -46,9 +50,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shieldwall.store.sealing import SealedString, SealedText
 
 __all__ = [
     "ApiKey",
@@ -63,6 +70,8 @@ __all__ = [
     "ContentScore",
     "DatabaseInstance",
     "EntryExternalId",
+    "ExchangeFeedbackRecord",
+    "ExchangeRecord",
     "JobRecord",
     "LedgerItem",
     "LedgerSignal",
@@ -72,9 +81,14 @@ __all__ = [
     "NoticeEvent",
     "Person",
     "RequestAudit",
+    "SignInFlow",
     "SignalLogRecord",
     "SweepState",
+    "TransparencySubmission",
     "UTCDateTime",
+    "VictimCase",
+    "VictimItem",
+    "VictimShare",
     "WebhookRecord",
     "utcnow",
 ]
@@ -132,6 +146,9 @@ class Bank(Base):
     #: Whether matches through variants (a query's normalised cuts or rotations, a banked
     #: photo's crops) count in this bank, or only its signals as given.
     match_variants: Mapped[bool] = mapped_column(default=True)
+    #: Whether photos banked with the image at hand also carry their local features (``orb``),
+    #: for copies no hash reaches (docs/matching.md).
+    local_features: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -143,6 +160,15 @@ class BankEntry(Base):
     """
 
     __tablename__ = "bank_entry"
+    __table_args__ = (
+        # The few disabled entries, which every matcher re-reads at each refresh.
+        Index(
+            "ix_bank_entry_disabled",
+            "status",
+            sqlite_where=text("status = 'disabled'"),
+            postgresql_where=text("status = 'disabled'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("bank.id", ondelete="CASCADE"), index=True)
@@ -177,6 +203,13 @@ class BankSignal(Base):
     __table_args__ = (
         UniqueConstraint("bank_id", "type", "value"),
         Index("ix_bank_signal_type_value", "type", "value"),
+        # The few quarantined signals, which every matcher re-reads at each refresh.
+        Index(
+            "ix_bank_signal_quarantined",
+            "quarantined_at",
+            sqlite_where=text("quarantined_at IS NOT NULL"),
+            postgresql_where=text("quarantined_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -185,7 +218,8 @@ class BankSignal(Base):
         ForeignKey("bank_entry.id", ondelete="CASCADE"), index=True
     )
     type: Mapped[str] = mapped_column(String(32))
-    value: Mapped[str] = mapped_column(String(128))
+    #: Sealed when at-rest keys are configured (:mod:`shieldwall.store.sealing`).
+    value: Mapped[str] = mapped_column(SealedString(128))
     quality: Mapped[int | None]
     #: For a bank-side variant (a crop of the banked photo, made where the image was at hand):
     #: which one; ``None`` for the signal as given.
@@ -214,7 +248,7 @@ class BankSignalValue(Base):
     signal_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("bank_signal.id", ondelete="CASCADE"), primary_key=True
     )
-    value: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(SealedText())
 
 
 class SignalLogRecord(Base):
@@ -232,7 +266,7 @@ class SignalLogRecord(Base):
     #: No foreign key: the log outlives a deleted bank's rows.
     signal_id: Mapped[int] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(String(32))
-    value: Mapped[str] = mapped_column(String(128))
+    value: Mapped[str] = mapped_column(SealedString(128))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -272,6 +306,9 @@ class LedgerItem(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     content_id: Mapped[str] = mapped_column(String(512), unique=True)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: What a backfill hashed, to skip it when resumed: ``"file:<size>:<mtime ns>"`` of a
+    #: file, ``"url:<url>"`` of a fetched URL; ``None`` for items recorded otherwise.
+    source_stamp: Mapped[str | None] = mapped_column(String(2100), default=None)
 
 
 class LedgerSignal(Base):
@@ -403,12 +440,16 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: The fingerprint of the HMAC key that made ``hash``; NULL: plain SHA-256 (rows written
+    #: before migration 0018, or by a process with no key configured).
+    key_id: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class Person(Base):
     """A console user (``shieldwall.people``): argon2 password hash, roles, lock-out state."""
 
     __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_person_oidc"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -422,6 +463,18 @@ class Person(Base):
     #: Show content previews unblurred by default (a per-user preference; off by default).
     reveal_previews: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The TOTP secret (base32); set at enrolment, in use once ``totp_enabled_at`` is set.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    #: The time step of the last code accepted (a code is never accepted twice).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: An admin requires two-factor sign-in of this account (also ``totp_required`` for all).
+    totp_required: Mapped[bool] = mapped_column(default=False)
+    #: SHA-256 digests (hex) of the unused recovery codes.
+    recovery_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    #: The OpenID Connect issuer and subject of an account that signs in through the provider.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
 
 class LoginSession(Base):
@@ -437,6 +490,24 @@ class LoginSession(Base):
     csrf_secret: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    #: ``None``: signed in. ``totp`` or ``enrol``: the password was right and the second
+    #: factor is still to come; such a session opens no console page.
+    pending: Mapped[str | None] = mapped_column(String(16))
+
+
+class SignInFlow(Base):
+    """A single sign-on in progress (OpenID Connect authorization code with PKCE): bound to
+    the browser by a cookie whose SHA-256 digest is ``binding``; used once."""
+
+    __tablename__ = "sign_in_flow"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    binding: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    state: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(64))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_url: Mapped[str] = mapped_column(String(500))
     expires_at: Mapped[datetime]
 
 
@@ -497,7 +568,8 @@ class CaseItem(Base):
         ForeignKey("notice.id", ondelete="SET NULL"), index=True
     )
     tracking_number: Mapped[str] = mapped_column(String(32), index=True)
-    #: ``notice`` (opened by a notice) or ``copy`` (a copy found after a removal).
+    #: ``notice`` (opened by a notice), ``copy`` (a copy found after a removal) or ``match``
+    #: (a match on a bank an exchange feeds).
     kind: Mapped[str] = mapped_column(String(16), default="notice")
     #: The removal case a copy task was opened from.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("case_item.id", ondelete="SET NULL"))
@@ -529,6 +601,9 @@ class CaseItem(Base):
     appeal_token_hash: Mapped[str | None] = mapped_column(String(64))
     #: Decided by the system, not a person (an exact copy of removed content; migration 0008).
     automated: Mapped[bool] = mapped_column(default=False)
+    #: What a removal banked and from where, or why nothing (``shieldwall.cases.removal``,
+    #: ``Banking.to_json``; migration 0019). ``None`` for other actions and older removals.
+    banking: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Appeal(Base):
@@ -569,3 +644,176 @@ class ContentScore(Base):
     score: Mapped[float] = mapped_column(Float)
     model_version: Mapped[str | None] = mapped_column(String(64))
     reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExchangeRecord(Base):
+    """A hash exchange this platform pulls from (``shieldwall.exchange``): its plug-in
+    (``kind``), settings, the bank it feeds, how far it has read (``checkpoint``, advanced in
+    the transaction that applies what it covers), its counts and its last error (migration
+    0014)."""
+
+    __tablename__ = "exchange"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    #: The plug-in's settings (URLs, key files or keys, page size...), as validated by it.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("bank.id", ondelete="SET NULL"))
+    bank_name: Mapped[str] = mapped_column(String(200))
+    #: The plug-in's own checkpoint (``None``: start from the beginning).
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    #: Seconds between scheduled syncs on the worker.
+    interval_seconds: Mapped[int] = mapped_column(default=3600)
+    added: Mapped[int] = mapped_column(BigInteger, default=0)
+    withdrawn: Mapped[int] = mapped_column(BigInteger, default=0)
+    skipped: Mapped[int] = mapped_column(BigInteger, default=0)
+    failed: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Skipped records by the exchange's own signal type name (``VideoTMK``: 12).
+    skipped_types: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    last_sync_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: No sync before this time (after an error: the backoff, or what the exchange asked for).
+    backoff_until: Mapped[datetime | None]
+    #: Consecutive failed syncs (the backoff doubles with each).
+    failures: Mapped[int] = mapped_column(default=0)
+    #: The scheduled ``exchange.sync`` job that keeps the schedule going.
+    sync_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: Feedback collection: the last match id and case decision time looked at.
+    match_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    decision_cursor: Mapped[datetime | None]
+    #: The last stored match on its bank that opened a case (migration 0016).
+    case_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExchangeFeedbackRecord(Base):
+    """One piece of feedback to send to an exchange about one of its hashes (a match pending
+    review, a removal, a reviewer's "not NCII"): queued once, sent once (unique per exchange,
+    hash and kind of feedback)."""
+
+    __tablename__ = "exchange_feedback"
+    __table_args__ = (
+        UniqueConstraint("exchange_id", "signal_type", "value", "feedback"),
+        Index("ix_exchange_feedback_state", "exchange_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchange.id", ondelete="CASCADE"))
+    signal_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(128))
+    #: ``matched``, ``confirmed`` or ``rejected`` (:class:`shieldwall.exchange.Feedback`).
+    feedback: Mapped[str] = mapped_column(String(16))
+    #: The exchange's ids holding the hash (case numbers, an NCMEC entry), for the request.
+    refs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: ``pending``, ``sent`` or ``failed`` (refused for good).
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class TransparencySubmission(Base):
+    """A decided case's statement of reasons sent to the EU Transparency Database (DSA Art.
+    24(5)): its ``puid`` (so that a retry never makes a duplicate), state and the database's
+    answer (migration 0014)."""
+
+    __tablename__ = "transparency_submission"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("case_item.id", ondelete="CASCADE"), unique=True
+    )
+    puid: Mapped[str] = mapped_column(String(500), unique=True)
+    #: ``submitted`` (accepted), ``existing`` (the database had the puid: done) or
+    #: ``failed`` (refused for good, ``last_error`` says why).
+    state: Mapped[str] = mapped_column(String(16))
+    #: The statement's id in the database, when it said.
+    uuid: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VictimCase(Base):
+    """A case a person filed to protect their own images (``/protect``, ``shieldwall protect``;
+    migration 0013): only hashes reached us. The PIN is kept as an argon2 hash; no file name,
+    image, thumbnail or identity is stored."""
+
+    __tablename__ = "victim_case"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(32), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: ``active`` or ``withdrawn`` (every item withdrawn).
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    #: The bank the items' hashes went to.
+    bank_name: Mapped[str] = mapped_column(String(200))
+    #: ``web`` (the person's browser) or ``helpline`` (``shieldwall protect``).
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    #: Consent to each use: this platform's banks; sharing through StopNCII too.
+    consent_platform: Mapped[bool] = mapped_column(default=True)
+    consent_stopncii: Mapped[bool] = mapped_column(default=False)
+    #: ``not_requested``, ``pending`` (to be shared by the exchange client), ``shared``,
+    #: ``withdrawal_pending`` (shared, withdrawal to be sent), ``cancelled`` (withdrawn before
+    #: it was shared).
+    stopncii_state: Mapped[str] = mapped_column(String(32), default="not_requested")
+    #: The language the person used (``en``, ``es``), for later messages.
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    withdrawn_at: Mapped[datetime | None]
+    #: Why sharing waits (no StopNCII exchange configured, the last attempt failed); migration
+    #: 0015.
+    stopncii_note: Mapped[str | None] = mapped_column(Text)
+
+
+class VictimShare(Base):
+    """One hash of a victim case to share through StopNCII (migration 0015): what was sent,
+    to which exchange, when, and whether its withdrawal reached the exchange.
+
+    ``state``: ``pending`` (to be submitted), ``shared``, ``withdrawal_pending`` (shared, the
+    withdrawal to be sent), ``withdrawn`` (the withdrawal reached the exchange), ``cancelled``
+    (withdrawn before it was sent), ``not_sent`` (a type StopNCII does not take)."""
+
+    __tablename__ = "victim_share"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("victim_case.id", ondelete="CASCADE"), index=True
+    )
+    item_number: Mapped[int] = mapped_column(Integer)
+    signal_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(SealedText())  # sealed at rest, as the banks' values
+    state: Mapped[str] = mapped_column(String(24), default="pending")
+    #: The configured exchange it was submitted to.
+    exchange_name: Mapped[str | None] = mapped_column(String(64))
+    shared_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+
+
+class VictimItem(Base):
+    """One protected photo or video of a victim case: one bank entry, held by the external id
+    ``<case number>/<number>``."""
+
+    __tablename__ = "victim_item"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("victim_case.id", ondelete="CASCADE"), index=True
+    )
+    #: 1, 2, ... in the order the person chose the files.
+    number: Mapped[int] = mapped_column(Integer)
+    #: ``photo`` or ``video``.
+    kind: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_entry.id", ondelete="SET NULL"), index=True
+    )
+    #: Hashes banked for it (its own and its variants).
+    signal_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``active`` or ``withdrawn``.
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    withdrawn_at: Mapped[datetime | None]

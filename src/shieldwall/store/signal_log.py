@@ -11,17 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shieldwall.store import locks
 from shieldwall.store.bulk import insert_rows
 from shieldwall.store.models import BankSignal, SignalLogRecord, utcnow
 
 __all__ = ["LogEntry", "LogOp", "append", "head", "read_after"]
 
 #: Advisory lock key that serialises log appends on PostgreSQL, so that ``seq`` order is
-#: commit order (a follower never sees seq 12 committed before seq 11).
-_LOG_LOCK = 0x5348_0002
+#: commit order (a follower never sees seq 12 committed before seq 11); taken after the audit
+#: chain's (:mod:`shieldwall.store.locks`).
+_LOG_LOCK = locks.SIGNAL_LOG
 
 
 class LogOp(StrEnum):
@@ -43,9 +45,7 @@ class LogEntry:
 
 
 def _lock(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get("log_locked"):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOG_LOCK})
-        session.info["log_locked"] = True
+    locks.hold(session, locks.SIGNAL_LOG)
 
 
 def append(

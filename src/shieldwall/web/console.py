@@ -12,9 +12,9 @@ of the roles: the 403 page); every POST form carries ``csrf_token`` and the rout
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
@@ -27,12 +27,17 @@ from shieldwall import __version__
 from shieldwall.errors import Forbidden, LoginRequired, ShieldwallError
 from shieldwall.people.accounts import SessionInfo, actor_for, check_csrf, get_session
 from shieldwall.people.roles import Actor, Role
-from shieldwall.service.state import ServiceState
+from shieldwall.service.access import Guard, Rule
+from shieldwall.service.state import KEYED_PREFIXES, ServiceState
 
 __all__ = [
     "LOGIN_CSRF_COOKIE",
+    "PENDING_COOKIE",
     "SESSION_COOKIE",
+    "SIGNED_IN",
+    "SSO_COOKIE",
     "STATIC_DIR",
+    "RoleGuard",
     "check_form_csrf",
     "current_actor",
     "current_session",
@@ -47,6 +52,10 @@ __all__ = [
 SESSION_COOKIE = "shieldwall_session"
 #: The login form's CSRF cookie (double submit: the form carries the same value).
 LOGIN_CSRF_COOKIE = "shieldwall_login_csrf"
+#: A sign-in whose second factor is still to come (a pending session: no console page).
+PENDING_COOKIE = "shieldwall_pending"
+#: Binds a single sign-on in progress to this browser.
+SSO_COOKIE = "shieldwall_sso"
 
 #: The console's scripts, served under ``/static``.
 STATIC_DIR = Path(__file__).parent / "static"
@@ -94,8 +103,17 @@ def render(
     return HTMLResponse(html, status_code=status_code, headers=_HEADERS)
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
-    """Set a console cookie: HttpOnly, SameSite=Strict, Secure over https or when the
+def set_cookie(
+    request: Request,
+    response: Response,
+    name: str,
+    value: str,
+    max_age: int,
+    *,
+    samesite: Literal["strict", "lax"] = "strict",
+) -> None:
+    """Set a console cookie: HttpOnly, SameSite=Strict (Lax for the single sign-on flow's,
+    which comes back from the provider's site), Secure over https or when the
     ``session_cookie_secure`` setting says so."""
     secure = service_state(request).settings.session_cookie_secure or request.url.scheme == "https"
     response.set_cookie(
@@ -104,7 +122,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
         max_age=max_age,
         path="/",
         httponly=True,
-        samesite="strict",
+        samesite=samesite,
         secure=secure,
     )
 
@@ -130,19 +148,32 @@ def current_actor(request: Request) -> Actor:
     return actor_for(current_session(request))
 
 
-def require_role(*roles: Role) -> Callable[[Request], Actor]:
-    """A dependency that gives the actor when it holds at least one of ``roles`` and answers
-    the 403 page otherwise (no session: a redirect to ``/login``)."""
-    wanted = frozenset(roles)
+class RoleGuard(Guard):
+    """The guard of a console page: the signed-in person must hold one of ``roles`` (none
+    named: any signed-in person); its :class:`~shieldwall.service.access.Rule` says so to the
+    matrix test."""
 
-    def check(request: Request) -> Actor:
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.rule = Rule("role", roles=roles)
+
+    def __call__(self, request: Request) -> Actor:
         actor = current_actor(request)
+        wanted = self.rule.roles
         if wanted and not actor.roles & wanted:
             names = " or ".join(sorted(r.value for r in wanted))
             raise Forbidden(f"this page needs the role {names}")
         return actor
 
-    return check
+
+def require_role(*roles: Role) -> RoleGuard:
+    """A dependency that gives the actor when it holds at least one of ``roles`` (none: any
+    signed-in person) and answers the 403 page otherwise (no session: a redirect to
+    ``/login``). It is also the route's declared rule (:mod:`shieldwall.service.access`)."""
+    return RoleGuard(frozenset(roles))
+
+
+#: For console routes any signed-in person may use: ``dependencies=[SIGNED_IN]``.
+SIGNED_IN = Depends(require_role())
 
 
 def check_form_csrf(session: SessionInfo, token: str | None) -> None:
@@ -152,11 +183,19 @@ def check_form_csrf(session: SessionInfo, token: str | None) -> None:
 
 
 def _is_console(request: Request) -> bool:
-    return not request.url.path.startswith("/v1/")
+    return not request.url.path.startswith(KEYED_PREFIXES)
 
 
 #: The paths whose errors are pages (elsewhere, e.g. ``/v1`` or ``/healthz``, they stay JSON).
-PAGE_PREFIXES = ("/console", "/login", "/logout", "/report", "/status", "/appeal")
+PAGE_PREFIXES = (
+    "/console",
+    "/login",
+    "/logout",
+    "/protect",
+    "/report",
+    "/status",
+    "/appeal",
+)
 _HEADINGS = {404: "Not found", 405: "Not found", 409: "Conflict", 422: "Check the address"}
 
 

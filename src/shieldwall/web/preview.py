@@ -1,5 +1,6 @@
 """Review previews: a content's image fetched from the platform through the configured URL
-template (``preview_url_template``), held in memory for one answer and never stored.
+template (``preview_url_template``, :mod:`shieldwall.cases.platform`), held in memory for one
+answer and never stored.
 
 Two renderings, both re-encoded (metadata such as GPS positions is dropped, and a hostile
 file never reaches the reviewer's browser as it came):
@@ -12,15 +13,12 @@ file never reaches the reviewer's browser as it came):
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
 
 from PIL import Image, ImageFilter
 
-from shieldwall.config import Settings
-from shieldwall.errors import FetchRefused, UnsupportedMedia
+from shieldwall.cases.platform import fetch_preview, preview_url
+from shieldwall.errors import UnsupportedMedia
 from shieldwall.media.image import ImageLimits, probe_image
-from shieldwall.net.fetch import get_bytes
-from shieldwall.net.policy import AddressPolicy, Resolver
 
 __all__ = ["BLURRED_SIDE", "FULL_SIDE", "fetch_preview", "preview_url", "render_preview"]
 
@@ -28,32 +26,6 @@ __all__ = ["BLURRED_SIDE", "FULL_SIDE", "fetch_preview", "preview_url", "render_
 BLURRED_SIDE = 360
 #: Longest side of the revealed rendering.
 FULL_SIDE = 1600
-
-
-def preview_url(settings: Settings, content_id: str) -> str:
-    """The platform's preview URL of ``content_id`` (quoted into the template)."""
-    template = settings.preview_url_template
-    if not template:
-        raise FetchRefused("no preview source is configured (SHIELDWALL_PREVIEW_URL_TEMPLATE)")
-    return template.replace("{content_id}", quote(content_id, safe=""))
-
-
-def fetch_preview(
-    settings: Settings, content_id: str, *, resolver: Resolver | None = None
-) -> bytes:
-    """The preview's bytes, fetched under the outbound address policy (no redirects).
-    Raises the :class:`~shieldwall.errors.FetchError` family."""
-    headers = {}
-    if settings.preview_authorization:
-        headers["Authorization"] = settings.preview_authorization
-    body, _content_type = get_bytes(
-        preview_url(settings, content_id),
-        headers=headers,
-        policy=AddressPolicy.from_networks(settings.outbound_allowed_networks, resolver),
-        timeout_seconds=settings.preview_timeout_seconds,
-        max_bytes=settings.preview_max_bytes,
-    )
-    return body
 
 
 def render_preview(data: bytes, *, reveal: bool, limits: ImageLimits | None = None) -> bytes:

@@ -39,10 +39,10 @@ from shieldwall.errors import (
     WebhookDeliveryFailed,
     WebhookSignatureError,
 )
-from shieldwall.jobs import job_record
+from shieldwall.jobs import Job, get_job, job_record
 from shieldwall.net.fetch import post
-from shieldwall.net.policy import AddressPolicy, Resolver
-from shieldwall.store import Database, WebhookRecord, utcnow
+from shieldwall.net.policy import AddressPolicy, Resolver, check_saved_url
+from shieldwall.store import Database, JobRecord, WebhookRecord, utcnow
 
 __all__ = [
     "CONTENT_ACTION",
@@ -50,6 +50,7 @@ __all__ = [
     "EVENT_TYPES",
     "MATCH_CREATED",
     "SIGNATURE_VERSION",
+    "TEST_EVENT",
     "MatchLike",
     "Webhook",
     "action_event",
@@ -62,6 +63,8 @@ __all__ = [
     "match_event",
     "notify_matches",
     "queue_event",
+    "recent_deliveries",
+    "send_test",
     "sign",
     "update_webhook",
     "verify_signature",
@@ -73,6 +76,8 @@ MATCH_CREATED = "match.created"
 CONTENT_ACTION = "content.action"
 EVENT_TYPES = frozenset({MATCH_CREATED, CONTENT_ACTION})
 DELIVER_KIND = "webhook.deliver"
+#: The type of the event a test delivery sends (a receiver should answer 2xx and ignore it).
+TEST_EVENT = "webhook.test"
 SIGNATURE_VERSION = "v1"
 _MIN_SECRET = 16
 
@@ -150,12 +155,18 @@ def create_webhook(
     *,
     description: str = "",
     enabled: bool = True,
+    settings: Settings | None = None,
+    resolver: Resolver | None = None,
 ) -> tuple[Webhook, str]:
     """Register a receiver of ``events`` at ``url``; returns it and its signing secret
-    (generated when not given: show it once, it is not shown again)."""
+    (generated when not given: show it once, it is not shown again). With ``settings`` (the
+    API, the console), the URL is checked against the outbound policy now."""
     secret = _check_secret(secret) if secret is not None else "whsec_" + secrets.token_urlsafe(32)
+    _check_url(url)
+    if settings is not None:
+        check_saved_url(url, settings.outbound_allowed_networks, "webhook URL", resolver)
     record = WebhookRecord(
-        url=_check_url(url),
+        url=url,
         secret=secret,
         events=_check_events(events),
         enabled=enabled,
@@ -191,14 +202,21 @@ def update_webhook(
     enabled: bool | None = None,
     description: str | None = None,
     secret: str | None = None,
+    settings: Settings | None = None,
+    resolver: Resolver | None = None,
 ) -> Webhook:
-    """Change what is given; a new ``secret`` signs every later attempt (rotation)."""
+    """Change what is given; a new ``secret`` signs every later attempt (rotation). With
+    ``settings``, a new URL is checked against the outbound policy now."""
+    if url is not None:
+        _check_url(url)
+        if settings is not None:
+            check_saved_url(url, settings.outbound_allowed_networks, "webhook URL", resolver)
     with db.transaction() as session:
         record = session.get(WebhookRecord, webhook_id)
         if record is None:
             raise NotFound(f"no webhook {webhook_id}")
         if url is not None:
-            record.url = _check_url(url)
+            record.url = url
         if events is not None:
             record.events = _check_events(events)
         if enabled is not None:
@@ -429,3 +447,42 @@ def deliver(
         raise WebhookDeliveryFailed(f"webhook {webhook_id}: {exc.message}") from exc
     if not 200 <= status < 300:
         raise WebhookDeliveryFailed(f"webhook {webhook_id}: {url} answered {status}")
+
+
+def send_test(
+    db: Database,
+    webhook_id: int,
+    *,
+    settings: Settings | None = None,
+    resolver: Resolver | None = None,
+) -> str:
+    """Send one ``webhook.test`` event to the webhook now (not queued, not retried), signed and
+    through the outbound address policy like every delivery; returns the event id.
+    :class:`NotFound` when there is no such webhook, :class:`UsageError` when it is disabled,
+    :class:`WebhookDeliveryFailed` when the receiver does not answer 2xx."""
+    hook = get_webhook(db, webhook_id)
+    if not hook.enabled:
+        raise UsageError(f"webhook {webhook_id} is disabled: enable it to test it")
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "type": TEST_EVENT,
+        "created": utcnow().isoformat().replace("+00:00", "Z"),
+        "data": {"webhook_id": webhook_id},
+    }
+    deliver(db, {"webhook_id": webhook_id, "event": event}, settings=settings, resolver=resolver)
+    return str(event["id"])
+
+
+def recent_deliveries(db: Database, webhook_id: int, *, limit: int = 20) -> list[Job]:
+    """The latest ``webhook.deliver`` jobs of one webhook, newest first (state, attempts, last
+    error; ``payload["event"]`` is the event). Looks through the latest 2,000 deliveries of
+    every webhook."""
+    with db.session() as session:
+        rows = session.execute(
+            select(JobRecord.id, JobRecord.payload)
+            .where(JobRecord.kind == DELIVER_KIND)
+            .order_by(JobRecord.id.desc())
+            .limit(2000)
+        )
+        found = [i for i, payload in rows if (payload or {}).get("webhook_id") == webhook_id]
+    return [get_job(db, i) for i in found[:limit]]

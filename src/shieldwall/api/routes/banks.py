@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
 from shieldwall import banks
-from shieldwall.api.deps import CURATOR, current_key, scoped
+from shieldwall.api.deps import CURATOR, WHO, current_key, scoped
 from shieldwall.api.schemas import (
+    AnySignalTypeName,
     BankCreate,
     BankOut,
     BankPatch,
@@ -31,6 +31,7 @@ from shieldwall.hashing import hash_file
 from shieldwall.matching import list_quarantined, release_signal
 from shieldwall.people.keys import KeyInfo
 from shieldwall.people.scopes import Scope
+from shieldwall.service.params import IsoDateTime
 from shieldwall.service.state import ServiceState
 from shieldwall.signals import get_signal_type
 
@@ -56,6 +57,8 @@ def bank_out(info: BankInfo) -> BankOut:
         created_at=info.created_at,
         entry_counts=info.entry_counts,
         live_signals=info.live_signals,
+        match_variants=info.match_variants,
+        local_features=info.local_features,
     )
 
 
@@ -81,7 +84,7 @@ def list_banks(state: ServiceState = _CURATOR) -> list[BankOut]:
 
 
 @router.post("/banks", response_model=BankOut, status_code=status.HTTP_201_CREATED, **_CURATE)
-def create_bank(body: BankCreate, state: ServiceState = _CURATOR) -> BankOut:
+def create_bank(body: BankCreate, state: ServiceState = _CURATOR, who: str = WHO) -> BankOut:
     """Create a bank (409 when the name is taken)."""
     info = banks.create_bank(
         state.db,
@@ -91,6 +94,9 @@ def create_bank(body: BankCreate, state: ServiceState = _CURATOR) -> BankOut:
         description=body.description,
         source=body.source,
         enabled=body.enabled,
+        match_variants=body.match_variants,
+        local_features=body.local_features,
+        by=who,
     )
     state.refresh()
     return bank_out(banks.get_bank(state.db, info.name))
@@ -103,21 +109,23 @@ def get_bank(name: str, state: ServiceState = _CURATOR) -> BankOut:
 
 
 @router.patch("/banks/{name}", response_model=BankOut, **_CURATE)
-def patch_bank(name: str, body: BankPatch, state: ServiceState = _CURATOR) -> BankOut:
+def patch_bank(
+    name: str, body: BankPatch, state: ServiceState = _CURATOR, who: str = WHO
+) -> BankOut:
     """Enable or disable a bank, set or reset thresholds."""
     banks.get_bank(state.db, name)
     for signal_type, threshold in (body.thresholds or {}).items():
-        banks.set_bank_threshold(state.db, name, signal_type, threshold)
+        banks.set_bank_threshold(state.db, name, signal_type, threshold, by=who)
     if body.enabled is not None:
-        banks.set_bank_enabled(state.db, name, body.enabled)
+        banks.set_bank_enabled(state.db, name, body.enabled, by=who)
     state.refresh()
     return bank_out(banks.get_bank(state.db, name))
 
 
 @router.delete("/banks/{name}", status_code=status.HTTP_204_NO_CONTENT, **_CURATE)
-def delete_bank(name: str, state: ServiceState = _CURATOR) -> None:
+def delete_bank(name: str, state: ServiceState = _CURATOR, who: str = WHO) -> None:
     """Delete a bank and its entries (stored matches stay)."""
-    banks.delete_bank(state.db, name)
+    banks.delete_bank(state.db, name, by=who)
     state.refresh()
 
 
@@ -125,7 +133,7 @@ def delete_bank(name: str, state: ServiceState = _CURATOR) -> None:
 def list_signals(
     name: str,
     *,
-    signal_type: Annotated[str | None, Query(alias="type", max_length=32)] = None,
+    signal_type: Annotated[AnySignalTypeName | None, Query(alias="type")] = None,
     include_removed: bool = False,
     after_id: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -175,7 +183,9 @@ def list_signals(
     status_code=status.HTTP_201_CREATED,
     **_CURATE,
 )
-def add_entry(name: str, body: EntryCreate, state: ServiceState = _CURATOR) -> EntryOut:
+def add_entry(
+    name: str, body: EntryCreate, state: ServiceState = _CURATOR, who: str = WHO
+) -> EntryOut:
     """Add an item by its signals. Adding the same signal again merges into the entry that
     holds it (new external ids attached); nothing is duplicated."""
     signals = [banks.prepare_signal(s.type, s.value, s.quality) for s in body.signals]
@@ -186,6 +196,7 @@ def add_entry(name: str, body: EntryCreate, state: ServiceState = _CURATOR) -> E
         external_ids=body.external_ids,
         note=body.note,
         provenance=body.provenance,
+        by=who,
     )
     state.refresh()
     return entry_out(info)
@@ -205,11 +216,12 @@ def add_entry_upload(
         str, Form(max_length=100_000, description="Case numbers, comma-separated.")
     ] = "",
     note: Annotated[str, Form(max_length=10_000)] = "",
-    provenance: Annotated[str, Form(pattern="^(victim|reviewer|partner)$")] = "reviewer",
+    provenance: Annotated[Literal["victim", "reviewer", "partner"], Form()] = "reviewer",
     state: ServiceState = _CURATOR,
+    who: str = WHO,
 ) -> EntryOut:
     """Hash an upload and bank its signals (the media is not kept)."""
-    banks.get_bank(state.db, name)
+    extra = banks.signals_to_bank(banks.get_bank(state.db, name))
     with save_upload(file.file, file.filename, state.settings) as saved:
         # Videos are banked densely (every frame by default) so that clips cut anywhere align.
         result = hash_file(
@@ -219,6 +231,7 @@ def add_entry_upload(
             content_type=saved.content_type,
             bank_variants=state.settings.bank_variants,
             source=saved.filename,
+            extra_signals=extra,
         )
     if result.error is not None:
         raise result.error
@@ -236,6 +249,7 @@ def add_entry_upload(
         external_ids=[x.strip() for x in external_ids.split(",") if x.strip()],
         note=note,
         provenance=provenance,
+        by=who,
     )
     state.refresh()
     return entry_out(info)
@@ -256,9 +270,9 @@ def get_entry(entry_id: IdPath, state: ServiceState = _CURATOR, key: KeyInfo = _
 
 
 @router.post("/entries/{entry_id}/withdraw", response_model=EntryOut, **_CURATE)
-def withdraw_entry(entry_id: IdPath, state: ServiceState = _CURATOR) -> EntryOut:
+def withdraw_entry(entry_id: IdPath, state: ServiceState = _CURATOR, who: str = WHO) -> EntryOut:
     """Withdraw an entry whatever its cases: its signals stop matching."""
-    info = banks.withdraw_entry(state.db, entry_id)
+    info = banks.withdraw_entry(state.db, entry_id, by=who)
     state.refresh()
     return entry_out(info)
 
@@ -267,31 +281,30 @@ def withdraw_entry(entry_id: IdPath, state: ServiceState = _CURATOR) -> EntryOut
 def disable_entry(
     entry_id: IdPath,
     until: Annotated[
-        datetime | None, Query(description="Until when (ISO 8601, with zone).")
+        IsoDateTime | None, Query(description="Until when (RFC 3339, with its zone).")
     ] = None,
     state: ServiceState = _CURATOR,
+    who: str = WHO,
 ) -> EntryOut:
     """Stop an entry matching, until a time or until enabled."""
-    if until is not None and until.tzinfo is None:
-        raise UsageError("until must carry a timezone, e.g. 2026-12-01T00:00:00Z")
-    info = banks.disable_entry(state.db, entry_id, until)
+    info = banks.disable_entry(state.db, entry_id, until, by=who)
     state.refresh()
     return entry_out(info)
 
 
 @router.post("/entries/{entry_id}/enable", response_model=EntryOut, **_CURATE)
-def enable_entry(entry_id: IdPath, state: ServiceState = _CURATOR) -> EntryOut:
+def enable_entry(entry_id: IdPath, state: ServiceState = _CURATOR, who: str = WHO) -> EntryOut:
     """Let a disabled entry match again."""
-    info = banks.enable_entry(state.db, entry_id)
+    info = banks.enable_entry(state.db, entry_id, by=who)
     state.refresh()
     return entry_out(info)
 
 
 @router.post("/withdrawals", response_model=list[WithdrawOut], **_CURATE)
-def withdraw(body: WithdrawIn, state: ServiceState = _CURATOR) -> list[WithdrawOut]:
+def withdraw(body: WithdrawIn, state: ServiceState = _CURATOR, who: str = WHO) -> list[WithdrawOut]:
     """Withdraw cases by external id: all of them or, when one is unknown (404), none. An entry
     another active case still holds keeps its signals."""
-    outcomes = banks.withdraw_cases(state.db, body.external_ids, bank=body.bank)
+    outcomes = banks.withdraw_cases(state.db, body.external_ids, bank=body.bank, by=who)
     state.refresh()
     return [
         WithdrawOut(
@@ -319,6 +332,6 @@ def quarantine(state: ServiceState = _CURATOR) -> list[QuarantineOut]:
 
 
 @router.post("/quarantine/{signal_id}/release", status_code=status.HTTP_204_NO_CONTENT, **_CURATE)
-def release(signal_id: IdPath, state: ServiceState = _CURATOR) -> None:
+def release(signal_id: IdPath, state: ServiceState = _CURATOR, who: str = WHO) -> None:
     """Let a quarantined signal match again."""
-    release_signal(state.db, signal_id)
+    release_signal(state.db, signal_id, by=who)

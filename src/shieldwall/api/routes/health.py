@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from shieldwall.api.deps import get_state
 from shieldwall.api.schemas import HealthOut
 from shieldwall.matching import log_head
+from shieldwall.service.access import public
 from shieldwall.service.state import ServiceState
 
 router = APIRouter(tags=["operations"])
@@ -17,7 +18,7 @@ router = APIRouter(tags=["operations"])
 _STATE = Depends(get_state)
 
 
-@router.get("/healthz", response_model=HealthOut, response_model_exclude_none=True)
+@router.get("/healthz", response_model=HealthOut, response_model_exclude_none=True, **public())
 async def healthz(state: ServiceState = _STATE) -> HealthOut:
     """Alive: the process answers (says nothing about the database or the index)."""
     return HealthOut(status="ok", role=state.role.value, pid=os.getpid())
@@ -27,6 +28,7 @@ async def healthz(state: ServiceState = _STATE) -> HealthOut:
     "/readyz",
     response_model=HealthOut,
     responses={503: {"model": HealthOut, "description": "not ready"}},
+    **public(),
 )
 def readyz(state: ServiceState = _STATE) -> Response:
     """Ready: the database answers and, in a matcher role, the index is loaded and caught up
@@ -55,7 +57,7 @@ def readyz(state: ServiceState = _STATE) -> Response:
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, **public())
 def metrics(state: ServiceState = _STATE) -> Response:
     """Prometheus metrics of this process."""
     return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from shieldwall import jobs, webhooks
-from shieldwall.api.deps import CURATOR, scoped
-from shieldwall.api.schemas import IdPath
+from shieldwall.api.deps import CURATOR, current_key, scoped
+from shieldwall.api.schemas import WS, IdPath
+from shieldwall.audit import record_action
+from shieldwall.people.keys import KeyInfo
 from shieldwall.people.scopes import Scope
 from shieldwall.service.state import ServiceState
 
@@ -18,26 +20,44 @@ router = APIRouter(prefix="/v1", tags=["webhooks and jobs"])
 
 
 _CURATOR = CURATOR
+_KEY = Depends(current_key)
+
+
+#: The events a webhook may receive.
+EventType = Literal["match.created", "content.action"]
+_DEFAULT_EVENTS: tuple[EventType, ...] = ("match.created",)
+#: An http(s) URL with a host (a name, an IPv4 address or a bracketed IPv6 one) and no
+#: credentials, as webhooks.create_webhook checks it.
+_HOOK_URL = (
+    r"^[hH][tT][tT][pP][sS]?://([A-Za-z0-9.-]*[A-Za-z0-9]|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?"
+    f"([/?#][^{WS}]*)?$"
+)
 
 
 class WebhookCreate(BaseModel):
     """A receiver of events. Without ``secret`` one is generated (shown in this answer only)."""
 
-    url: str = Field(min_length=1, max_length=2048)
-    events: list[str] = Field(default_factory=lambda: [webhooks.MATCH_CREATED], min_length=1)
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2048, pattern=_HOOK_URL)
+    events: list[EventType] = Field(
+        default_factory=lambda: list(_DEFAULT_EVENTS), min_length=1, max_length=16
+    )
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     description: str = Field(default="", max_length=10_000)
-    enabled: bool = True
+    enabled: bool = Field(default=True, strict=True)
 
 
 class WebhookPatch(BaseModel):
     """Changes to a webhook; a new ``secret`` rotates it."""
 
-    url: str | None = Field(default=None, min_length=1, max_length=2048)
-    events: list[str] | None = Field(default=None, min_length=1)
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, max_length=2048, pattern=_HOOK_URL)
+    events: list[EventType] | None = Field(default=None, min_length=1, max_length=16)
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
-    enabled: bool | None = None
+    enabled: bool | None = Field(default=None, strict=True)
 
 
 class WebhookOut(BaseModel):
@@ -70,7 +90,16 @@ class JobOut(BaseModel):
 class SweepIn(BaseModel):
     """A sweep: the signals added since the last one, or every live block signal (``full``)."""
 
-    full: bool = False
+    model_config = ConfigDict(extra="forbid")
+
+    full: bool = Field(default=False, strict=True)
+
+
+class QueueOut(BaseModel):
+    """The job queue: jobs by state, and the newest dead-lettered ones (100 at most)."""
+
+    depth: dict[str, int]
+    dead: list[JobOut]
 
 
 def _webhook_out(hook: webhooks.Webhook, secret: str | None = None) -> WebhookOut:
@@ -117,9 +146,12 @@ def list_webhooks(state: ServiceState = _CURATOR) -> list[WebhookOut]:
     status_code=status.HTTP_201_CREATED,
     **scoped(Scope.ADMIN),
 )
-def create_webhook(body: WebhookCreate, state: ServiceState = _CURATOR) -> WebhookOut:
+def create_webhook(
+    body: WebhookCreate, state: ServiceState = _CURATOR, key: KeyInfo = _KEY
+) -> WebhookOut:
     """Register a receiver; the answer holds its signing secret, shown this once. Deliveries
-    are signed (``Shieldwall-Signature``, see docs/webhooks.md) and retried with backoff."""
+    are signed (``Shieldwall-Signature``, see docs/webhooks.md) and retried with backoff. A
+    ``webhook.create`` audit event."""
     hook, secret = webhooks.create_webhook(
         state.db,
         body.url,
@@ -127,7 +159,10 @@ def create_webhook(body: WebhookCreate, state: ServiceState = _CURATOR) -> Webho
         body.secret,
         description=body.description,
         enabled=body.enabled,
+        settings=state.settings,
     )
+    details = {"url": hook.url, "events": hook.events}
+    record_action(state.db, f"key:{key.prefix}", "webhook.create", f"webhook:{hook.id}", details)
     return _webhook_out(hook, secret)
 
 
@@ -149,9 +184,10 @@ def get_webhook(webhook_id: IdPath, state: ServiceState = _CURATOR) -> WebhookOu
     **scoped(Scope.ADMIN),
 )
 def patch_webhook(
-    webhook_id: IdPath, body: WebhookPatch, state: ServiceState = _CURATOR
+    webhook_id: IdPath, body: WebhookPatch, state: ServiceState = _CURATOR, key: KeyInfo = _KEY
 ) -> WebhookOut:
-    """Change a webhook (URL, events, enabled, description, secret)."""
+    """Change a webhook (URL, events, enabled, description, secret); enabling or disabling is
+    a ``webhook.enable`` / ``webhook.disable`` audit event, as in the console."""
     hook = webhooks.update_webhook(
         state.db,
         webhook_id,
@@ -160,7 +196,11 @@ def patch_webhook(
         enabled=body.enabled,
         description=body.description,
         secret=body.secret,
+        settings=state.settings,
     )
+    if body.enabled is not None:
+        action = "webhook.enable" if body.enabled else "webhook.disable"
+        record_action(state.db, f"key:{key.prefix}", action, f"webhook:{webhook_id}", {})
     return _webhook_out(hook)
 
 
@@ -190,11 +230,8 @@ def get_job(job_id: IdPath, state: ServiceState = _CURATOR) -> JobOut:
     return _job_out(jobs.get_job(state.db, job_id))
 
 
-@router.get("/jobs", response_model=dict[str, Any], **scoped(Scope.ADMIN))
-def queue(state: ServiceState = _CURATOR) -> dict[str, Any]:
+@router.get("/jobs", response_model=QueueOut, **scoped(Scope.ADMIN))
+def queue(state: ServiceState = _CURATOR) -> QueueOut:
     """Jobs by state (queue depth), and the dead-lettered ones."""
     dead = jobs.list_jobs(state.db, state=jobs.JobState.DEAD, limit=100)
-    return {
-        "depth": jobs.queue_depth(state.db),
-        "dead": [_job_out(j).model_dump(mode="json") for j in dead],
-    }
+    return QueueOut(depth=jobs.queue_depth(state.db), dead=[_job_out(j) for j in dead])

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shieldwall.api.deps import current_key, get_state, scoped
 from shieldwall.api.schemas import (
@@ -63,6 +63,8 @@ def hash_upload(
 
 class HashUrl(BaseModel):
     """Content to fetch and hash (off unless ``fetch_allowed_hosts`` names hosts)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=4096)
 
@@ -161,8 +163,15 @@ def lookup_upload(
         bool | None,
         Form(
             description="Also match the photo with borders and caption bars cut, the photo "
-            "inside a screenshot, and small rotations undone (default: the "
-            "match_normalise setting)."
+            "inside a screenshot, and small rotations undone; a video's frames with their "
+            "borders cut (default: the match_normalise setting)."
+        ),
+    ] = None,
+    local_features: Annotated[
+        bool | None,
+        Form(
+            description="Also match a photo by its local features where a bank holds them "
+            "(default: the match_local_features setting)."
         ),
     ] = None,
     state: ServiceState = _STATE,
@@ -181,6 +190,7 @@ def lookup_upload(
             content_type=saved.content_type,
             normalise=normalise,
             source=saved.filename,
+            local_features=local_features,
         )
     if outcome.error is not None:
         raise outcome.error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from shieldwall.api.deps import CURATOR, current_key, get_state, scoped
 from shieldwall.api.schemas import (
@@ -43,7 +43,10 @@ def ledger_add(body: LedgerAdd, state: ServiceState = _CURATOR) -> LedgerOut:
 
 
 @router.delete("/ledger/{content_id}", response_model=LedgerOut, **scoped(Scope.CURATE))
-def ledger_remove(content_id: str, state: ServiceState = _CURATOR) -> LedgerOut:
+def ledger_remove(
+    content_id: Annotated[str, Path(min_length=1, max_length=512)],
+    state: ServiceState = _CURATOR,
+) -> LedgerOut:
     """Forget hosted content (taken down); its stored matches stay."""
     return LedgerOut(count=remove_from_ledger(state.db, [content_id]))
 

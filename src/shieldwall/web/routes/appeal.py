@@ -24,7 +24,8 @@ from shieldwall.errors import (
     NotFound,
     RateLimited,
 )
-from shieldwall.web.console import render
+from shieldwall.service.access import public
+from shieldwall.web.i18n import N_
 from shieldwall.web.public import (
     check_public_csrf,
     client_address,
@@ -40,7 +41,7 @@ __all__ = ["NOT_FOUND_MESSAGE", "REASON_MAX", "router"]
 router = APIRouter(include_in_schema=False)
 
 #: The one answer to a wrong code, tracking number or PIN (no hint which part was wrong).
-NOT_FOUND_MESSAGE = "No decision was found for the details you gave. Check them and try again."
+NOT_FOUND_MESSAGE = N_("No decision was found for the details you gave. Check them and try again.")
 #: The longest reason the form takes (as the API).
 REASON_MAX = 10_000
 _WAYS = ("code", "tracking")
@@ -68,7 +69,7 @@ def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
-@router.get("/appeal", response_class=HTMLResponse)
+@router.get("/appeal", response_class=HTMLResponse, **public())
 def appeal_form(request: Request, code: str = "", tracking_number: str = "") -> HTMLResponse:
     """The appeal form; ``?code=`` fills in the appeal code, ``?tracking_number=`` the
     tracking number (and chooses "I reported it")."""
@@ -80,20 +81,20 @@ def appeal_form(request: Request, code: str = "", tracking_number: str = "") -> 
 def _missing(values: dict[str, str], pin: str, reason: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if values["way"] == "code" and not values["code"]:
-        errors["code"] = "Enter the appeal code from the statement of reasons you received."
+        errors["code"] = N_("Enter the appeal code from the statement of reasons you received.")
     if values["way"] == "tracking":
         if not values["tracking_number"]:
-            errors["tracking_number"] = "Enter the tracking number of your report."
+            errors["tracking_number"] = N_("Enter the tracking number of your report.")
         if not pin:
-            errors["pin"] = "Enter the PIN you were given with the tracking number."
+            errors["pin"] = N_("Enter the PIN you were given with the tracking number.")
     if not reason.strip():
-        errors["reason"] = "Say why you think the decision is wrong."
+        errors["reason"] = N_("Say why you think the decision is wrong.")
     elif len(reason) > REASON_MAX:
         errors["reason"] = f"The reason may be at most {REASON_MAX:,} characters long."
     return errors
 
 
-@router.post("/appeal", response_class=HTMLResponse)
+@router.post("/appeal", response_class=HTMLResponse, **public())
 async def appeal_submit(request: Request) -> HTMLResponse:
     """File an appeal: the acknowledgement with the appeal's number, or the form again with
     each error next to its field (the PIN is never sent back), the one generic message for
@@ -112,13 +113,13 @@ async def appeal_submit(request: Request) -> HTMLResponse:
     reason = raw_reason if isinstance(raw_reason, str) else ""
     values["reason"] = reason[: REASON_MAX + 1]
     pin = form_text(form, "pin", 64)
+    errors = _missing(values, pin, reason)
+    if errors:  # before the rate limit: a form sent back costs no allowance
+        message = N_("The appeal was not sent: please correct the fields marked below.")
+        return _form_page(request, values, errors=errors, error=message, status=422)
     throttled = over_rate_limit(request, "appeal.html", {"values": values, "errors": {}})
     if throttled is not None:
         return throttled
-    errors = _missing(values, pin, reason)
-    if errors:
-        message = "The appeal was not sent: please correct the fields marked below."
-        return _form_page(request, values, errors=errors, error=message, status=422)
     guard = state.pin_guard
     keys = [client_address(request)]
     by_number = values["way"] == "tracking"
@@ -138,7 +139,7 @@ async def appeal_submit(request: Request) -> HTMLResponse:
         )
     except RateLimited as exc:
         context = {"values": {**values, "code": ""}, "errors": {}}
-        message = "Too many wrong attempts. Wait a while and try again."
+        message = N_("Too many wrong attempts. Wait a while and try again.")
         return throttled_page(request, "appeal.html", context, message, exc.retry_after)
     except NotFound:
         if guard is not None:
@@ -148,8 +149,8 @@ async def appeal_submit(request: Request) -> HTMLResponse:
     except AppealWindowClosed as exc:
         return _form_page(request, values, error=_sentence(exc.message), status=409)
     except InvalidDecision:
-        errors = {"reason": "Say why you think the decision is wrong."}
+        errors = {"reason": N_("Say why you think the decision is wrong.")}
         return _form_page(request, values, errors=errors, status=422)
     except Conflict as exc:  # an appeal already open, or nothing decided yet
         return _form_page(request, values, error=_sentence(exc.message), status=409)
-    return render(request, "appeal_filed.html", {"appeal": appeal})
+    return public_page(request, "appeal_filed.html", {"appeal": appeal})

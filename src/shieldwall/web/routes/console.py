@@ -1,10 +1,12 @@
-"""The console's own pages: login, logout, the console home with the person's preferences, and
-the list of people (admins). Not under ``/v1``; not in the OpenAPI schema."""
+"""The console's own pages: login, logout, the console home with the person's preferences (the
+people page is :mod:`shieldwall.web.routes.console_people`). Not under ``/v1``; not in the
+OpenAPI schema."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,21 +14,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from shieldwall import cases
 from shieldwall.errors import AccountLocked, Forbidden, LoginFailed
 from shieldwall.people.accounts import (
+    PENDING_MINUTES,
     SessionInfo,
     actor_for,
     authenticate,
-    list_people,
     logout,
     set_preferences,
 )
-from shieldwall.people.roles import Actor, Role
+from shieldwall.people.roles import Role
+from shieldwall.service.access import public
 from shieldwall.web.console import (
     LOGIN_CSRF_COOKIE,
+    PENDING_COOKIE,
     SESSION_COOKIE,
+    SIGNED_IN,
     check_form_csrf,
     current_session,
     render,
-    require_role,
     service_state,
     set_cookie,
 )
@@ -34,21 +38,28 @@ from shieldwall.web.console import (
 router = APIRouter(include_in_schema=False)
 
 _SESSION = Depends(current_session)
-_ADMIN = Depends(require_role(Role.ADMIN))
 FormText = Annotated[str, Form()]
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     """Only a path of this console: never another site (``//host``) or a scheme."""
     if target.startswith("/console") and not target.startswith("//") and "\\" not in target:
         return target
     return "/console"
 
 
-def _login_page(
-    request: Request, *, next_url: str, error: str = "", username: str = "", status: int = 200
+def login_page(
+    request: Request,
+    *,
+    next_url: str,
+    error: str = "",
+    username: str = "",
+    status: int = 200,
+    signed_out: str = "",
 ) -> HTMLResponse:
+    """The login form (with ``error``, and a single sign-on button when it is configured)."""
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    settings = service_state(request).settings
     response = render(
         request,
         "login.html",
@@ -56,7 +67,9 @@ def _login_page(
             "login_csrf": token,
             "error": error,
             "username": username,
-            "next_url": _safe_next(next_url),
+            "next_url": safe_next(next_url),
+            "sso_label": settings.oidc_label if settings.oidc_issuer else "",
+            "signed_out": signed_out if signed_out.isdigit() else "",
         },
         status_code=status,
     )
@@ -64,13 +77,13 @@ def _login_page(
     return response
 
 
-@router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/console") -> HTMLResponse:
-    """The login form."""
-    return _login_page(request, next_url=next)
+@router.get("/login", response_class=HTMLResponse, **public())
+def login_form(request: Request, next: str = "/console", signed_out: str = "") -> HTMLResponse:
+    """The login form (``signed_out``: how many sessions "sign out everywhere" ended)."""
+    return login_page(request, next_url=next, signed_out=signed_out[:6])
 
 
-@router.post("/login")
+@router.post("/login", **public())
 def login_submit(
     request: Request,
     username: FormText = "",
@@ -87,16 +100,20 @@ def login_submit(
     try:
         session, token = authenticate(state.db, username, password, settings=state.settings)
     except (LoginFailed, AccountLocked) as exc:
-        return _login_page(request, next_url=next, error=exc.message, username=username, status=401)
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    max_age = int(state.settings.session_idle_minutes * 60)
-    set_cookie(request, response, SESSION_COOKIE, token, max_age=max_age)
+        return login_page(request, next_url=next, error=exc.message, username=username, status=401)
+    if session.pending is not None:  # the password was right: the second factor is next
+        step = "/login/code" if session.pending == "totp" else "/login/enrol"
+        response = RedirectResponse(f"{step}?next={quote(safe_next(next))}", status_code=303)
+        set_cookie(request, response, PENDING_COOKIE, token, max_age=int(PENDING_MINUTES * 60))
+    else:
+        response = RedirectResponse(safe_next(next), status_code=303)
+        max_age = int(state.settings.session_idle_minutes * 60)
+        set_cookie(request, response, SESSION_COOKIE, token, max_age=max_age)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
-    del session
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[SIGNED_IN])
 def logout_submit(
     request: Request, csrf_token: FormText = "", session: SessionInfo = _SESSION
 ) -> Response:
@@ -108,7 +125,7 @@ def logout_submit(
     return response
 
 
-@router.get("/console", response_class=HTMLResponse)
+@router.get("/console", response_class=HTMLResponse, dependencies=[SIGNED_IN])
 def console_home(
     request: Request, saved: bool = False, session: SessionInfo = _SESSION
 ) -> HTMLResponse:
@@ -135,7 +152,7 @@ def console_home(
     )
 
 
-@router.post("/console/preferences")
+@router.post("/console/preferences", dependencies=[SIGNED_IN])
 def console_preferences(
     request: Request,
     csrf_token: FormText = "",
@@ -148,10 +165,3 @@ def console_preferences(
         service_state(request).db, session.person.id, reveal_previews=bool(reveal_previews)
     )
     return RedirectResponse("/console?saved=1", status_code=303)
-
-
-@router.get("/console/people", response_class=HTMLResponse)
-def console_people(request: Request, actor: Actor = _ADMIN) -> HTMLResponse:
-    """The console's users and their roles (admins only; changes go through the CLI)."""
-    del actor
-    return render(request, "people.html", {"people": list_people(service_state(request).db)})

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from shieldwall import cases as lib
 from shieldwall.audit import record_read
 from shieldwall.cases.detail import CaseFile, case_file
+from shieldwall.cases.removal import SOURCES
 from shieldwall.errors import (
     Conflict,
     FetchError,
@@ -38,6 +39,7 @@ from shieldwall.errors import (
     NotPermitted,
     UsageError,
 )
+from shieldwall.exchange import transparency_state
 from shieldwall.media.image import ImageLimits
 from shieldwall.people.accounts import SessionInfo, list_people
 from shieldwall.people.roles import Actor, Role
@@ -61,7 +63,13 @@ _CASE_ROLES = (
     Role.ADMIN,
     Role.AUDITOR,
 )
+#: Who may reveal a preview (see it unblurred) and decide: the reviewers and admins, never an
+#: auditor (read-only: blurred previews only).
+REVEAL_ROLES = frozenset(
+    {Role.REVIEWER, Role.SENIOR_REVIEWER, Role.CHILD_SAFETY_REVIEWER, Role.ADMIN}
+)
 _VIEWER = Depends(require_role(*_CASE_ROLES))
+_DECIDER = Depends(require_role(*sorted(REVEAL_ROLES)))
 _SESSION = Depends(current_session)
 
 ACTION_LABELS = {
@@ -80,6 +88,11 @@ _IMAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'",
     "Referrer-Policy": "no-referrer",
 }
+
+
+def may_reveal(actor: Actor) -> bool:
+    """Whether ``actor`` may see a preview unblurred (holds one of :data:`REVEAL_ROLES`)."""
+    return bool(actor.roles & REVEAL_ROLES)
 
 
 def time_left(deadline: datetime, now: datetime | None = None) -> tuple[str, str]:
@@ -155,7 +168,7 @@ def claim_next_case(
     queue: FormText = "adult",
     csrf_token: FormText = "",
     session: SessionInfo = _SESSION,
-    actor: Actor = _VIEWER,
+    actor: Actor = _DECIDER,
 ) -> Response:
     """Claim the queue's next case and open it (none open: back to the queue, with a note)."""
     check_form_csrf(session, csrf_token)
@@ -213,6 +226,7 @@ def _case_page(
     by_content: dict[str, list[Any]] = {}
     for match in detail.matches:
         by_content.setdefault(match.content_id, []).append(match)
+    reveal = may_reveal(actor) and (reveal or session.person.reveal_previews)
     return render(
         request,
         "case.html",
@@ -221,8 +235,9 @@ def _case_page(
             "case": case,
             "deadline_text": deadline_text,
             "deadline_class": deadline_class,
-            "reveal": reveal or session.person.reveal_previews,
-            "by_preference": session.person.reveal_previews,
+            "reveal": reveal,
+            "may_reveal": may_reveal(actor),
+            "by_preference": session.person.reveal_previews and may_reveal(actor),
             "previews": bool(settings.preview_url_template),
             "can_decide": can_decide,
             "read_only": not actor.may_decide,
@@ -240,6 +255,7 @@ def _case_page(
             "terms_ground": settings.cases_terms_ground,
             "detector_threshold": settings.cases_detector_threshold,
             "who": _who(request),
+            "sources": SOURCES,
         },
         status_code=status,
     )
@@ -270,7 +286,7 @@ def release_case(
     case_id: IdPath,
     csrf_token: FormText = "",
     session: SessionInfo = _SESSION,
-    actor: Actor = _VIEWER,
+    actor: Actor = _DECIDER,
 ) -> Response:
     """Give the claimed case back to its queue (the claimer, or an admin)."""
     check_form_csrf(session, csrf_token)
@@ -303,14 +319,20 @@ def decide_case(
     legal_ground: FormText = "",
     reason: FormText = "",
     reveal: FormText = "",
+    content: Annotated[UploadFile | None, File()] = None,
     session: SessionInfo = _SESSION,
-    actor: Actor = _VIEWER,
+    actor: Actor = _DECIDER,
 ) -> Response:
     """Decide the case; the form again with each error next to its field (422), or a
-    conflict (409: decided or claimed by someone else meanwhile)."""
+    conflict (409: decided or claimed by someone else meanwhile). ``content`` (optional) is
+    the reviewer's copy of the content, hashed for the bank when the ledger has none."""
     check_form_csrf(session, csrf_token)
     state = service_state(request)
     form = {"action": action, "ground": ground, "legal_ground": legal_ground, "reason": reason}
+    upload = None
+    if content is not None and content.filename:
+        # one byte over the limit is enough to refuse it (hash_content names the limit)
+        upload = content.file.read(state.settings.max_video_bytes + 1) or None
     try:
         lib.decide_case(
             state.db,
@@ -321,13 +343,27 @@ def decide_case(
             ground=ground,
             reason=reason,
             legal_ground=legal_ground or None,
+            upload=upload,
+            upload_name=(content.filename if content is not None else None) or "upload",
         )
     except NotPermitted as exc:
         return _problem(request, exc.message, 403)
-    except (InvalidDecision, Conflict) as exc:
+    except (InvalidDecision, Conflict, MediaError) as exc:
         detail = _detail_or_404(request, actor, case_id)
         if isinstance(detail, HTMLResponse):
             return detail
+        if isinstance(exc, MediaError):
+            return _case_page(
+                request,
+                actor,
+                session,
+                detail,
+                reveal=bool(reveal),
+                form=form,
+                errors={"content": exc.message},
+                error="The decision was not recorded: the uploaded file cannot be hashed.",
+                status=422,
+            )
         if isinstance(exc, InvalidDecision):
             errors = {f["field"]: f["message"] for f in exc.fields}
             return _case_page(
@@ -377,9 +413,13 @@ async def case_preview(
     session: SessionInfo = _SESSION,
     actor: Actor = _VIEWER,
 ) -> Response:
-    """The case's ``index``-th content as a JPEG: blurred and grey, or (``view=full``) as it
-    is, which records a ``preview.revealed`` audit event first. Fetched from the platform for
-    this answer only; nothing is written to disk or the database."""
+    """The case's ``index``-th content as a JPEG: blurred and grey, or (``view=full``, the
+    reviewers' and admins' right only: :data:`REVEAL_ROLES`) as it is, which records a
+    ``preview.revealed`` audit event first. Fetched from the platform for this answer only;
+    nothing is written to disk or the database."""
+    reveal = view == "full"
+    if reveal and not may_reveal(actor):
+        return _placeholder("revealing a preview needs a reviewer role", 403)
     state = service_state(request)
     try:
         case = await run_in_threadpool(lib.get_case, state.db, actor, case_id)
@@ -389,7 +429,6 @@ async def case_preview(
     if index >= len(content_ids):
         return _placeholder("no such content in this case", 404)
     content_id = content_ids[index]
-    reveal = view == "full"
     settings = state.settings
     try:
         data = await run_in_threadpool(fetch_preview, settings, content_id)
@@ -436,5 +475,7 @@ def case_statement_page(
             "case_id": case_id,
             "sor": sor,
             "tdb_json": json.dumps(tdb, indent=2, ensure_ascii=False),
+            "tdb_state": transparency_state(state.db, case_id),
+            "tdb_enabled": bool(state.settings.tdb_url),
         },
     )

@@ -1,0 +1,31 @@
+"""Fuzz target: a photo as it arrives (``hash_bytes`` on arbitrary bytes: Pillow's decoders,
+our limits, orientation, PDQ and the other photo signals).
+
+A bug: any exception out of ``hash_bytes`` (it reports undecodable content in
+``HashResult.error``, never by raising), or an error there that is not a ShieldwallError.
+"""
+
+from __future__ import annotations
+
+import atheris
+
+with atheris.instrument_imports(include=["shieldwall"]):
+    from shieldwall.config import Settings
+    from shieldwall.errors import ShieldwallError
+    from shieldwall.hashing import hash_bytes
+    from shieldwall.signals import ContentType
+
+# Small limits keep one execution cheap (the fuzzer explores the decoders, not big pictures).
+SETTINGS = Settings(max_media_bytes=256 * 1024, max_image_pixels=4_000_000)
+
+
+def TestOneInput(data: bytes) -> None:  # noqa: N802 - atheris' name
+    result = hash_bytes(data, "fuzz", settings=SETTINGS, content_type=ContentType.PHOTO)
+    if result.error is not None and not isinstance(result.error, ShieldwallError):
+        raise AssertionError(f"not a project error: {result.error!r}")
+
+
+if __name__ == "__main__":
+    from fuzzlib import main
+
+    main(TestOneInput)

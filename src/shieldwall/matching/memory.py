@@ -1,0 +1,38 @@
+"""Giving freed memory back to the operating system, after a matcher built its index.
+
+CPython frees the objects of a large read (a million rows of the database) into its own and
+the C library's heaps, which keep the pages: the process stays as large as at its peak.
+:func:`release_memory` collects garbage, then asks glibc (``malloc_trim``) to return the free
+pages; elsewhere (another C library, another system) it only collects.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import sys
+
+__all__ = ["release_memory"]
+
+
+def _trim() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    trim(0)
+
+
+def release_memory() -> None:
+    """Collect garbage and return the C library's free pages to the system (glibc)."""
+    gc.collect()
+    _trim()

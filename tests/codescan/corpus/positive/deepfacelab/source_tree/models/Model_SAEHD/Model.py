@@ -1,0 +1,9 @@
+from core.leras import nn
+from models import ModelBase
+
+
+class SAEHDModel(ModelBase):
+    pass
+
+
+Model = SAEHDModel
