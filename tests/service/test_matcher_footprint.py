@@ -21,7 +21,17 @@ from shieldwall.store import Database
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 #: What a matcher must not load for photos and hashes (top-level names in ``sys.modules``).
-NOT_FOR_PHOTOS = ("av", "alembic", "shieldwall.codescan", "nbformat", "shieldwall.media.synthetic")
+NOT_FOR_PHOTOS = (
+    "av",
+    "alembic",
+    "shieldwall.codescan",
+    "nbformat",
+    "shieldwall.media.synthetic",
+    "cryptography",  # at-rest keys and federation signatures: loaded with the first key
+    "authlib",  # single sign-on: loaded with the first sign-on
+    "joserfc",
+    "pillow_heif",  # HEIC: loaded with the first file in an ISO media container
+)
 
 _PROBE = """
 import json, sys

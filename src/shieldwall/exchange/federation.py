@@ -35,11 +35,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 
@@ -64,6 +62,9 @@ from shieldwall.store.models import (
     DatabaseInstance,
     SignalLogRecord,
 )
+
+if TYPE_CHECKING:  # cryptography loads with the first federation key (not in every process)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = [
     "FEED_VERSION",
@@ -90,6 +91,8 @@ class SignedPage:
 
 
 def _private_key(settings: Settings) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: PLC0415 (loaded on first use)
+
     raw = settings.federation_signing_key
     if not raw:
         raise ConfigError(
@@ -215,6 +218,8 @@ class FederationSettings(BaseModel):
     @field_validator("public_key")
     @classmethod
     def _key(cls, value: str) -> str:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415 (loaded on first use)
+
         try:
             raw = base64.b64decode(value.strip(), validate=True)
             Ed25519PublicKey.from_public_bytes(raw)
@@ -269,6 +274,9 @@ class FederationExchange(SignalExchange):
             raw_signature = base64.b64decode(signature, validate=True)
         except (ValueError, KeyError, TypeError, RecursionError):  # binascii, 5000 digits, [[[[
             raise protocol_error(what, "not a signed feed page") from None
+        from cryptography.exceptions import InvalidSignature  # noqa: PLC0415 (loaded on first use)
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: PLC0415 (loaded on first use)
+
         key = Ed25519PublicKey.from_public_bytes(base64.b64decode(self._settings.public_key))
         try:
             key.verify(raw_signature, payload.encode())

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from shieldwall.errors import MalformedSignal, NotFound, UsageError
 from shieldwall.index import _kernels
+from shieldwall.index.memory import trim_heap
 from shieldwall.index.segment import (
     I64,
     MAX_SEGMENT_ROWS,
@@ -320,6 +321,10 @@ class HammingIndex:
                 self._segments = [m for m in merged if m.live > 0] + rest
                 self._compacting = set()
                 self._journal = []
+            # The old segments and the merge's temporaries are freed now; arrays under glibc's
+            # (raised) mmap threshold went back to its heap, which keeps the pages unless asked.
+            del old, rows, codes, ids, merged
+            trim_heap()
 
     def wait_for_compaction(self) -> None:
         """Block until a background compaction started by a flush, if any, has finished."""

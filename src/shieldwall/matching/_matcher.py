@@ -30,6 +30,7 @@ from shieldwall.banks import BankKind, EntryStatus
 from shieldwall.config import Settings, get_settings
 from shieldwall.errors import ShieldwallError
 from shieldwall.hashing import hash_file, sniff_content_type
+from shieldwall.index.memory import release_memory
 from shieldwall.matching.features import FeatureSignals
 from shieldwall.matching.index import (
     FOLLOW_BATCH,
@@ -41,7 +42,6 @@ from shieldwall.matching.index import (
     load_index,
     snapshot_path,
 )
-from shieldwall.matching.memory import release_memory
 from shieldwall.matching.video import VideoSignals
 from shieldwall.signals import (
     Comparison,
@@ -181,6 +181,9 @@ class _SignalFacts:
 
 
 _DISABLED = text(f"bank_entry.status = '{EntryStatus.DISABLED.value}'")
+
+#: A refresh that applied this many log entries returns the freed memory of their rows.
+RELEASE_AFTER_APPLIED = 10_000
 
 #: Signals whose facts a matcher keeps (about 200 bytes each); past it the oldest half goes.
 FACTS_CACHE_SIZE = 100_000
@@ -342,6 +345,8 @@ class Matcher:
                 limit = rule.thresholds.get(kind.name, self._default_threshold(kind))
                 radius[kind.name] = max(radius.get(kind.name, 0), limit)
         self._radius = radius
+        if applied >= RELEASE_AFTER_APPLIED:
+            release_memory()  # the rows read are freed; give their pages back (cheap, rare)
         return applied
 
     def _default_threshold(self, kind: SignalType) -> int:

@@ -36,12 +36,22 @@ from shieldwall.media.budget import (
 # setting that the operator can change, and which fires before we see the header at all.
 Image.MAX_IMAGE_PIXELS = None
 
-try:  # HEIC/HEIF support is a plug-in of Pillow's registry.
-    import pillow_heif
+_heif_registered = False
 
+
+def _register_heif(data: bytes) -> None:
+    """HEIC/HEIF support, a plug-in of Pillow's registry, loaded with the first file in an ISO
+    media container (``ftyp`` at byte 4): not in a process that never sees one (about 4 MiB)."""
+    global _heif_registered  # noqa: PLW0603 (registered once per process)
+    if _heif_registered or data[4:8] != b"ftyp":
+        return
+    try:
+        import pillow_heif  # noqa: PLC0415 (loaded on first use)
+    except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
+        return
     pillow_heif.register_heif_opener()
-except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
-    pass
+    _heif_registered = True
+
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -136,6 +146,7 @@ def check_size(source: str, size: int, limit: int | None = None) -> None:
 
 def _open(data: bytes, source: str, limits: ImageLimits) -> Image.Image:
     check_size(source, len(data), limits.max_bytes)
+    _register_heif(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -30,11 +30,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from authlib.common.security import generate_token
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -162,6 +157,10 @@ def begin(
 ) -> tuple[str, str]:
     """Start a sign-on: the provider's authorization URL to send the browser to, and the
     binding token for the browser's cookie."""
+    # Authlib and joserfc (with cryptography) load with the first sign-on, not in every process.
+    from authlib.common.security import generate_token  # noqa: PLC0415 (loaded on first use)
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge  # noqa: PLC0415 (loaded on first use)
+
     provider = discover(settings, resolver=resolver)
     binding = secrets.token_urlsafe(32)
     state = generate_token(43)
@@ -237,6 +236,10 @@ def _exchange_code(
 def _claims(
     provider: Provider, settings: Settings, id_token: str, nonce: str, resolver: Resolver | None
 ) -> dict[str, Any]:
+    from joserfc import jwt  # noqa: PLC0415 (loaded on first use)
+    from joserfc.errors import JoseError  # noqa: PLC0415 (loaded on first use)
+    from joserfc.jwk import KeySet  # noqa: PLC0415 (loaded on first use)
+
     keys = _get_json(provider.jwks_uri, settings, resolver)
     try:
         keyset = KeySet.import_key_set(keys)  # type: ignore[arg-type]

@@ -39,17 +39,16 @@ import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 from weakref import WeakKeyDictionary
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 
 from shieldwall.errors import ConfigError, SealError
+
+if TYPE_CHECKING:  # cryptography loads with the first key (about 9 MiB a process without one)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 
 __all__ = [
     "FILE_MAGIC",
@@ -85,6 +84,9 @@ class _Key:
 
 
 def _derive(secret: bytes, info: bytes, length: int, salt: bytes | None = None) -> bytes:
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415 (loaded on first use)
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: PLC0415 (loaded on first use)
+
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
 
 
@@ -99,6 +101,8 @@ class Keyring:
     def __init__(self, keys: Sequence[tuple[str, bytes]], *, source: str = "keys") -> None:
         if not keys:
             raise ConfigError(f"{source}: no keys")
+        from cryptography.hazmat.primitives.ciphers.aead import AESSIV  # noqa: PLC0415 (loaded on first use)
+
         self.source = source
         self._keys: dict[str, _Key] = {}
         for key_id, secret in keys:
@@ -175,6 +179,8 @@ class Keyring:
     def open_value(self, sealed: str) -> str:
         """The value of a text :meth:`seal_value` made; :class:`SealError` when its key is
         not here or the text was changed."""
+        from cryptography.exceptions import InvalidTag  # noqa: PLC0415 (loaded on first use)
+
         key_id, _, text = sealed[len(_PREFIX) :].partition(":")
         key = self._key(key_id, "a stored signal value")
         try:
@@ -190,6 +196,8 @@ class Keyring:
     # -- files --------------------------------------------------------------------------
 
     def _file_cipher(self, key_id: str, salt: bytes, what: str) -> AESGCM:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 (loaded on first use)
+
         key = self._key(key_id, what)
         return AESGCM(_derive(key.file_secret, b"shieldwall sealed file", 32, salt))
 
@@ -383,6 +391,8 @@ def open_sealed(source: IO[bytes], keyring: Keyring | None, what: str) -> Iterat
             f"{what} is sealed with key {key_id!r} and no at-rest keys are configured: set "
             "SHIELDWALL_AT_REST_KEYS_FILE"
         )
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415 (loaded on first use)
+
     header = head + rest
     cipher = keyring._file_cipher(key_id, rest[id_length:], what)
     counter = 0
