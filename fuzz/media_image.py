@@ -13,7 +13,12 @@ with atheris.instrument_imports(include=["shieldwall"]):
     from shieldwall.config import Settings
     from shieldwall.errors import ShieldwallError
     from shieldwall.hashing import hash_bytes
+    from shieldwall.media.budget import return_freed_buffers
     from shieldwall.signals import ContentType
+
+# As in a service or worker process: freed pixels go back to the system, so that
+# -rss_limit_mb measures what the decodes hold, not what glibc's arenas keep.
+return_freed_buffers()
 
 # Small limits keep one execution cheap (the fuzzer explores the decoders, not big pictures).
 SETTINGS = Settings(max_media_bytes=256 * 1024, max_image_pixels=4_000_000)

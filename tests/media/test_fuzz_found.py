@@ -4,6 +4,8 @@ fuzzers' crashes, minimised, in ``tests/data/fuzz/``."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -55,3 +57,47 @@ def test_a_damaged_keyframe_index_does_not_send_the_decoder_back_forever() -> No
     worker.join(120)
     assert not worker.is_alive(), "hashing the video did not end"
     assert results[0].error is None and "vpdq" in results[0].signals
+
+
+_PEAK = """
+import resource, sys
+from pathlib import Path
+from shieldwall.hashing import hash_bytes
+from shieldwall.signals import ContentType
+data = Path(sys.argv[1]).read_bytes()
+hash_bytes(data, "warm-up", content_type=ContentType.VIDEO)  # load PyAV and FFmpeg first
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = hash_bytes(data, "clip.webm", content_type=ContentType.VIDEO)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(type(result.error).__name__, grown // 1024, str(result.error))
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("webm-frames-larger-than-header.webm", "32x32"),
+        ("webm-huge-frames-small-container.webm", "32x32"),
+    ],
+)
+def test_frames_larger_than_the_header_are_refused_before_they_are_decoded(
+    name: str, size: str
+) -> None:
+    # 2 KB WebMs whose container says 32x32 and whose VP9 frames are thousands of pixels a
+    # side: FFmpeg allocated 200-430 MB for each, outside the decode budget, which is counted
+    # from the header (found by fuzzing, the oom of docs/benchmarks.md). FFmpeg's max_pixels
+    # now refuses such a frame while the header is read and while decoding.
+    path = DATA / name
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    kind, grown_mib, message = done.stdout.strip().splitlines()[-1].split(" ", 2)
+    assert kind == "CorruptMedia"
+    assert message.startswith("clip.webm: video data is damaged")
+    assert f"larger than the {size} of its header" in message
+    assert int(grown_mib) < 64, f"decoding it grew the process by {grown_mib} MiB"

@@ -50,6 +50,12 @@ __all__ = [
     "sample_frames",
 ]
 
+#: The block size frame buffers are rounded up to (codecs code whole macroblocks or
+#: superblocks: a 1080-line H.264 stream decodes 1088 lines).
+_ALIGN = 128
+#: Pixels a decoder may pad each side of a frame with.
+_EDGE = 64
+
 VIDEO_EXTENSIONS = frozenset(
     {
         ".mp4",
@@ -129,6 +135,28 @@ def looks_like_video(head: bytes) -> bool:
     return head.startswith(_MAGIC)
 
 
+def _aligned(side: int) -> int:
+    return -(-side // _ALIGN) * _ALIGN
+
+
+def _probe_options(limits: VideoLimits) -> dict[str, str]:
+    """FFmpeg's options while it reads the header (``avformat_find_stream_info`` decodes a
+    few frames): no frame over the largest the limits admit, so that a stream whose frames
+    are larger than its container says is not decoded at that size before we see it (found by
+    fuzzing: a 2 KB WebM whose VP9 frames were 4081x28704 took 200 MB to open)."""
+    largest = min(_aligned(limits.max_dimension) ** 2, limits.max_decode_bytes * 2 // 3)
+    return {"max_pixels": str(max(1, largest))}
+
+
+def _decode_options(info: VideoInfo) -> dict[str, str]:
+    """FFmpeg's options while we decode: no frame much larger than the header's, which the
+    decode budget was reserved for. Decoders check their padded buffers against it (MPEG-4
+    part 2 adds 32-pixel edges all round), hence the margin: twice the area with 64 pixels
+    more on each side, rounded up to the codecs' blocks."""
+    margin = _aligned(info.width + 2 * _EDGE) * _aligned(info.height + 2 * _EDGE)
+    return {"max_pixels": str(2 * margin)}
+
+
 def _fail_open(exc: Exception, source: str, head: bytes) -> CorruptMedia | UnsupportedMedia:
     import av.error  # noqa: PLC0415 (loaded with the first video)
 
@@ -162,7 +190,9 @@ def probe_video(path: Path, source: str, limits: VideoLimits | None = None) -> V
             f"{source}: {size:,} bytes is over the video limit of {limits.max_bytes:,} bytes"
         )
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with av.open(
+            str(path), metadata_errors="ignore", options=_probe_options(limits)
+        ) as container:
             return _describe(container, source, limits)
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         with path.open("rb") as fh:
@@ -267,11 +297,14 @@ def sample_frames(
     try:
         with (
             limits.budget.hold(video_decode_cost(info.width, info.height), source),
-            av.open(str(path), metadata_errors="ignore") as container,
+            av.open(
+                str(path), metadata_errors="ignore", options=_decode_options(info)
+            ) as container,
         ):
             stream = container.streams.video[0]
             stream.thread_type = "NONE"
             stream.codec_context.thread_count = 1
+            stream.codec_context.options = _decode_options(info)
             yield from _decode(
                 container,
                 stream,
@@ -282,9 +315,12 @@ def sample_frames(
                 progress=progress,
             )
     except av.error.FFmpegError as exc:
+        larger = ""
+        if isinstance(exc, av.error.ArgumentError):  # FFmpeg refused a frame over max_pixels
+            larger = f" (or a frame is larger than the {info.width}x{info.height} of its header)"
         raise CorruptMedia(
             f"{source}: video data is damaged after frame {progress.number} "
-            f"({progress.number / info.fps:.2f} s): {exc}"
+            f"({progress.number / info.fps:.2f} s){larger}: {exc}"
         ) from exc
     except MediaTooLarge as exc:
         raise MediaTooLarge(f"{source}: {exc.message}") from exc
