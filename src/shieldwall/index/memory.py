@@ -11,7 +11,6 @@ returns the pages (after a compaction, whose freed arrays need no collection).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import sys
 
@@ -22,12 +21,8 @@ def trim_heap() -> None:
     """Return the C library's free pages to the system (glibc; elsewhere nothing)."""
     if not sys.platform.startswith("linux"):
         return
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    try:
-        libc = ctypes.CDLL(name)
-        trim = libc.malloc_trim
+    try:  # the process's own symbols, as media.budget.return_freed_buffers reads mallopt
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc
         return
     trim.argtypes = [ctypes.c_size_t]
